@@ -1,0 +1,316 @@
+"""The readout: every metric x segment x variant cell compared with control, as flat rows.
+
+``build_readout(cells, config)`` is the one entry point the readout job calls. A cell is
+``(metric, variant, segment, SufficientStats)`` (a :class:`Cell`, a tuple, or a mapping
+with those keys plus the sum fields). For each (metric, segment) the control cell is
+compared with every other variant:
+
+* frequentist: z-test (conversion) or Welch (revenue), absolute and relative lift + CI;
+* multiple testing: Holm and Benjamini–Hochberg across every row of the readout (all
+  metrics, segments and variants); ``significant`` uses the configured correction;
+* Bayesian: beta-binomial (conversion) or normal approximation (revenue);
+* power for the configured effect of interest and the MDE at the configured power.
+
+Every row has the keys of :data:`RECORD_FIELDS` in that order and plain Python values; anything undefined is ``None`` and ``status`` says why
+(``ok``, ``zero_variance``, ``insufficient_data``, ``missing_control``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from include.stats.bayesian import DEFAULT_DRAWS, DEFAULT_SEED, beta_binomial, normal_means
+from include.stats.frequentist import CONVERSION, compare, normalise_metric_type
+from include.stats.multiple import adjust, benjamini_hochberg, holm
+from include.stats.power import PowerResult, mean_power, proportion_power
+from include.stats.sufficient import SufficientStats
+
+OVERALL = "overall"
+STATUS_MISSING_CONTROL = "missing_control"
+
+DEFAULT_CONFIG: dict[str, Any] = {
+    "experiment": None,
+    "control": "control",
+    "alpha": 0.05,
+    "correction": "holm",
+    "power": 0.8,
+    "effect_of_interest_rel": 0.05,
+    "prior_alpha": 1.0,
+    "prior_beta": 1.0,
+    "credibility": 0.95,
+    "seed": DEFAULT_SEED,
+    "mc_draws": DEFAULT_DRAWS,
+    "metrics": {},
+}
+DEFAULT_METRIC: dict[str, Any] = {
+    "type": "conversion",
+    "role": "secondary",
+    "higher_is_better": True,
+}
+
+
+RECORD_FIELDS: tuple[str, ...] = (
+    "experiment",
+    "metric",
+    "metric_type",
+    "role",
+    "higher_is_better",
+    "segment",
+    "control_variant",
+    "variant",
+    "control_n",
+    "control_mean",
+    "variant_n",
+    "variant_mean",
+    "abs_lift",
+    "abs_ci_low",
+    "abs_ci_high",
+    "rel_lift",
+    "rel_ci_low",
+    "rel_ci_high",
+    "test",
+    "statistic",
+    "df",
+    "std_error",
+    "p_value",
+    "p_value_holm",
+    "p_value_bh",
+    "p_value_adjusted",
+    "correction",
+    "alpha",
+    "significant",
+    "bayes_method",
+    "prob_beat_control",
+    "expected_loss",
+    "expected_loss_control",
+    "credible_low",
+    "credible_high",
+    "rel_credible_low",
+    "rel_credible_high",
+    "control_posterior_mean",
+    "variant_posterior_mean",
+    "power",
+    "power_effect_abs",
+    "mde_abs",
+    "mde_rel",
+    "status",
+)
+
+
+@dataclass(frozen=True)
+class Cell:
+    """Sufficient statistics of one metric, for one variant, in one segment."""
+
+    metric: str
+    variant: str
+    segment: str
+    stats: SufficientStats
+
+
+def resolve_config(config: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Defaults overlaid with ``config``; each metric's settings get defaults too."""
+    cfg = {**DEFAULT_CONFIG, **(config or {})}
+    cfg["metrics"] = {
+        name: {**DEFAULT_METRIC, **spec} for name, spec in (cfg.get("metrics") or {}).items()
+    }
+    return cfg
+
+
+def to_cell(item: Cell | tuple | Mapping[str, Any]) -> Cell:
+    """Accept a Cell, a ``(metric, variant, segment, stats)`` tuple or a flat mapping."""
+    if isinstance(item, Cell):
+        return item
+    if isinstance(item, Mapping):
+        return Cell(
+            str(item["metric"]),
+            str(item["variant"]),
+            str(item.get("segment") or OVERALL),
+            SufficientStats.from_mapping(item),
+        )
+    metric, variant, segment, stats = item
+    return Cell(str(metric), str(variant), str(segment), stats)
+
+
+def build_readout(
+    cells: Iterable[Cell | tuple | Mapping[str, Any]], config: Mapping[str, Any] | None = None
+) -> list[dict[str, Any]]:
+    """Flat readout rows (one per metric x segment x non-control variant), see module doc."""
+    cfg = resolve_config(config)
+    grouped = _group(to_cell(c) for c in cells)
+    rows = [
+        _row(metric, segment, variant, arms, cfg)
+        for (metric, segment), arms in sorted(grouped.items())
+        for variant in sorted(arms)
+        if variant != cfg["control"]
+    ]
+    _add_corrections(rows, cfg)
+    return [{k: _py(row.get(k)) for k in RECORD_FIELDS} for row in rows]
+
+
+def _group(cells: Iterable[Cell]) -> dict[tuple[str, str], dict[str, SufficientStats]]:
+    """(metric, segment) -> variant -> stats, merging duplicate cells (e.g. per-day rows)."""
+    grouped: dict[tuple[str, str], dict[str, SufficientStats]] = defaultdict(dict)
+    for cell in cells:
+        arms = grouped[(cell.metric, cell.segment)]
+        arms[cell.variant] = arms[cell.variant] + cell.stats if cell.variant in arms else cell.stats
+    return grouped
+
+
+def _row(
+    metric: str,
+    segment: str,
+    variant: str,
+    arms: Mapping[str, SufficientStats],
+    cfg: Mapping[str, Any],
+) -> dict[str, Any]:
+    spec = cfg["metrics"].get(metric, DEFAULT_METRIC)
+    metric_type = normalise_metric_type(spec["type"])
+    base = {
+        "experiment": cfg["experiment"],
+        "metric": metric,
+        "metric_type": metric_type,
+        "role": spec["role"],
+        "higher_is_better": bool(spec["higher_is_better"]),
+        "segment": segment,
+        "control_variant": cfg["control"],
+        "variant": variant,
+        "alpha": cfg["alpha"],
+        "correction": cfg["correction"],
+    }
+    treatment = arms[variant]
+    control = arms.get(cfg["control"])
+    if control is None:
+        return {
+            **base,
+            "variant_n": _py(treatment.n),
+            "variant_mean": _py(treatment.mean),
+            "status": STATUS_MISSING_CONTROL,
+            "p_value": None,
+        }
+    if metric_type == CONVERSION:
+        _check_binary(metric, control, treatment)
+    return {
+        **base,
+        **_frequentist(control, treatment, metric_type, cfg),
+        **_bayesian(control, treatment, metric_type, cfg),
+        **_power(control, treatment, metric_type, spec, cfg),
+    }
+
+
+def _frequentist(
+    control: SufficientStats, treatment: SufficientStats, metric_type: str, cfg: Mapping
+) -> dict[str, Any]:
+    res = compare(control, treatment, metric_type, cfg["alpha"])
+    return {
+        "control_n": res.control_n,
+        "control_mean": res.control_mean,
+        "variant_n": res.treatment_n,
+        "variant_mean": res.treatment_mean,
+        "abs_lift": res.abs_lift,
+        "abs_ci_low": res.abs_ci_low,
+        "abs_ci_high": res.abs_ci_high,
+        "rel_lift": res.rel_lift,
+        "rel_ci_low": res.rel_ci_low,
+        "rel_ci_high": res.rel_ci_high,
+        "test": res.test,
+        "statistic": res.statistic,
+        "df": res.df,
+        "std_error": res.std_error,
+        "p_value": res.p_value,
+        "status": res.status,
+    }
+
+
+def _bayesian(
+    control: SufficientStats, treatment: SufficientStats, metric_type: str, cfg: Mapping
+) -> dict[str, Any]:
+    common = {"credibility": cfg["credibility"], "seed": cfg["seed"], "draws": cfg["mc_draws"]}
+    if metric_type == CONVERSION:
+        res = beta_binomial(control, treatment, cfg["prior_alpha"], cfg["prior_beta"], **common)
+    else:
+        res = normal_means(control, treatment, **common)
+    return {
+        "bayes_method": res.method,
+        "prob_beat_control": res.prob_beat_control,
+        "expected_loss": res.expected_loss_treatment,
+        "expected_loss_control": res.expected_loss_control,
+        "credible_low": res.abs_ci_low,
+        "credible_high": res.abs_ci_high,
+        "rel_credible_low": res.rel_ci_low,
+        "rel_credible_high": res.rel_ci_high,
+        "control_posterior_mean": res.control.mean,
+        "variant_posterior_mean": res.treatment.mean,
+    }
+
+
+def _power(
+    control: SufficientStats,
+    treatment: SufficientStats,
+    metric_type: str,
+    spec: Mapping[str, Any],
+    cfg: Mapping[str, Any],
+) -> dict[str, Any]:
+    rel = float(spec.get("effect_of_interest_rel", cfg["effect_of_interest_rel"]))
+    n_c, n_t, m_c = float(control.n), float(treatment.n), float(control.mean)
+    effect = rel * m_c if not math.isnan(m_c) else math.nan
+    res: PowerResult
+    if metric_type == CONVERSION:
+        res = proportion_power(m_c, n_c, n_t, effect, cfg["alpha"], cfg["power"])
+    else:
+        res = mean_power(
+            m_c, _pooled_sd(control, treatment), n_c, n_t, effect, cfg["alpha"], cfg["power"]
+        )
+    return {
+        "power": res.power,
+        "power_effect_abs": res.effect,
+        "mde_abs": res.mde_abs,
+        "mde_rel": res.mde_rel,
+    }
+
+
+def _pooled_sd(control: SufficientStats, treatment: SufficientStats) -> float:
+    """``sqrt(((n_c-1) s_c^2 + (n_t-1) s_t^2) / (n_c + n_t - 2))``; NaN if undefined."""
+    n_c, n_t = float(control.n), float(treatment.n)
+    if n_c < 2 or n_t < 2:
+        return math.nan
+    pooled = ((n_c - 1) * control.variance + (n_t - 1) * treatment.variance) / (n_c + n_t - 2)
+    return math.sqrt(pooled)
+
+
+def _add_corrections(rows: list[dict[str, Any]], cfg: Mapping[str, Any]) -> None:
+    """Holm and BH across the whole readout; ``significant`` from the chosen correction."""
+    p = np.array([_nan(r.get("p_value")) for r in rows], dtype=float)
+    p_holm, p_bh = holm(p), benjamini_hochberg(p)
+    chosen = adjust(p, cfg["correction"])
+    for row, ph, pb, pc in zip(rows, p_holm, p_bh, chosen, strict=True):
+        row["p_value_holm"], row["p_value_bh"] = ph, pb
+        row["p_value_adjusted"] = pc
+        row["significant"] = bool(pc < cfg["alpha"]) if not math.isnan(pc) else None
+
+
+def _check_binary(metric: str, *arms: SufficientStats) -> None:
+    for arm in arms:
+        n, s = float(arm.n), float(arm.sum)
+        if not arm.is_binary_compatible or s < 0 or s > n:
+            raise ValueError(f"metric {metric!r} is a conversion metric but its sums are not 0/1")
+
+
+def _nan(value: Any) -> float:
+    return math.nan if value is None else float(value)
+
+
+def _py(value: Any) -> Any:
+    """numpy scalars to Python; NaN/inf to None so the table gets a null, not a NaN."""
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value.item()
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value

@@ -1,0 +1,188 @@
+"""Regression adjustments: seed 002's logistic model and CUPED variance reduction.
+
+* ``logistic_regression``: ``purchase ~ 1 + treatment + engagement_intensity`` (by
+  default) by maximum likelihood with ``statsmodels`` ``Logit``; Wald standard errors,
+  ``z`` p-values and intervals ``b +/- z_{1-alpha/2} se``; odds ratios ``exp(b)`` with
+  intervals ``exp(b +/- z se)``. It runs on a small pandas frame (a sample or a per-user
+  extract), never on Spark.
+* ``cuped``: CUPED (Deng, Xu, Kohavi & Walker, 2013) from sufficient statistics with a
+  pre-exposure covariate ``x``. ``theta = cov(y, x) / var(x)`` pooled within arms
+  (``sum_i (n_i - 1) cov_i / sum_i (n_i - 1) var_x_i``), then per arm
+  ``mean_adj = mean_y - theta (mean_x - mean_x_all)`` and
+  ``var_adj = var_y - 2 theta cov + theta^2 var_x``; Welch's test on the adjusted moments.
+  The variance reduction fraction is ``1 - Var(adjusted lift) / Var(unadjusted lift)``.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+from scipy import stats as st
+
+from include.stats.frequentist import TestResult, welch_from_moments, welch_ttest
+from include.stats.sufficient import SufficientStats
+
+
+@dataclass(frozen=True)
+class Coefficient:
+    """One term of the fitted logistic model."""
+
+    name: str
+    coef: float
+    std_err: float
+    z: float
+    p_value: float
+    ci_low: float
+    ci_high: float
+    odds_ratio: float
+    or_ci_low: float
+    or_ci_high: float
+
+
+@dataclass(frozen=True)
+class LogitResult:
+    """Fitted logistic regression, or a status saying why it could not be fitted."""
+
+    status: str
+    reason: str
+    n_obs: int
+    coefficients: tuple[Coefficient, ...]
+    converged: bool
+    pseudo_r2: float
+    log_likelihood: float
+
+    def coefficient(self, name: str) -> Coefficient:
+        """Look a term up by name (``"const"`` for the intercept)."""
+        for c in self.coefficients:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+
+@dataclass(frozen=True)
+class CupedResult:
+    """CUPED-adjusted comparison next to the unadjusted one."""
+
+    theta: float
+    variance_reduction: float
+    adjusted: TestResult
+    unadjusted: TestResult
+    status: str
+
+
+def logistic_regression(
+    frame: pd.DataFrame,
+    outcome: str = "purchase",
+    predictors: Sequence[str] = ("treatment", "engagement_intensity"),
+    alpha: float = 0.05,
+) -> LogitResult:
+    """Fit ``outcome ~ 1 + predictors`` by logistic regression (see module docstring).
+
+    Returns ``status="insufficient_data"`` when the outcome does not vary or there are
+    fewer rows than parameters, ``status="failed"`` (with the reason) when the fit breaks
+    down (perfect separation, singular design, no convergence); never raises for data.
+    """
+    import statsmodels.api as sm  # heavy import kept out of module import time
+
+    data = frame[[outcome, *predictors]].dropna()
+    y = data[outcome].astype(float)
+    if len(data) <= len(predictors) + 1 or y.nunique() < 2:
+        return _failed_logit("insufficient_data", "outcome constant or too few rows", len(data))
+    design = sm.add_constant(data[list(predictors)].astype(float), has_constant="add")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # separation/convergence warnings become failures
+            fit = sm.Logit(y, design).fit(disp=0, maxiter=100)
+    except Exception as exc:  # noqa: BLE001 - any numerical breakdown is reported, not raised
+        return _failed_logit("failed", f"{type(exc).__name__}: {exc}", len(data))
+    converged = bool(fit.mle_retvals.get("converged", False))
+    coefs = _coefficients(fit, alpha)
+    if not converged or not all(math.isfinite(c.std_err) for c in coefs):
+        return _failed_logit("failed", "maximum likelihood did not converge", len(data))
+    return LogitResult(
+        status="ok",
+        reason="",
+        n_obs=int(fit.nobs),
+        coefficients=coefs,
+        converged=converged,
+        pseudo_r2=float(fit.prsquared),
+        log_likelihood=float(fit.llf),
+    )
+
+
+def cuped(control: SufficientStats, treatment: SufficientStats, alpha: float = 0.05) -> CupedResult:
+    """CUPED-adjusted Welch comparison from per-arm sums with a covariate.
+
+    Without covariate spread (``var(x) == 0`` or no covariate sums) ``theta = 0`` and the
+    adjusted result equals the unadjusted one (``status = "no_covariate_variance"``).
+    """
+    unadjusted = welch_ttest(control, treatment, alpha)
+    if min(float(control.n), float(treatment.n)) < 2:
+        return CupedResult(math.nan, math.nan, unadjusted, unadjusted, "insufficient_data")
+    theta = pooled_theta(control, treatment)
+    if math.isnan(theta):
+        return CupedResult(0.0, 0.0, unadjusted, unadjusted, "no_covariate_variance")
+    x_all = (float(control.sum_x) + float(treatment.sum_x)) / (
+        float(control.n) + float(treatment.n)
+    )
+    m_c, v_c = _adjusted_moments(control, theta, x_all)
+    m_t, v_t = _adjusted_moments(treatment, theta, x_all)
+    adjusted = welch_from_moments(control.n, m_c, v_c, treatment.n, m_t, v_t, alpha)
+    var_before = _lift_variance(control.n, control.variance, treatment.n, treatment.variance)
+    var_after = _lift_variance(control.n, v_c, treatment.n, v_t)
+    reduction = 1 - var_after / var_before if var_before > 0 else 0.0
+    return CupedResult(theta, reduction, adjusted, unadjusted, "ok")
+
+
+def pooled_theta(*arms: SufficientStats) -> float:
+    """Within-arm pooled ``cov(y, x) / var(x)``; NaN when the covariate has no spread."""
+    cov = sum((float(a.n) - 1) * float(a.covariance_xy) for a in arms)
+    var_x = sum((float(a.n) - 1) * float(a.variance_x) for a in arms)
+    return cov / var_x if var_x > 0 else math.nan
+
+
+def _adjusted_moments(arm: SufficientStats, theta: float, x_all: float) -> tuple[float, float]:
+    mean = float(arm.mean) - theta * (float(arm.mean_x) - x_all)
+    var = float(arm.variance) - 2 * theta * float(arm.covariance_xy)
+    var += theta**2 * float(arm.variance_x)
+    return mean, max(var, 0.0)
+
+
+def _lift_variance(n_c: Any, v_c: Any, n_t: Any, v_t: Any) -> float:
+    return float(v_c) / float(n_c) + float(v_t) / float(n_t)
+
+
+def _coefficients(fit: Any, alpha: float) -> tuple[Coefficient, ...]:
+    crit = st.norm.ppf(1 - alpha / 2)
+    rows = []
+    for name in fit.params.index:
+        b, se = float(fit.params[name]), float(fit.bse[name])
+        lo, hi = b - crit * se, b + crit * se
+        rows.append(
+            Coefficient(
+                name=str(name),
+                coef=b,
+                std_err=se,
+                z=float(fit.tvalues[name]),
+                p_value=float(fit.pvalues[name]),
+                ci_low=lo,
+                ci_high=hi,
+                odds_ratio=math.exp(b),
+                or_ci_low=_safe_exp(lo),
+                or_ci_high=_safe_exp(hi),
+            )
+        )
+    return tuple(rows)
+
+
+def _safe_exp(value: float) -> float:
+    return math.exp(value) if value < 700 else math.inf
+
+
+def _failed_logit(status: str, reason: str, n_obs: int) -> LogitResult:
+    return LogitResult(status, reason, n_obs, (), False, math.nan, math.nan)

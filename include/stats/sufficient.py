@@ -1,0 +1,167 @@
+"""Sufficient statistics per arm and metric: the only input the readout statistics need.
+
+Every test in this package is a function of a handful of sums per arm, so the Spark jobs
+aggregate users into ``n, sum(y), sum(y^2)`` (plus the cross-products with a pre-exposure
+covariate ``x`` for CUPED) and never ship unit-level rows to the driver. Sums add, so a
+day's partial aggregate merges *exactly* into the cumulative one (``a + b``) and a readout
+over days 1..k equals a readout over the concatenated users (the tea-tasting / gbstats
+approach).
+
+Fields may be Python numbers or numpy arrays of one shape: with arrays, each position is
+an independent experiment, which is how the A/A simulations run 10,000 experiments in one
+vectorised call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, fields
+from functools import reduce
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+FloatArray = NDArray[np.float64]
+_REL_TOL = 1e-12
+
+
+@dataclass(frozen=True)
+class SufficientStats:
+    """Sums over the units of one arm for one metric.
+
+    ``y`` is the metric (0/1 for conversions, so ``sum_sq == sum``), ``x`` an optional
+    pre-exposure covariate (all-zero sums mean "no covariate").
+    """
+
+    n: Any = 0
+    sum: Any = 0.0
+    sum_sq: Any = 0.0
+    sum_x: Any = 0.0
+    sum_x_sq: Any = 0.0
+    sum_xy: Any = 0.0
+
+    # ---- construction -------------------------------------------------------------------
+    @classmethod
+    def from_values(
+        cls, y: ArrayLike, x: ArrayLike | None = None, axis: int = -1
+    ) -> SufficientStats:
+        """Aggregate unit-level values; with 2-D input, one experiment per row (``axis=-1``)."""
+        y_arr = np.asarray(y, dtype=float)
+        n = y_arr.shape[axis] if y_arr.ndim else 1
+        n_out: Any = n if y_arr.ndim <= 1 else np.full(y_arr.sum(axis=axis).shape, n)
+        if x is None:
+            zeros: Any = 0.0 if y_arr.ndim <= 1 else np.zeros_like(y_arr.sum(axis=axis))
+            sx = sxx = sxy = zeros
+        else:
+            x_arr = np.asarray(x, dtype=float)
+            if x_arr.shape != y_arr.shape:
+                raise ValueError("x and y must have the same shape")
+            sx, sxx, sxy = (
+                _unwrap(x_arr.sum(axis=axis)),
+                _unwrap((x_arr**2).sum(axis=axis)),
+                _unwrap((x_arr * y_arr).sum(axis=axis)),
+            )
+        return cls(
+            n=n_out,
+            sum=_unwrap(y_arr.sum(axis=axis)),
+            sum_sq=_unwrap((y_arr**2).sum(axis=axis)),
+            sum_x=sx,
+            sum_x_sq=sxx,
+            sum_xy=sxy,
+        )
+
+    @classmethod
+    def from_counts(cls, n: ArrayLike, conversions: ArrayLike) -> SufficientStats:
+        """A conversion metric from (units, converters): 0/1 data, so ``sum_sq == sum``."""
+        conv = _unwrap(np.asarray(conversions, dtype=float))
+        return cls(n=_unwrap(np.asarray(n)), sum=conv, sum_sq=conv)
+
+    @classmethod
+    def from_mapping(cls, row: Mapping[str, Any]) -> SufficientStats:
+        """Build from a table row / dict with the field names (missing covariate sums = 0)."""
+        return cls(**{f.name: row.get(f.name, 0) or 0 for f in fields(cls)})
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict of the sums, e.g. to write a partial aggregate as a table row."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    # ---- merging ------------------------------------------------------------------------
+    def __add__(self, other: SufficientStats) -> SufficientStats:
+        """Exact merge: the stats of the union of two disjoint sets of units."""
+        if not isinstance(other, SufficientStats):
+            return NotImplemented
+        return SufficientStats(
+            **{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)}
+        )
+
+    def __radd__(self, other: object) -> SufficientStats:
+        """Allow ``sum(list_of_stats)`` (which starts from the integer 0)."""
+        if other == 0:
+            return self
+        return NotImplemented
+
+    # ---- moments ------------------------------------------------------------------------
+    @property
+    def mean(self) -> Any:
+        """Sample mean ``sum / n`` (NaN when n == 0)."""
+        n = np.asarray(self.n, dtype=float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return _unwrap(np.where(n > 0, np.asarray(self.sum, float) / n, np.nan))
+
+    @property
+    def variance(self) -> Any:
+        """Unbiased sample variance ``(sum_sq - sum^2/n) / (n - 1)``, clipped at 0 against
+        rounding; NaN when n < 2."""
+        return _centered(self.n, self.sum, self.sum, self.sum_sq, ddof=1)
+
+    @property
+    def variance_mle(self) -> Any:
+        """Maximum-likelihood variance (divisor n); for 0/1 data this is ``p (1 - p)``."""
+        return _centered(self.n, self.sum, self.sum, self.sum_sq, ddof=0)
+
+    @property
+    def mean_x(self) -> Any:
+        """Mean of the covariate."""
+        n = np.asarray(self.n, dtype=float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return _unwrap(np.where(n > 0, np.asarray(self.sum_x, float) / n, np.nan))
+
+    @property
+    def variance_x(self) -> Any:
+        """Unbiased sample variance of the covariate."""
+        return _centered(self.n, self.sum_x, self.sum_x, self.sum_x_sq, ddof=1)
+
+    @property
+    def covariance_xy(self) -> Any:
+        """Unbiased sample covariance of metric and covariate."""
+        return _centered(self.n, self.sum_x, self.sum, self.sum_xy, ddof=1, clip=False)
+
+    @property
+    def is_binary_compatible(self) -> bool:
+        """True when the sums are consistent with 0/1 data (``sum_sq == sum``)."""
+        return bool(np.all(np.isclose(self.sum_sq, self.sum)))
+
+
+def merge_all(stats: Iterable[SufficientStats]) -> SufficientStats:
+    """Merge any number of partial aggregates (empty input gives the empty arm)."""
+    return reduce(lambda a, b: a + b, stats, SufficientStats())
+
+
+def _centered(n: Any, s1: Any, s2: Any, s12: Any, ddof: int, clip: bool = True) -> Any:
+    """``(s12 - s1*s2/n) / (n - ddof)``: the textbook one-pass (co)variance from sums."""
+    n_f = np.asarray(n, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        num = np.asarray(s12, float) - np.asarray(s1, float) * np.asarray(s2, float) / n_f
+        if clip:
+            # Cancellation leaves ~eps * sum_sq of noise when every value is equal; treat
+            # anything that small as the exact zero it is, so zero variance is detected.
+            num = np.where(num <= _REL_TOL * np.abs(np.asarray(s12, float)), 0.0, num)
+        out = np.where(n_f > ddof, num / (n_f - ddof), np.nan)
+    return _unwrap(out)
+
+
+def _unwrap(value: Any) -> Any:
+    """0-d arrays become Python floats so scalar callers get scalars back."""
+    arr = np.asarray(value)
+    return arr.item() if arr.ndim == 0 else arr
