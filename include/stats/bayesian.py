@@ -100,7 +100,7 @@ def beta_binomial(
         prob_beat_control=_clip01(prob),
         expected_loss_treatment=max(loss_t, 0.0),
         expected_loss_control=max(loss_c, 0.0),
-        abs_lift_mean=post_t.mean() - post_c.mean(),
+        abs_lift_mean=float(post_t.mean() - post_c.mean()),
         abs_ci_low=abs_lo,
         abs_ci_high=abs_hi,
         rel_lift_mean=float(np.mean(rel)),
@@ -126,7 +126,7 @@ def normal_means(
     se_t = math.sqrt(float(treatment.variance) / float(treatment.n))
     mu, sd = m_t - m_c, math.hypot(se_c, se_t)
     prob, loss_t, loss_c = normal_lift_summary(mu, sd)
-    z = st.norm.ppf(0.5 + credibility / 2)
+    z = float(st.norm.ppf(0.5 + credibility / 2))
 
     rng = np.random.default_rng(seed)
     rel = (m_t + se_t * rng.standard_normal(draws)) / (m_c + se_c * rng.standard_normal(draws))

@@ -188,7 +188,7 @@ def _row(
     if control is None:
         return {
             **base,
-            "variant_n": _py(treatment.n),
+            "variant_n": _count(treatment.n),
             "variant_mean": _py(treatment.mean),
             "status": STATUS_MISSING_CONTROL,
             "p_value": None,
@@ -208,9 +208,9 @@ def _frequentist(
 ) -> dict[str, Any]:
     res = compare(control, treatment, metric_type, cfg["alpha"])
     return {
-        "control_n": res.control_n,
+        "control_n": _count(control.n),
         "control_mean": res.control_mean,
-        "variant_n": res.treatment_n,
+        "variant_n": _count(treatment.n),
         "variant_mean": res.treatment_mean,
         "abs_lift": res.abs_lift,
         "abs_ci_low": res.abs_ci_low,
@@ -299,6 +299,12 @@ def _check_binary(metric: str, *arms: SufficientStats) -> None:
         n, s = float(arm.n), float(arm.sum)
         if not arm.is_binary_compatible or s < 0 or s > n:
             raise ValueError(f"metric {metric!r} is a conversion metric but its sums are not 0/1")
+
+
+def _count(n: Any) -> int | float:
+    """Unit counts as int when whole (they come from sums of 1s)."""
+    value = float(n)
+    return int(value) if value.is_integer() else value
 
 
 def _nan(value: Any) -> float:
