@@ -1,0 +1,100 @@
+"""``write_day``: put one day's files under a local directory or an S3 prefix.
+
+A day's write replaces that day's folders only: objects under every ``{source}/ds={ds}/``
+prefix (and the truth folder) are deleted first, then the data files are written, and the
+truth manifest goes last, so a present manifest marks a complete day. S3 access uses
+``include.settings.load_settings()`` (endpoint, keys, region) with path-style addressing,
+which is what MinIO expects.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from include.generator.config import GeneratorConfig
+from include.generator.generate import MANIFEST, generate_day
+from include.raw_sources import RAW_SOURCES, TRUTH_SOURCE
+
+
+def day_prefixes(ds: str) -> list[str]:
+    """Every folder that belongs to ``ds`` (relative to the root)."""
+    return [f"{source}/ds={ds}/" for source in (*RAW_SOURCES, TRUTH_SOURCE)]
+
+
+def write_day(ds: str, root: str, config: GeneratorConfig | None = None) -> list[str]:
+    """Generate ``ds`` and write it under ``root`` (path, ``s3://`` or ``s3a://``).
+
+    Returns the relative paths written, manifest last.
+    """
+    files = generate_day(ds, config)
+    ordered = sorted(p for p in files if not p.endswith(MANIFEST)) + [
+        p for p in files if p.endswith(MANIFEST)
+    ]
+    if root.startswith(("s3://", "s3a://")):
+        _write_s3(ds, root, files, ordered)
+    else:
+        _write_local(ds, Path(root), files, ordered)
+    return ordered
+
+
+def _write_local(ds: str, root: Path, files: dict[str, bytes], ordered: list[str]) -> None:
+    for prefix in day_prefixes(ds):
+        shutil.rmtree(root / prefix, ignore_errors=True)
+    for rel in ordered:
+        target = root / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(target.name + ".tmp")
+        tmp.write_bytes(files[rel])
+        tmp.replace(target)
+
+
+def split_s3_root(root: str) -> tuple[str, str]:
+    """``s3a://bucket/some/prefix`` -> (``bucket``, ``some/prefix/``)."""
+    rest = root.split("://", 1)[1]
+    bucket, _, prefix = rest.partition("/")
+    prefix = prefix.strip("/")
+    return bucket, (prefix + "/") if prefix else ""
+
+
+def s3_client():
+    """A boto3 S3 client configured from the lakehouse settings (path-style for MinIO)."""
+    import boto3
+    from botocore.config import Config
+
+    from include.settings import load_settings
+
+    s = load_settings()
+    return boto3.client(
+        "s3",
+        endpoint_url=s.s3_endpoint,
+        aws_access_key_id=s.s3_access_key,
+        aws_secret_access_key=s.s3_secret_key,
+        region_name=s.s3_region,
+        config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 5}),
+    )
+
+
+def _write_s3(ds: str, root: str, files: dict[str, bytes], ordered: list[str], client=None):
+    client = client or s3_client()
+    bucket, base = split_s3_root(root)
+    _ensure_bucket(client, bucket)
+    for prefix in day_prefixes(ds):
+        _delete_prefix(client, bucket, base + prefix)
+    for rel in ordered:
+        client.put_object(Bucket=bucket, Key=base + rel, Body=files[rel])
+
+
+def _ensure_bucket(client, bucket: str) -> None:
+    try:
+        client.head_bucket(Bucket=bucket)
+    except Exception:  # noqa: BLE001 - any failure to find it: try to create it
+        client.create_bucket(Bucket=bucket)
+
+
+def _delete_prefix(client, bucket: str, prefix: str) -> None:
+    paginator = client.get_paginator("list_objects_v2")
+    for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
+        keys = [{"Key": obj["Key"]} for obj in page.get("Contents", [])]
+        if keys:
+            client.delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})
