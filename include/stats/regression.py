@@ -19,13 +19,16 @@ import math
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+import numpy as np
 from scipy import stats as st
 
 from include.stats.frequentist import TestResult, welch_from_moments, welch_ttest
-from include.stats.sufficient import SufficientStats
+from include.stats.sufficient import SufficientStats, _unwrap
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -68,11 +71,11 @@ class LogitResult:
 class CupedResult:
     """CUPED-adjusted comparison next to the unadjusted one."""
 
-    theta: float
-    variance_reduction: float
+    theta: Any
+    variance_reduction: Any
     adjusted: TestResult
     unadjusted: TestResult
-    status: str
+    status: Any
 
 
 def logistic_regression(
@@ -116,45 +119,57 @@ def logistic_regression(
 
 
 def cuped(control: SufficientStats, treatment: SufficientStats, alpha: float = 0.05) -> CupedResult:
-    """CUPED-adjusted Welch comparison from per-arm sums with a covariate.
+    """CUPED-adjusted Welch comparison from per-arm sums with a covariate (vectorised).
 
-    Without covariate spread (``var(x) == 0`` or no covariate sums) ``theta = 0`` and the
-    adjusted result equals the unadjusted one (``status = "no_covariate_variance"``).
+    Without covariate spread (``var(x) == 0`` or no covariate sums) ``theta = 0``, the
+    adjusted result equals the unadjusted one and ``status = "no_covariate_variance"``;
+    an arm with n < 2 gives ``status = "insufficient_data"`` (theta and reduction NaN).
     """
     unadjusted = welch_ttest(control, treatment, alpha)
-    if min(float(control.n), float(treatment.n)) < 2:
-        return CupedResult(math.nan, math.nan, unadjusted, unadjusted, "insufficient_data")
-    theta = pooled_theta(control, treatment)
-    if math.isnan(theta):
-        return CupedResult(0.0, 0.0, unadjusted, unadjusted, "no_covariate_variance")
-    x_all = (float(control.sum_x) + float(treatment.sum_x)) / (
-        float(control.n) + float(treatment.n)
-    )
+    n_c, n_t = np.asarray(control.n, float), np.asarray(treatment.n, float)
+    short = (n_c < 2) | (n_t < 2)
+    raw_theta = np.asarray(pooled_theta(control, treatment), float)
+    no_cov = ~short & np.isnan(raw_theta)
+    theta = np.where(no_cov, 0.0, raw_theta)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        x_all = (np.asarray(control.sum_x, float) + np.asarray(treatment.sum_x, float)) / (
+            n_c + n_t
+        )
     m_c, v_c = _adjusted_moments(control, theta, x_all)
     m_t, v_t = _adjusted_moments(treatment, theta, x_all)
-    adjusted = welch_from_moments(control.n, m_c, v_c, treatment.n, m_t, v_t, alpha)
-    var_before = _lift_variance(control.n, control.variance, treatment.n, treatment.variance)
-    var_after = _lift_variance(control.n, v_c, treatment.n, v_t)
-    reduction = 1 - var_after / var_before if var_before > 0 else 0.0
-    return CupedResult(theta, reduction, adjusted, unadjusted, "ok")
+    adjusted = welch_from_moments(n_c, m_c, v_c, n_t, m_t, v_t, alpha)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        before = _lift_variance(n_c, control.variance, n_t, treatment.variance)
+        after = _lift_variance(n_c, v_c, n_t, v_t)
+        reduction = np.where(before > 0, 1 - after / before, 0.0)
+    status = np.where(short, "insufficient_data", np.where(no_cov, "no_covariate_variance", "ok"))
+    return CupedResult(
+        theta=_unwrap(np.where(short, np.nan, theta)),
+        variance_reduction=_unwrap(np.where(short, np.nan, reduction)),
+        adjusted=adjusted,
+        unadjusted=unadjusted,
+        status=_unwrap(status),
+    )
 
 
-def pooled_theta(*arms: SufficientStats) -> float:
+def pooled_theta(*arms: SufficientStats) -> Any:
     """Within-arm pooled ``cov(y, x) / var(x)``; NaN when the covariate has no spread."""
-    cov = sum((float(a.n) - 1) * float(a.covariance_xy) for a in arms)
-    var_x = sum((float(a.n) - 1) * float(a.variance_x) for a in arms)
-    return cov / var_x if var_x > 0 else math.nan
+    cov = sum((np.asarray(a.n, float) - 1) * np.nan_to_num(a.covariance_xy) for a in arms)
+    var_x = sum((np.asarray(a.n, float) - 1) * np.nan_to_num(a.variance_x) for a in arms)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return _unwrap(np.where(var_x > 0, cov / var_x, np.nan))
 
 
-def _adjusted_moments(arm: SufficientStats, theta: float, x_all: float) -> tuple[float, float]:
-    mean = float(arm.mean) - theta * (float(arm.mean_x) - x_all)
-    var = float(arm.variance) - 2 * theta * float(arm.covariance_xy)
-    var += theta**2 * float(arm.variance_x)
-    return mean, max(var, 0.0)
+def _adjusted_moments(arm: SufficientStats, theta: Any, x_all: Any) -> tuple[Any, Any]:
+    """``mean_y - theta (mean_x - x_all)`` and ``var_y - 2 theta cov + theta^2 var_x``."""
+    mean = np.asarray(arm.mean) - theta * (np.asarray(arm.mean_x) - x_all)
+    var = np.asarray(arm.variance) - 2 * theta * np.asarray(arm.covariance_xy)
+    var = var + theta**2 * np.asarray(arm.variance_x)
+    return mean, np.maximum(var, 0.0)
 
 
-def _lift_variance(n_c: Any, v_c: Any, n_t: Any, v_t: Any) -> float:
-    return float(v_c) / float(n_c) + float(v_t) / float(n_t)
+def _lift_variance(n_c: Any, v_c: Any, n_t: Any, v_t: Any) -> Any:
+    return np.asarray(v_c) / n_c + np.asarray(v_t) / n_t
 
 
 def _coefficients(fit: Any, alpha: float) -> tuple[Coefficient, ...]:
