@@ -1,0 +1,221 @@
+"""Cumulative-by-day results, MRR impact, the flat readout rows and the verdict."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from include.stats import (
+    RECORD_FIELDS,
+    Cell,
+    SufficientStats,
+    build_readout,
+    cumulative_by_day,
+    decide,
+    mrr_impact,
+    run_trust_checks,
+    two_proportion_ztest,
+    welch_ttest,
+)
+from include.stats.multiple import benjamini_hochberg, holm
+
+DAYS = [f"2024-06-0{d}" for d in range(1, 6)]
+CONFIG = {
+    "experiment": "homepage_cta_test",
+    "control": "control",
+    "metrics": {
+        "converted": {"type": "conversion", "role": "primary"},
+        "nb_mrr": {"type": "revenue", "role": "guardrail"},
+        "refund_rate": {"type": "conversion", "role": "guardrail", "higher_is_better": False},
+    },
+    "mc_draws": 20_000,
+}
+
+
+def _day_counts(rng: np.random.Generator, n: int, p: float) -> SufficientStats:
+    return SufficientStats.from_counts(n, int(rng.binomial(n, p)))
+
+
+def test_cumulative_by_day_equals_test_on_running_totals() -> None:
+    rng = np.random.default_rng(1)
+    days = [(d, _day_counts(rng, 500, 0.10), _day_counts(rng, 500, 0.12)) for d in DAYS]
+    rows = cumulative_by_day(days, "conversion")
+    assert [r["day"] for r in rows] == DAYS
+    for k, row in enumerate(rows, start=1):
+        c = sum(day[1] for day in days[:k])
+        t = sum(day[2] for day in days[:k])
+        ref = two_proportion_ztest(c, t)
+        assert row["control_n"] == 500 * k
+        assert row["p_value"] == pytest.approx(ref.p_value, rel=1e-12)
+        assert row["abs_ci_low"] == pytest.approx(ref.abs_ci_low, rel=1e-12)
+    assert (
+        rows[-1]["abs_ci_high"] - rows[-1]["abs_ci_low"]
+        < rows[0]["abs_ci_high"] - rows[0]["abs_ci_low"]
+    )
+
+
+def test_cumulative_handles_empty_first_day_and_no_days() -> None:
+    days = [
+        ("d1", SufficientStats(), SufficientStats()),
+        ("d2", *[_day_counts(np.random.default_rng(2), 50, 0.2)] * 2),
+    ]
+    rows = cumulative_by_day(days, "revenue")
+    assert rows[0]["status"] == "insufficient_data" and rows[0]["p_value"] is None
+    assert rows[1]["status"] == "ok"
+    assert cumulative_by_day([], "conversion") == []
+
+
+def test_mrr_impact_scales_the_per_user_interval() -> None:
+    rng = np.random.default_rng(3)
+    control = SufficientStats.from_values((rng.random(4000) < 0.05) * rng.gamma(2, 50, 4000))
+    treatment = SufficientStats.from_values((rng.random(4000) < 0.06) * rng.gamma(2, 50, 4000))
+    res = mrr_impact(control, treatment, n_total_users=10_000)
+    ref = welch_ttest(control, treatment)
+    assert res.per_user.estimate == pytest.approx(ref.abs_lift)
+    assert res.treatment_arm_monthly.low == pytest.approx(ref.abs_ci_low * 4000)
+    assert res.full_traffic_monthly.high == pytest.approx(ref.abs_ci_high * 10_000)
+    assert res.full_traffic_annual.estimate == pytest.approx(ref.abs_lift * 10_000 * 12)
+    assert res.treatment_arm_annual.low == pytest.approx(ref.abs_ci_low * 4000 * 12)
+    record = res.to_dict()
+    assert record["full_traffic_annual_high"] == pytest.approx(ref.abs_ci_high * 120_000)
+    assert mrr_impact(control, treatment).n_total_users == 8000
+    empty = mrr_impact(SufficientStats(), treatment)
+    assert empty.status == "insufficient_data" and math.isnan(empty.per_user.estimate)
+
+
+def _cells(lift: float = 0.02, n: int = 20_000, guardrail_drop: float = 0.0) -> list:
+    rng = np.random.default_rng(4)
+    cells: list = []
+    for segment, share in (("overall", 1.0), ("mobile", 0.4), ("desktop", 0.6)):
+        m = int(n * share)
+        for variant, p in (("control", 0.10), ("treatment", 0.10 + lift)):
+            cells.append(
+                ("converted", variant, segment, SufficientStats.from_counts(m, int(m * p)))
+            )
+            mrr = (rng.random(m) < p) * rng.gamma(2, 40, m)
+            if variant == "treatment":
+                mrr = mrr - guardrail_drop
+            cells.append(Cell("nb_mrr", variant, segment, SufficientStats.from_values(mrr)))
+            cells.append(
+                {
+                    "metric": "refund_rate",
+                    "variant": variant,
+                    "segment": segment,
+                    "n": m,
+                    "sum": int(m * 0.01),
+                    "sum_sq": int(m * 0.01),
+                }
+            )
+    return cells
+
+
+def test_build_readout_rows() -> None:
+    rows = build_readout(_cells(), CONFIG)
+    assert len(rows) == 3 * 3  # metrics x segments, one treatment variant
+    assert all(list(r) == list(RECORD_FIELDS) for r in rows)
+    row = next(r for r in rows if r["metric"] == "converted" and r["segment"] == "overall")
+    assert row["experiment"] == "homepage_cta_test" and row["role"] == "primary"
+    assert row["control_n"] == 20_000 and isinstance(row["control_n"], int)
+    assert row["variant_mean"] == pytest.approx(0.12)
+    assert row["test"] == "two_proportion_z" and row["bayes_method"] == "beta_binomial"
+    assert row["significant"] is True and row["prob_beat_control"] > 0.999
+    assert 0 < row["power"] <= 1 and row["mde_abs"] > 0
+    # corrections are across the whole readout
+    p = [r["p_value"] for r in rows]
+    np.testing.assert_allclose([r["p_value_holm"] for r in rows], holm(p))
+    np.testing.assert_allclose([r["p_value_bh"] for r in rows], benjamini_hochberg(p))
+    revenue = next(r for r in rows if r["metric"] == "nb_mrr" and r["segment"] == "overall")
+    assert revenue["test"] == "welch_t" and revenue["bayes_method"] == "normal_means"
+    for r in rows:  # no NaN leaks into the table: undefined values are None
+        assert not any(isinstance(v, float) and not math.isfinite(v) for v in r.values())
+
+
+def test_build_readout_degenerate_cells() -> None:
+    cells = [
+        ("converted", "control", "overall", SufficientStats.from_counts(10, 0)),
+        ("converted", "treatment", "overall", SufficientStats.from_counts(10, 0)),
+        ("converted", "treatment", "tiny", SufficientStats.from_counts(1, 1)),
+        ("converted", "control", "tiny", SufficientStats()),
+        ("converted", "treatment", "orphan", SufficientStats.from_counts(5, 1)),
+    ]
+    rows = {r["segment"]: r for r in build_readout(cells, CONFIG)}
+    assert rows["overall"]["status"] == "zero_variance"
+    assert rows["overall"]["p_value"] == 1.0 and rows["overall"]["abs_ci_low"] == 0.0
+    assert rows["overall"]["rel_lift"] is None  # control rate 0: ratio undefined
+    assert rows["tiny"]["status"] == "insufficient_data" and rows["tiny"]["p_value"] is None
+    assert rows["tiny"]["significant"] is None
+    assert rows["orphan"]["status"] == "missing_control" and rows["orphan"]["variant_n"] == 5
+
+
+def test_per_day_cells_are_merged() -> None:
+    days = [
+        ("converted", v, "overall", SufficientStats.from_counts(100, 10))
+        for v in ("control", "treatment", "control", "treatment")
+    ]
+    (row,) = build_readout(days, CONFIG)
+    assert row["control_n"] == 200 and row["variant_n"] == 200
+
+
+def test_non_binary_sums_for_a_conversion_metric_are_rejected() -> None:
+    bad = [
+        ("converted", v, "overall", SufficientStats.from_values([0.0, 2.0]))
+        for v in ("control", "treatment")
+    ]
+    with pytest.raises(ValueError, match="not 0/1"):
+        build_readout(bad, CONFIG)
+
+
+FAIR = {"control": 20_000, "treatment": 20_000}
+WEIGHTS = {"control": 0.5, "treatment": 0.5}
+VERDICT_CFG = {"min_sample_per_arm": 5000}
+
+
+def test_verdict_ship() -> None:
+    verdict = decide(build_readout(_cells(), CONFIG), run_trust_checks(FAIR, WEIGHTS), VERDICT_CFG)
+    assert verdict.verdict == "ship" and verdict.variant == "treatment"
+    assert any("significantly better" in r for r in verdict.reasons)
+
+
+def test_verdict_invalid_on_srm() -> None:
+    trust = run_trust_checks({"control": 20_800, "treatment": 19_200}, WEIGHTS)
+    verdict = decide(build_readout(_cells(), CONFIG), trust, VERDICT_CFG)
+    assert verdict.verdict == "invalid"
+    assert any("sample ratio mismatch" in r for r in verdict.reasons)
+
+
+def test_verdict_keep_running_below_minimum_sample() -> None:
+    rows = build_readout(_cells(n=2000), CONFIG)
+    verdict = decide(
+        rows, run_trust_checks({"control": 2000, "treatment": 2000}, WEIGHTS), VERDICT_CFG
+    )
+    assert verdict.verdict == "keep_running"
+    assert any("minimum sample" in r for r in verdict.reasons)
+
+
+def test_verdict_do_not_ship_on_harmed_guardrail() -> None:
+    rows = build_readout(_cells(guardrail_drop=3.0), CONFIG)
+    verdict = decide(rows, run_trust_checks(FAIR, WEIGHTS), VERDICT_CFG)
+    assert verdict.verdict == "do_not_ship"
+    assert any("guardrail" in r and "nb_mrr" in r for r in verdict.reasons)
+
+
+def test_verdict_flat_result_depends_on_planned_sample() -> None:
+    rows = build_readout(_cells(lift=0.0), CONFIG)
+    trust = run_trust_checks(FAIR, WEIGHTS)
+    assert decide(rows, trust, VERDICT_CFG).verdict == "do_not_ship"
+    running = decide(rows, trust, {**VERDICT_CFG, "planned_sample_per_arm": 50_000})
+    assert running.verdict == "keep_running"
+
+
+def test_verdict_do_not_ship_when_primary_significantly_worse() -> None:
+    rows = build_readout(_cells(lift=-0.02), CONFIG)
+    verdict = decide(rows, run_trust_checks(FAIR, WEIGHTS), VERDICT_CFG)
+    assert verdict.verdict == "do_not_ship"
+    assert any("significantly worse" in r for r in verdict.reasons)
+
+
+def test_verdict_without_primary_rows_keeps_running() -> None:
+    verdict = decide([], run_trust_checks(FAIR, WEIGHTS), VERDICT_CFG)
+    assert verdict.verdict == "keep_running"
