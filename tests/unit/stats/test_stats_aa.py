@@ -74,10 +74,12 @@ def test_aa_welch_skewed_revenue_false_positive_rate_and_coverage() -> None:
 
 
 def test_power_at_the_mde_is_the_promised_eighty_percent() -> None:
-    # Simulate at the computed MDE: the z-test should reject ~80% of the time.
+    # Simulate at the computed MDE: the z-test should reject ~80% of the time. The MDE
+    # assumes the baseline variance in both arms, so n is large enough (MDE ~ 5% relative)
+    # for the treatment arm's slightly larger variance not to matter.
     rng = np.random.default_rng(99)
-    n, p0 = 4000, 0.10
+    n, p0 = 50_000, 0.10
     mde = mde_for_se(np.sqrt(p0 * (1 - p0) * 2 / n), ALPHA, 0.8)
     res = two_proportion_ztest(_binary_arms(rng, n, p0), _binary_arms(rng, n, p0 + mde))
     rejected = float(np.mean(np.asarray(res.p_value) < ALPHA))
-    assert 0.77 <= rejected <= 0.83, rejected
+    assert 0.78 <= rejected <= 0.82, rejected
