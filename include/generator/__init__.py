@@ -11,7 +11,7 @@ See ``generate.py`` for the design (pure function of (seed, ds); no state betwee
 """
 
 from include.generator.config import ExperimentConfig, FunnelRates, GeneratorConfig, MessRates
-from include.generator.generate import generate_day, source_path, truth_path
+from include.generator.generate import generate_day, iter_day, source_path, truth_path
 from include.generator.writer import write_day
 
 __all__ = [
@@ -20,6 +20,7 @@ __all__ = [
     "GeneratorConfig",
     "MessRates",
     "generate_day",
+    "iter_day",
     "source_path",
     "truth_path",
     "write_day",

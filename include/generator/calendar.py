@@ -85,6 +85,6 @@ def sample_times(rng: np.random.Generator, day: date, n: int) -> np.ndarray:
 
 def iso_times(ms: np.ndarray) -> np.ndarray:
     """ISO-8601 UTC strings with milliseconds and a Z (object array), vectorised."""
-    ms = np.asarray(ms, dtype=np.int64)
-    text = np.datetime_as_string(ms.astype("datetime64[ms]"), unit="ms")
-    return text.astype(object) + "Z"
+    from include.generator.text import iso_times as _iso
+
+    return _iso(ms)

@@ -184,7 +184,7 @@ class GeneratorConfig:
     experiments: tuple[ExperimentConfig, ...] = field(default_factory=default_experiments)
     mess: MessRates = field(default_factory=MessRates)
     funnel: FunnelRates = field(default_factory=FunnelRates)
-    events_per_part: int = 1_000_000
+    events_per_part: int = 250_000
 
     def validate(self) -> GeneratorConfig:
         """Raise ``ValueError`` on any invalid value; return self so calls can chain."""

@@ -10,6 +10,7 @@ formatting, sorted JSON keys). Paths follow ``include.raw_sources``:
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
 from datetime import date, timedelta
 
 import numpy as np
@@ -34,10 +35,10 @@ from include.generator.saas_day import (
 from include.generator.serialize import (
     csv_bytes,
     event_ids,
-    jsonl_parts,
     jsonl_records,
     plant_row_mess,
-    web_lines,
+    sort_events,
+    web_part_bytes,
 )
 from include.generator.shop import products_table, shop_day
 from include.generator.subscribers import build_subscribers
@@ -57,7 +58,7 @@ from include.generator.truth import (
     seasonality_section,
     shop_truth,
 )
-from include.raw_sources import RAW_SOURCES, TRUTH_SOURCE
+from include.raw_sources import HOSTNAMES, RAW_SOURCES, TRUTH_SOURCE
 
 MANIFEST = "manifest.json"
 
@@ -74,8 +75,14 @@ def truth_path(ds: str, name: str = MANIFEST) -> str:
 def generate_day(ds: str, config: GeneratorConfig | None = None) -> dict[str, bytes]:
     """All files of ``ds`` (raw sources and truth) as {relative path: bytes}.
 
-    The manifest is the last key, so writers that keep the order write it last.
+    The manifest is the last key, so writers that keep the order write it last. For big
+    scales prefer :func:`iter_day`, which holds one web-event part in memory at a time.
     """
+    return dict(iter_day(ds, config))
+
+
+def iter_day(ds: str, config: GeneratorConfig | None = None) -> Iterator[tuple[str, bytes]]:
+    """Yield (relative path, bytes) for every file of ``ds``; the manifest comes last."""
     cfg = (config or GeneratorConfig()).validate()
     day = date.fromisoformat(ds)
     if day < date.fromisoformat(cfg.epoch):
@@ -83,23 +90,21 @@ def generate_day(ds: str, config: GeneratorConfig | None = None) -> dict[str, by
     subs = build_subscribers(cfg, day)
     expo = Exposures()
     web = _web_traffic(cfg, day, subs, expo)
-    files: dict[str, bytes] = {}
-    for i, part in enumerate(jsonl_parts(web["lines"], cfg.events_per_part)):
-        files[source_path("web_events", ds, i)] = part
     exposures = expo.frame()
-    files[source_path("experiment_assignments", ds)] = _assignments(cfg, exposures)
     tables = _tables(cfg, day, subs, web)
-    for source, frame in tables.items():
-        files[source_path(source, ds)] = csv_bytes(frame, RAW_SOURCES[source].fields)
-    files[truth_path(ds, "identity_map.csv")] = (
-        web["identity"].to_csv(index=False, lineterminator="\n").encode()
-    )
-    files[truth_path(ds, "exposures.csv")] = (
-        _exposure_truth(exposures).to_csv(index=False, lineterminator="\n").encode()
-    )
     manifest = _manifest(cfg, day, subs, web, exposures, tables)
-    files[truth_path(ds)] = manifest_bytes(manifest)
-    return files
+    sorted_events, sorted_mess = sort_events(web.pop("messy"), web["row_mess"])
+    for i, part in enumerate(web_part_bytes(sorted_events, sorted_mess, cfg.events_per_part)):
+        yield source_path("web_events", ds, i), part
+    del sorted_events
+    yield source_path("experiment_assignments", ds), _assignments(cfg, exposures)
+    for source, frame in tables.items():
+        yield source_path(source, ds), csv_bytes(frame, RAW_SOURCES[source].fields)
+    identity = web["identity"]
+    yield truth_path(ds, "identity_map.csv"), csv_bytes(identity, tuple(identity.columns))
+    truth = _exposure_truth(exposures)
+    yield truth_path(ds, "exposures.csv"), csv_bytes(truth, tuple(truth.columns))
+    yield truth_path(ds), manifest_bytes(manifest)
 
 
 def _web_traffic(cfg: GeneratorConfig, day: date, subs, expo: Exposures) -> dict:
@@ -128,7 +133,8 @@ def _web_traffic(cfg: GeneratorConfig, day: date, subs, expo: Exposures) -> dict
     messy, row_mess = plant_row_mess(cfg, day, events)
     return {
         "events": events,
-        "lines": web_lines(cfg, day, messy, row_mess),
+        "messy": messy,
+        "n_lines": size(messy),
         "row_mess": row_mess,
         "usage": usage,
         "orders": shop.orders,
@@ -153,7 +159,8 @@ def _assignments(cfg: GeneratorConfig, exposures: pd.DataFrame) -> bytes:
         return b""
     anon = exposures["anon"].to_numpy(dtype=np.uint64)
     t = exposures["t"].to_numpy(dtype=np.int64)
-    exp_key = np.array([name_key(e) for e in exposures["experiment"]], dtype=np.uint64)
+    keys = {name: name_key(name) for name in exposures["experiment"].unique()}
+    exp_key = exposures["experiment"].map(keys).to_numpy(dtype=np.uint64)
     uid = exposures["uid"].to_numpy(dtype=np.int64)
     user_id = pd.array(uid, dtype="Int64")
     user_id[uid == 0] = pd.NA
@@ -232,49 +239,26 @@ def _tables(cfg: GeneratorConfig, day: date, subs, web: dict) -> dict[str, pd.Da
 
 
 def _sessions(events: Block, day: date) -> pd.DataFrame:
-    """One row per session seen in the day's (clean) events."""
-    frame = pd.DataFrame(
-        {
-            "sess": events["sess"],
-            "t": events["t"],
-            "uid": events["uid"],
-            "anon": events["anon"],
-            "host": events["host"],
-            "ua": events["ua"],
-        }
-    )
-    g = frame.groupby("sess", sort=True)
-    agg = g.agg(
-        start=("t", "min"),
-        end=("t", "max"),
-        uid=("uid", "max"),
-        anon=("anon", "first"),
-        host=("host", "first"),
-        ua=("ua", "first"),
-    )
-    uid = agg["uid"].to_numpy(dtype=np.int64)
+    """One row per session seen in the day's (clean) events, via sort + reduceat."""
+    order = np.argsort(events["sess"], kind="stable")
+    sess = events["sess"][order]
+    starts = np.flatnonzero(np.r_[True, sess[1:] != sess[:-1]]) if len(sess) else np.array([], int)
+    t = events["t"][order]
+    first = order[starts]
+    uid = np.maximum.reduceat(events["uid"][order], starts) if len(starts) else starts
     user_id = pd.array(uid, dtype="Int64")
     user_id[uid == 0] = pd.NA
-    out = pd.DataFrame(
-        {
-            "session_id": hex_ids(agg.index.to_numpy(dtype=np.uint64), "s_"),
-            "user_id": user_id,
-            "anonymous_id": hex_ids(agg["anon"].to_numpy(dtype=np.uint64)),
-            "hostname": np.array(catalog_hosts(), dtype=object)[agg["host"].to_numpy()],
-            "device_type": np.array(catalog.DEVICE_TYPES, dtype=object)[
-                DEVICE_OF_UA[agg["ua"].to_numpy()]
-            ],
-            "started_at": iso_times(agg["start"].to_numpy()),
-            "ended_at": iso_times(agg["end"].to_numpy()),
-        }
-    )
+    out = pd.DataFrame({
+        "session_id": hex_ids(sess[starts], "s_"),
+        "user_id": user_id,
+        "anonymous_id": hex_ids(events["anon"][first]),
+        "hostname": np.array(HOSTNAMES, dtype=object)[events["host"][first]],
+        "device_type": np.array(catalog.DEVICE_TYPES, dtype=object)[
+            DEVICE_OF_UA[events["ua"][first]]],
+        "started_at": iso_times(np.minimum.reduceat(t, starts) if len(starts) else starts),
+        "ended_at": iso_times(np.maximum.reduceat(t, starts) if len(starts) else starts),
+    })  # fmt: skip
     return out.sort_values(["started_at", "session_id"], kind="mergesort")
-
-
-def catalog_hosts() -> tuple[str, ...]:
-    from include.raw_sources import HOSTNAMES
-
-    return HOSTNAMES
 
 
 def _manifest(cfg, day, subs, web, exposures, tables) -> dict:
@@ -297,7 +281,7 @@ def _manifest(cfg, day, subs, web, exposures, tables) -> dict:
             (subs.is_fraud & (subs.signup_ms >= lo) & (subs.signup_ms < lo + MS_PER_DAY)).sum()
         ),
     }
-    n_lines = len(web["lines"])
+    n_lines = web["n_lines"]
     return {
         "ds": day.isoformat(),
         "seed": cfg.seed,

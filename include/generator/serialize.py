@@ -13,6 +13,8 @@ Lines are built with vectorised concatenation of pre-quoted lookup tables: no pe
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 
@@ -20,10 +22,10 @@ import numpy as np
 import pandas as pd
 
 from include.generator import catalog
-from include.generator.calendar import iso_times
 from include.generator.config import GeneratorConfig
 from include.generator.events import COMPONENTS, Block, take
 from include.generator.randomness import hash64, hex_ids, stream
+from include.generator.text import ip_pieces, iso_pieces, join_columns, money
 from include.raw_sources import ACTION_TYPES, HOSTNAMES
 
 HOST_TABLE = HOSTNAMES + catalog.BAD_HOSTNAMES
@@ -92,13 +94,27 @@ def plant_row_mess(cfg: GeneratorConfig, day: date, block: Block) -> tuple[Block
     return out, RowMess(null_field, truncate, counts, by_field)
 
 
-def web_lines(cfg: GeneratorConfig, day: date, block: Block, mess: RowMess) -> np.ndarray:
-    """JSON lines (object array of str, sorted by time then event id) for the web events."""
-    eid = block["eid"]
-    order = np.lexsort((eid, block["t"]))
-    b = take(block, order)
-    null_field, truncate = mess.null_field[order], mess.truncate[order]
-    null = {f: null_field == i for i, f in enumerate(NULL_FIELDS)}
+def sort_events(block: Block, mess: RowMess) -> tuple[Block, RowMess]:
+    """Order rows by event time then event id (the files' order; duplicates end up adjacent)."""
+    order = np.lexsort((block["eid"], block["t"]))
+    sorted_mess = RowMess(mess.null_field[order], mess.truncate[order], mess.counts,
+                          mess.null_by_field)  # fmt: skip
+    return take(block, order), sorted_mess
+
+
+def web_part_bytes(block: Block, mess: RowMess, per_part: int) -> Iterator[bytes]:
+    """Serialise sorted events part by part, so memory holds one part's text at a time."""
+    n = len(block["t"])
+    for lo in range(0, max(n, 1), per_part):
+        hi = min(lo + per_part, n)
+        part = {k: v[lo:hi] for k, v in block.items()}
+        lines = web_lines(part, mess.null_field[lo:hi], mess.truncate[lo:hi])
+        yield ("\n".join(lines.tolist()) + "\n").encode("utf-8") if len(lines) else b""
+
+
+def web_lines(b: Block, null_field: np.ndarray, truncate: np.ndarray) -> np.ndarray:
+    """JSON lines (object array of str) for already-sorted web events."""
+    eid = b["eid"]
     host = _quoted(HOST_TABLE)[b["host"]]
     clean_host = np.array(HOSTNAMES, dtype=object)[np.minimum(b["host"], 1) * (b["host"] < 2)]
     url_host = np.where(
@@ -116,71 +132,24 @@ def web_lines(cfg: GeneratorConfig, day: date, block: Block, mess: RowMess) -> n
     props = b["props"].copy()
     props[props == None] = "{}"
     parts = [
-        '{"event_id":"',
-        hex_ids(eid),
-        '","event_time":',
-        _nullable('"' + iso_times(b["t"]) + '"', null["event_time"]),
-        ',"user_id":',
-        uid_text,
-        ',"ip":',
-        _nullable('"' + ip_strings(b["ip"]) + '"', null["ip"]),
-        ',"user_agent":',
-        _nullable(_quoted(UA_TABLE)[b["ua"]], null["user_agent"]),
-        ',"hostname":',
-        _nullable(host, null["hostname"]),
-        ',"url":"https://',
-        url_host,
-        paths[b["action"]],
-        '","referrer":',
-        refs[b["ref"]],
-        ',"utm_source":',
-        utms[b["ref"]],
-        ',"session_id":"',
-        hex_ids(b["sess"], "s_"),
-        '","action_type":',
-        _nullable(_quoted(ACTION_TABLE)[b["action"]], null["action_type"]),
-        ',"properties":',
-        props,
-        "}",
-    ]
-    line = parts[0] + parts[1]
-    for p in parts[2:]:
-        line = line + p
+        '{"event_id":"', hex_ids(eid), '","event_time":"', *iso_pieces(b["t"]),
+        '","user_id":', uid_text, ',"ip":"', *ip_pieces(b["ip"]),
+        '","user_agent":', _quoted(UA_TABLE)[b["ua"]], ',"hostname":', host,
+        ',"url":"https://', url_host, paths[b["action"]],
+        '","referrer":', refs[b["ref"]], ',"utm_source":', utms[b["ref"]],
+        ',"session_id":"', hex_ids(b["sess"], "s_"),
+        '","action_type":', _quoted(ACTION_TABLE)[b["action"]], ',"properties":', props, "}",
+    ]  # fmt: skip
+    line = join_columns(parts)
+    # Nulls and truncations touch a small share of rows (the planted rates): fix them up
+    # row by row instead of carrying null masks through the fast path.
+    for i, name in enumerate(NULL_FIELDS):
+        rows = np.flatnonzero(null_field == i)
+        pattern = re.compile(f'"{name}":"[^"]*"')
+        line[rows] = [pattern.sub(f'"{name}":null', text, count=1) for text in line[rows]]
     cut = np.flatnonzero(truncate)
-    # A handful of rows (the unparsable rate), so a plain loop is fine here.
     line[cut] = [text[: max(5, len(text) // 2)] for text in line[cut]]
     return line
-
-
-def _nullable(values: np.ndarray, is_null: np.ndarray) -> np.ndarray:
-    out = np.asarray(values, dtype=object)
-    if is_null.any():
-        out = out.copy()
-        out[is_null] = "null"
-    return out
-
-
-_OCTETS = np.array([str(i) for i in range(256)], dtype=object)
-
-
-def ip_strings(ip: np.ndarray) -> np.ndarray:
-    """Dotted IPv4 strings from integers (object array)."""
-    ip = np.asarray(ip, dtype=np.int64)
-    return (
-        _OCTETS[(ip >> 24) & 255]
-        + "."
-        + _OCTETS[(ip >> 16) & 255]
-        + "."
-        + _OCTETS[(ip >> 8) & 255]
-        + "."
-        + _OCTETS[ip & 255]
-    )
-
-
-def jsonl_parts(lines: np.ndarray, per_part: int) -> list[bytes]:
-    """Split lines into part files of at most ``per_part`` lines each (at least one part)."""
-    chunks = [lines[i : i + per_part] for i in range(0, len(lines), per_part)] or [lines]
-    return [("\n".join(c.tolist()) + "\n" if len(c) else "").encode("utf-8") for c in chunks]
 
 
 def jsonl_records(frame: pd.DataFrame) -> bytes:
@@ -192,9 +161,30 @@ def jsonl_records(frame: pd.DataFrame) -> bytes:
 
 
 def csv_bytes(frame: pd.DataFrame, columns: tuple[str, ...]) -> bytes:
-    """CSV with the contract's header, two-decimal money, empty string for null."""
-    return (
-        frame.loc[:, list(columns)]
-        .to_csv(index=False, float_format="%.2f", lineterminator="\n")
-        .encode("utf-8")
-    )
+    """CSV with the contract's header, two-decimal money, empty field for null.
+
+    Values are controlled vocabularies (no commas, quotes or newlines), so no quoting is
+    needed; columns are formatted vectorised and joined row-wise in C.
+    """
+    pieces: list[str | np.ndarray] = []
+    for i, name in enumerate(columns):
+        if i:
+            pieces.append(",")
+        pieces.append(_csv_column(frame[name]))
+    body = join_columns(pieces) if len(frame) else np.array([], dtype=object)
+    return ("\n".join([",".join(columns), *body.tolist()]) + "\n").encode("utf-8")
+
+
+def _csv_column(col: pd.Series) -> np.ndarray:
+    """One column as strings: floats with 2 decimals, nulls empty."""
+    missing = col.isna().to_numpy()
+    if pd.api.types.is_float_dtype(col.dtype):
+        out = money(col.fillna(0).to_numpy(dtype=np.float64))
+    elif pd.api.types.is_integer_dtype(col.dtype):
+        out = col.fillna(0).to_numpy(dtype=np.int64).astype(str).astype(object)
+    else:
+        out = np.asarray(col.to_numpy(dtype=object, na_value=""), dtype=object)
+    if missing.any():
+        out = out.copy()
+        out[missing] = ""
+    return out

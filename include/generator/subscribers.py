@@ -309,7 +309,7 @@ def _lifecycle(
 def _plan_path(cfg: GeneratorConfig, uid: np.ndarray, plan0: np.ndarray) -> np.ndarray:
     """Plan index for month 0..MAX_MONTHS after paid_start: a bounded up/down random walk."""
     f = cfg.funnel
-    path = np.empty((len(uid), MAX_MONTHS + 1), dtype=np.int64)
+    path = np.empty((len(uid), MAX_MONTHS + 1), dtype=np.int8)
     path[:, 0] = plan0
     top = len(catalog.PLANS) - 1
     keys = uid * 64

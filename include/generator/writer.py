@@ -10,10 +10,11 @@ which is what MinIO expects.
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterable
 from pathlib import Path
 
 from include.generator.config import GeneratorConfig
-from include.generator.generate import MANIFEST, generate_day
+from include.generator.generate import iter_day
 from include.raw_sources import RAW_SOURCES, TRUTH_SOURCE
 
 
@@ -27,26 +28,24 @@ def write_day(ds: str, root: str, config: GeneratorConfig | None = None) -> list
 
     Returns the relative paths written, manifest last.
     """
-    files = generate_day(ds, config)
-    ordered = sorted(p for p in files if not p.endswith(MANIFEST)) + [
-        p for p in files if p.endswith(MANIFEST)
-    ]
+    files = iter_day(ds, config)
     if root.startswith(("s3://", "s3a://")):
-        _write_s3(ds, root, files, ordered)
-    else:
-        _write_local(ds, Path(root), files, ordered)
-    return ordered
+        return _write_s3(ds, root, files)
+    return _write_local(ds, Path(root), files)
 
 
-def _write_local(ds: str, root: Path, files: dict[str, bytes], ordered: list[str]) -> None:
+def _write_local(ds: str, root: Path, files: Iterable[tuple[str, bytes]]) -> list[str]:
     for prefix in day_prefixes(ds):
         shutil.rmtree(root / prefix, ignore_errors=True)
-    for rel in ordered:
+    written = []
+    for rel, data in files:  # iter_day yields the manifest last
         target = root / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(target.name + ".tmp")
-        tmp.write_bytes(files[rel])
+        tmp.write_bytes(data)
         tmp.replace(target)
+        written.append(rel)
+    return written
 
 
 def split_s3_root(root: str) -> tuple[str, str]:
@@ -75,14 +74,17 @@ def s3_client():
     )
 
 
-def _write_s3(ds: str, root: str, files: dict[str, bytes], ordered: list[str], client=None):
+def _write_s3(ds: str, root: str, files: Iterable[tuple[str, bytes]], client=None) -> list[str]:
     client = client or s3_client()
     bucket, base = split_s3_root(root)
     _ensure_bucket(client, bucket)
     for prefix in day_prefixes(ds):
         _delete_prefix(client, bucket, base + prefix)
-    for rel in ordered:
-        client.put_object(Bucket=bucket, Key=base + rel, Body=files[rel])
+    written = []
+    for rel, data in files:  # iter_day yields the manifest last
+        client.put_object(Bucket=bucket, Key=base + rel, Body=data)
+        written.append(rel)
+    return written
 
 
 def _ensure_bucket(client, bucket: str) -> None:
