@@ -4,7 +4,7 @@
   unpooled (Wald) standard error for the confidence interval of the difference
   (the same pair ``statsmodels`` returns from ``proportions_ztest`` and
   ``confint_proportions_2indep(method="wald")``).
-* Welch's t-test: unequal variances, Welch–Satterthwaite degrees of freedom
+* Welch's t-test: unequal variances, Welch-Satterthwaite degrees of freedom
   ``df = (a + b)^2 / (a^2/(n1-1) + b^2/(n2-1))`` with ``a = s1^2/n1, b = s2^2/n2``.
 * Relative lift ``m_t / m_c - 1`` with a delta-method interval on the ratio of means,
   which keeps the sampling variance of the control mean:
@@ -115,7 +115,7 @@ def two_proportion_ztest(
 def welch_ttest(
     control: SufficientStats, treatment: SufficientStats, alpha: float = 0.05
 ) -> TestResult:
-    """Welch's unequal-variance t-test with a Welch–Satterthwaite t interval for the lift."""
+    """Welch's unequal-variance t-test with a Welch-Satterthwaite t interval for the lift."""
     return welch_from_moments(
         control.n,
         control.mean,
@@ -132,7 +132,7 @@ def welch_from_moments(
 ) -> TestResult:
     """Welch's test from (n, mean, unbiased variance) per arm, e.g. CUPED-adjusted moments.
 
-    ``t = (m_t - m_c) / sqrt(v_c/n_c + v_t/n_t)``, ``df`` by Welch–Satterthwaite.
+    ``t = (m_t - m_c) / sqrt(v_c/n_c + v_t/n_t)``, ``df`` by Welch-Satterthwaite.
     """
     n_c, n_t, m_c, m_t, v_c, v_t = (_as_float(v) for v in (n_c, n_t, m_c, m_t, v_c, v_t))
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -2,7 +2,7 @@
 
 * Holm (1979) step-down, controls the family-wise error rate:
   ``p_(i)^adj = max_{j <= i} min(1, (m - j + 1) p_(j))``.
-* Benjamini–Hochberg (1995) step-up, controls the false discovery rate:
+* Benjamini-Hochberg (1995) step-up, controls the false discovery rate:
   ``p_(i)^adj = min_{j >= i} min(1, m p_(j) / j)``.
 
 NaN p-values (tests that could not run) are left out of the family and stay NaN, so an
@@ -25,7 +25,7 @@ def holm(p_values: ArrayLike) -> np.ndarray:
 
 
 def benjamini_hochberg(p_values: ArrayLike) -> np.ndarray:
-    """Benjamini–Hochberg step-up adjusted p-values (same order as the input)."""
+    """Benjamini-Hochberg step-up adjusted p-values (same order as the input)."""
     return _adjust(p_values, _bh_sorted)
 
 

@@ -6,13 +6,14 @@ with those keys plus the sum fields). For each (metric, segment) the control cel
 compared with every other variant:
 
 * frequentist: z-test (conversion) or Welch (revenue), absolute and relative lift + CI;
-* multiple testing: Holm and Benjamini–Hochberg across every row of the readout (all
+* multiple testing: Holm and Benjamini-Hochberg across every row of the readout (all
   metrics, segments and variants); ``significant`` uses the configured correction;
 * Bayesian: beta-binomial (conversion) or normal approximation (revenue);
 * power for the configured effect of interest and the MDE at the configured power.
 
-Every row has the keys of :data:`RECORD_FIELDS` in that order and plain Python values; anything undefined is ``None`` and ``status`` says why
-(``ok``, ``zero_variance``, ``insufficient_data``, ``missing_control``).
+Every row has the keys of :data:`RECORD_FIELDS` in that order and plain Python values;
+anything undefined is ``None`` and ``status`` says why (``ok``, ``zero_variance``,
+``insufficient_data``, ``missing_control``).
 """
 
 from __future__ import annotations

@@ -91,6 +91,7 @@ def logistic_regression(
     down (perfect separation, singular design, no convergence); never raises for data.
     """
     import statsmodels.api as sm  # heavy import kept out of module import time
+    from statsmodels.tools.sm_exceptions import PerfectSeparationError
 
     data = frame[[outcome, *predictors]].dropna()
     y = data[outcome].astype(float)
@@ -101,7 +102,14 @@ def logistic_regression(
         with warnings.catch_warnings():
             warnings.simplefilter("error")  # separation/convergence warnings become failures
             fit = sm.Logit(y, design).fit(disp=0, maxiter=100)
-    except Exception as exc:  # noqa: BLE001 - any numerical breakdown is reported, not raised
+    except (
+        Warning,
+        ArithmeticError,
+        ValueError,
+        np.linalg.LinAlgError,
+        PerfectSeparationError,
+    ) as exc:
+        # numerical breakdown (separation, singular design, overflow) is reported, not raised
         return _failed_logit("failed", f"{type(exc).__name__}: {exc}", len(data))
     converged = bool(fit.mle_retvals.get("converged", False))
     coefs = _coefficients(fit, alpha)

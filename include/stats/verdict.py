@@ -55,7 +55,7 @@ def decide(
     """Apply the rules above to readout rows (from ``build_readout``) and trust checks."""
     cfg = {**DEFAULT_VERDICT_CONFIG, **(config or {})}
     if not trust.passed:
-        return Verdict(INVALID, None, ("trust checks failed",) + trust.reasons)
+        return Verdict(INVALID, None, ("trust checks failed", *trust.reasons))
     reasons = [f"trust checks: {trust.status}"] + [f"warning: {r}" for r in trust.reasons]
     overall = [r for r in records if r.get("segment") == cfg["overall_segment"]]
     primary = [r for r in overall if r.get("role") == "primary"]

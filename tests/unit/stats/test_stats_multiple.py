@@ -1,4 +1,4 @@
-"""Holm and Benjamini–Hochberg against statsmodels' multipletests."""
+"""Holm and Benjamini-Hochberg against statsmodels' multipletests."""
 
 from __future__ import annotations
 

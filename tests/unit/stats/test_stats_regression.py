@@ -119,7 +119,7 @@ def test_cuped_aa_false_positive_rate_and_coverage() -> None:
     )
     adj = res.adjusted
     fpr = np.mean(adj.p_value < 0.05)
-    coverage = np.mean((adj.abs_ci_low <= 0) & (0 <= adj.abs_ci_high))
+    coverage = np.mean((adj.abs_ci_low <= 0) & (adj.abs_ci_high >= 0))
     assert 0.04 <= fpr <= 0.06, fpr
     assert 0.94 <= coverage <= 0.96, coverage
     assert np.mean(res.variance_reduction) == pytest.approx(0.9, abs=0.01)
