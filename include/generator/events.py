@@ -130,14 +130,20 @@ def expand_sessions(
     return block, sess_idx, pos
 
 
-def finish(block: Block, comp: str) -> Block:
-    """Fill default columns and number the events of a hand-built block."""
+def finish(block: dict, comp: str) -> Block:
+    """Fill missing columns with defaults (logged out, no props) and number the events."""
     n = len(block["t"])
-    block.setdefault("uid", np.zeros(n, np.int64))
-    block.setdefault("props", np.full(n, None, dtype=object))
     block["comp"] = np.full(n, COMPONENTS[comp], np.int16)
     block["seq"] = np.arange(n, dtype=np.int64)
-    return {name: np.asarray(block[name]).astype(dt, copy=False) for name, dt in COLUMNS.items()}
+    out = {}
+    for name, dt in COLUMNS.items():
+        if name in block:
+            out[name] = np.asarray(block[name]).astype(dt, copy=False)
+        elif dt is object:
+            out[name] = np.full(n, None, dtype=object)
+        else:
+            out[name] = np.zeros(n, dtype=dt)
+    return out
 
 
 def session_keys(seed: int, keys: np.ndarray, salt: str) -> np.ndarray:

@@ -1,0 +1,86 @@
+"""One place for every setting the lakehouse reads: environment variables with local defaults.
+
+Everything that differs between a laptop and a cluster lives here (the Spark master,
+the S3 endpoint, the warehouse location, the metastore), so moving to a cluster is a
+configuration change, not a code change. Credentials are read from the environment only
+(locally ``scripts/setup.sh`` generates them once into ``var/credentials.env``, which
+``scripts/env.sh`` loads); no file in the repository holds one.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _env(name: str, default: str) -> str:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved configuration. Build it with :func:`load_settings`, never by hand in jobs."""
+
+    state_dir: Path
+    spark_master: str
+    shuffle_partitions: int
+    driver_memory: str
+    s3_endpoint: str
+    s3_access_key: str
+    s3_secret_key: str
+    s3_region: str
+    raw_bucket: str
+    warehouse_bucket: str
+    jars_dir: Path
+    metastore_url: str
+    metastore_user: str
+    metastore_password: str
+    metastore_driver: str
+    reports_dir: Path
+    exports_dir: Path
+    extra_spark_conf: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def raw_root(self) -> str:
+        """Root of the raw landing zone (one folder per source and per ``ds``)."""
+        return _env("LAKEHOUSE_RAW_ROOT", f"s3a://{self.raw_bucket}")
+
+    @property
+    def warehouse_root(self) -> str:
+        """Root under which bronze/silver/gold Delta tables live."""
+        return _env("LAKEHOUSE_WAREHOUSE_ROOT", f"s3a://{self.warehouse_bucket}")
+
+    def table_path(self, layer: str, table: str) -> str:
+        return f"{self.warehouse_root}/{layer}/{table}"
+
+    def raw_path(self, source: str, ds: str) -> str:
+        return f"{self.raw_root}/{source}/ds={ds}"
+
+
+def load_settings() -> Settings:
+    state_dir = Path(_env("LAKEHOUSE_STATE_DIR", str(PROJECT_ROOT / "var")))
+    return Settings(
+        state_dir=state_dir,
+        spark_master=_env("LAKEHOUSE_SPARK_MASTER", "local[2]"),
+        shuffle_partitions=int(_env("LAKEHOUSE_SHUFFLE_PARTITIONS", "4")),
+        driver_memory=_env("LAKEHOUSE_DRIVER_MEMORY", "2g"),
+        s3_endpoint=_env("LAKEHOUSE_S3_ENDPOINT", "http://127.0.0.1:9000"),
+        s3_access_key=_env("LAKEHOUSE_S3_ACCESS_KEY", ""),
+        s3_secret_key=_env("LAKEHOUSE_S3_SECRET_KEY", ""),
+        s3_region=_env("LAKEHOUSE_S3_REGION", "us-east-1"),
+        raw_bucket=_env("LAKEHOUSE_RAW_BUCKET", "raw"),
+        warehouse_bucket=_env("LAKEHOUSE_WAREHOUSE_BUCKET", "warehouse"),
+        jars_dir=Path(_env("LAKEHOUSE_JARS_DIR", str(state_dir / "jars"))),
+        metastore_url=_env(
+            "LAKEHOUSE_METASTORE_URL", "jdbc:postgresql://127.0.0.1:5433/metastore"
+        ),
+        metastore_user=_env("LAKEHOUSE_METASTORE_USER", "lakehouse"),
+        metastore_password=_env("LAKEHOUSE_METASTORE_PASSWORD", ""),
+        metastore_driver=_env("LAKEHOUSE_METASTORE_DRIVER", "org.postgresql.Driver"),
+        reports_dir=Path(_env("LAKEHOUSE_REPORTS_DIR", str(state_dir / "reports"))),
+        exports_dir=Path(_env("LAKEHOUSE_EXPORTS_DIR", str(state_dir / "exports"))),
+    )

@@ -1,0 +1,124 @@
+"""The one Spark session builder: Delta, ``s3a://`` on the configured endpoint, the metastore.
+
+``spark_conf`` is the single definition of the Spark settings. The session builder uses it,
+``scripts/spark_conf.py`` renders it into ``spark-defaults.conf`` for ``spark-sql``,
+``spark-submit`` and the Thrift server, so every entry point sees the same catalog and store.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from include.settings import Settings, load_settings
+
+if TYPE_CHECKING:  # pyspark is heavy; import it only when a session is really built
+    from pyspark.sql import SparkSession
+
+
+def jvm_classpath(settings: Settings) -> list[str]:
+    """Jars resolved by ``scripts/setup.sh`` from ``conf/jvm/pom.xml`` (Delta, hadoop-aws, JDBC)."""
+    listing = settings.state_dir / "jvm.classpath"
+    if not listing.exists():
+        raise RuntimeError(
+            f"{listing} is missing: run `make setup` (it resolves the pinned Delta and "
+            "hadoop-aws jars from Maven Central)"
+        )
+    jars = [p for p in listing.read_text().strip().split(os.pathsep) if p]
+    missing = [j for j in jars if not Path(j).exists()]
+    if missing:
+        raise RuntimeError(f"jars listed in {listing} are missing: {missing}; run `make setup`")
+    return jars
+
+
+def _jar_settings(settings: Settings) -> dict[str, str]:
+    jars = jvm_classpath(settings)
+    if os.environ.get("LAKEHOUSE_SPARK_JARS_MODE", "classpath") == "ship":
+        return {"spark.jars": ",".join(jars)}
+    classpath = os.pathsep.join(jars)
+    return {"spark.driver.extraClassPath": classpath, "spark.executor.extraClassPath": classpath}
+
+
+def spark_conf(settings: Settings, *, metastore: bool = True) -> dict[str, str]:
+    """Every Spark setting the lakehouse needs, as plain key/value pairs."""
+    conf = {
+        "spark.master": settings.spark_master,
+        "spark.driver.memory": settings.driver_memory,
+        # On the JVM's own classpath, not spark.jars: spark.jars would make every local
+        # executor copy the 690 MB AWS SDK bundle before its first task (about a minute).
+        # On a cluster whose nodes lack these paths, ship them with spark.jars instead
+        # (LAKEHOUSE_SPARK_JARS_MODE=ship).
+        **_jar_settings(settings),
+        "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
+        "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
+        "spark.sql.shuffle.partitions": str(settings.shuffle_partitions),
+        "spark.default.parallelism": str(settings.shuffle_partitions),
+        "spark.sql.session.timeZone": "UTC",
+        "spark.sql.adaptive.enabled": "true",
+        "spark.ui.enabled": os.environ.get("LAKEHOUSE_SPARK_UI", "false"),
+        "spark.ui.showConsoleProgress": "false",
+        "spark.driver.extraJavaOptions": "-Duser.timezone=UTC",
+        # Delta: keep table history; checkpoints every 10 commits (the default) keep reads fast.
+        "spark.databricks.delta.schema.autoMerge.enabled": "false",
+        # s3a on the configured S3-compatible endpoint (MinIO locally, S3 on a cluster).
+        "spark.hadoop.fs.s3a.impl": "org.apache.hadoop.fs.s3a.S3AFileSystem",
+        "spark.hadoop.fs.s3a.endpoint": settings.s3_endpoint,
+        "spark.hadoop.fs.s3a.endpoint.region": settings.s3_region,
+        "spark.hadoop.fs.s3a.access.key": settings.s3_access_key,
+        "spark.hadoop.fs.s3a.secret.key": settings.s3_secret_key,
+        "spark.hadoop.fs.s3a.path.style.access": "true",
+        "spark.hadoop.fs.s3a.connection.ssl.enabled": str(
+            settings.s3_endpoint.startswith("https")
+        ).lower(),
+        "spark.hadoop.fs.s3a.aws.credentials.provider": (
+            "org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider"
+        ),
+        # Fail fast when the object store is down instead of retrying for minutes.
+        "spark.hadoop.fs.s3a.attempts.maximum": "3",
+        "spark.hadoop.fs.s3a.retry.limit": "3",
+        "spark.hadoop.fs.s3a.connection.establish.timeout": "5s",
+        "spark.hadoop.fs.s3a.connection.timeout": "30s",
+        "spark.sql.warehouse.dir": f"{settings.warehouse_root}/catalog",
+    }
+    if metastore:
+        conf.update(
+            {
+                "spark.sql.catalogImplementation": "hive",
+                "spark.hadoop.javax.jdo.option.ConnectionURL": settings.metastore_url,
+                "spark.hadoop.javax.jdo.option.ConnectionDriverName": settings.metastore_driver,
+                "spark.hadoop.javax.jdo.option.ConnectionUserName": settings.metastore_user,
+                "spark.hadoop.javax.jdo.option.ConnectionPassword": settings.metastore_password,
+                "spark.hadoop.datanucleus.schema.autoCreateAll": "true",
+                "spark.hadoop.hive.metastore.schema.verification": "false",
+                "spark.sql.hive.metastore.version": "2.3.10",
+                "spark.sql.hive.metastore.jars": "builtin",
+            }
+        )
+    else:
+        conf["spark.sql.catalogImplementation"] = "in-memory"
+    conf.update(settings.extra_spark_conf)
+    return conf
+
+
+def build_spark(
+    app_name: str,
+    settings: Settings | None = None,
+    *,
+    metastore: bool = True,
+    overrides: dict[str, str] | None = None,
+) -> SparkSession:
+    """Create (or reuse) the process's SparkSession with the lakehouse's settings."""
+    from pyspark.sql import SparkSession
+
+    settings = settings or load_settings()
+    builder = SparkSession.builder.appName(app_name)
+    conf = spark_conf(settings, metastore=metastore)
+    conf.update(overrides or {})
+    for key, value in conf.items():
+        builder = builder.config(key, value)
+    if metastore:
+        builder = builder.enableHiveSupport()
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel(os.environ.get("LAKEHOUSE_SPARK_LOG_LEVEL", "WARN"))
+    return spark

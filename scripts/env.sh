@@ -1,0 +1,41 @@
+# Sourced by every script and Makefile target: the local stack's environment, in one place.
+# Values already set in the caller's environment win, so a cluster is a change of variables.
+# Credentials are not here: scripts/setup.sh generates them once into var/credentials.env.
+
+LAKEHOUSE_ROOT="${LAKEHOUSE_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
+export LAKEHOUSE_ROOT
+export LAKEHOUSE_STATE_DIR="${LAKEHOUSE_STATE_DIR:-$LAKEHOUSE_ROOT/var}"
+if [ -f "$LAKEHOUSE_STATE_DIR/credentials.env" ]; then
+  set -a; . "$LAKEHOUSE_STATE_DIR/credentials.env"; set +a
+fi
+
+export LAKEHOUSE_VENV="${LAKEHOUSE_VENV:-$LAKEHOUSE_ROOT/.venv}"
+export LAKEHOUSE_S3_ENDPOINT="${LAKEHOUSE_S3_ENDPOINT:-http://127.0.0.1:9000}"
+export LAKEHOUSE_MINIO_CONSOLE_PORT="${LAKEHOUSE_MINIO_CONSOLE_PORT:-9001}"
+export LAKEHOUSE_PG_PORT="${LAKEHOUSE_PG_PORT:-5433}"
+export LAKEHOUSE_METASTORE_URL="${LAKEHOUSE_METASTORE_URL:-jdbc:postgresql://127.0.0.1:$LAKEHOUSE_PG_PORT/metastore}"
+export LAKEHOUSE_AIRFLOW_PORT="${LAKEHOUSE_AIRFLOW_PORT:-8080}"
+export LAKEHOUSE_THRIFT_PORT="${LAKEHOUSE_THRIFT_PORT:-10000}"
+
+export PYTHONPATH="$LAKEHOUSE_ROOT${PYTHONPATH:+:$PYTHONPATH}"
+export PATH="$LAKEHOUSE_VENV/bin:$LAKEHOUSE_STATE_DIR/bin:$PATH"
+export PYSPARK_PYTHON="$LAKEHOUSE_VENV/bin/python"
+export PYSPARK_DRIVER_PYTHON="$LAKEHOUSE_VENV/bin/python"
+export SPARK_CONF_DIR="$LAKEHOUSE_STATE_DIR/spark-conf"
+export JAVA_HOME="${JAVA_HOME:-$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")}"
+
+# Airflow 3: metadata database in the local PostgreSQL, LocalExecutor, this repo's DAGs.
+export AIRFLOW_HOME="${AIRFLOW_HOME:-$LAKEHOUSE_STATE_DIR/airflow}"
+export AIRFLOW__CORE__DAGS_FOLDER="${AIRFLOW__CORE__DAGS_FOLDER:-$LAKEHOUSE_ROOT/dags}"
+export AIRFLOW__CORE__LOAD_EXAMPLES=False
+export AIRFLOW__CORE__EXECUTOR="${AIRFLOW__CORE__EXECUTOR:-LocalExecutor}"
+export AIRFLOW__CORE__PARALLELISM="${AIRFLOW__CORE__PARALLELISM:-4}"
+export AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK=True
+export AIRFLOW__API__PORT="$LAKEHOUSE_AIRFLOW_PORT"
+export AIRFLOW__API__BASE_URL="${AIRFLOW__API__BASE_URL:-http://127.0.0.1:$LAKEHOUSE_AIRFLOW_PORT}"
+export AIRFLOW__CORE__EXECUTION_API_SERVER_URL="${AIRFLOW__CORE__EXECUTION_API_SERVER_URL:-http://127.0.0.1:$LAKEHOUSE_AIRFLOW_PORT/execution/}"
+export AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS="${AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS:-admin:admin}"
+export AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE="$AIRFLOW_HOME/passwords.json"
+if [ -n "${LAKEHOUSE_PG_PASSWORD:-}" ] && [ -z "${AIRFLOW__DATABASE__SQL_ALCHEMY_CONN:-}" ]; then
+  export AIRFLOW__DATABASE__SQL_ALCHEMY_CONN="postgresql+psycopg2://lakehouse:${LAKEHOUSE_PG_PASSWORD}@127.0.0.1:$LAKEHOUSE_PG_PORT/airflow"
+fi

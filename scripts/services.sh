@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Start, stop or check the local services: MinIO (S3) and PostgreSQL (Airflow's metadata
+# database and the Hive metastore). Safe to run twice: a running service is left alone.
+#   scripts/services.sh start|stop|status
+set -euo pipefail
+. "$(dirname "$0")/env.sh"
+. "$(dirname "$0")/lib.sh"
+
+PG_DATA="$LAKEHOUSE_STATE_DIR/pg/data"
+PG_LOG="$LAKEHOUSE_STATE_DIR/logs/postgres.log"
+MINIO_DATA="$LAKEHOUSE_STATE_DIR/minio/data"
+MINIO_LOG="$LAKEHOUSE_STATE_DIR/logs/minio.log"
+MINIO_PORT="${LAKEHOUSE_S3_ENDPOINT##*:}"
+PG_BIN="$(pg_bindir)"
+
+as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+
+minio_up() { curl -fsS -m 2 "$LAKEHOUSE_S3_ENDPOINT/minio/health/live" >/dev/null 2>&1; }
+pg_up() { "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$LAKEHOUSE_PG_PORT" >/dev/null 2>&1; }
+
+start_minio() {
+  if minio_up; then step "MinIO already running on $LAKEHOUSE_S3_ENDPOINT"; return; fi
+  mkdir -p "$MINIO_DATA" "$(dirname "$MINIO_LOG")"
+  MINIO_ROOT_USER="$LAKEHOUSE_S3_ACCESS_KEY" MINIO_ROOT_PASSWORD="$LAKEHOUSE_S3_SECRET_KEY" \
+    MINIO_BROWSER=on nohup "$LAKEHOUSE_STATE_DIR/bin/minio" server "$MINIO_DATA" \
+    --address "127.0.0.1:$MINIO_PORT" --console-address "127.0.0.1:$LAKEHOUSE_MINIO_CONSOLE_PORT" \
+    >>"$MINIO_LOG" 2>&1 &
+  echo $! >"$LAKEHOUSE_STATE_DIR/minio.pid"
+  wait_for "MinIO on $LAKEHOUSE_S3_ENDPOINT" 60 minio_up || { tail -20 "$MINIO_LOG"; exit 1; }
+}
+
+start_pg() {
+  if pg_up; then step "PostgreSQL already running on 127.0.0.1:$LAKEHOUSE_PG_PORT"; return; fi
+  mkdir -p "$(dirname "$PG_DATA")" "$(dirname "$PG_LOG")"
+  if [ "$(id -u)" = 0 ]; then chown postgres "$(dirname "$PG_DATA")"; touch "$PG_LOG"; chown postgres "$PG_LOG"; fi
+  if [ ! -f "$PG_DATA/PG_VERSION" ]; then
+    step "initialising a PostgreSQL cluster in $PG_DATA"
+    local pwfile; pwfile="$(mktemp)"; printf '%s\n' "$LAKEHOUSE_PG_PASSWORD" >"$pwfile"
+    chmod 644 "$pwfile"
+    as_pg "$PG_BIN/initdb" -D "$PG_DATA" -U lakehouse --pwfile="$pwfile" -A scram-sha-256 -E UTF8 >/dev/null
+    rm -f "$pwfile"
+  fi
+  as_pg "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$PG_LOG" -w -t 60 \
+    -o "-p $LAKEHOUSE_PG_PORT -k /tmp -c listen_addresses=127.0.0.1 -c max_connections=200" start >/dev/null
+  wait_for "PostgreSQL on 127.0.0.1:$LAKEHOUSE_PG_PORT" 60 pg_up || { tail -20 "$PG_LOG"; exit 1; }
+  for db in airflow metastore; do
+    PGPASSWORD="$LAKEHOUSE_PG_PASSWORD" "$PG_BIN/psql" -h 127.0.0.1 -p "$LAKEHOUSE_PG_PORT" -U lakehouse -d postgres -tAc \
+      "SELECT 1 FROM pg_database WHERE datname='$db'" | grep -q 1 ||
+      PGPASSWORD="$LAKEHOUSE_PG_PASSWORD" "$PG_BIN/psql" -h 127.0.0.1 -p "$LAKEHOUSE_PG_PORT" -U lakehouse -d postgres -qc "CREATE DATABASE $db"
+  done
+}
+
+stop_all() {
+  if [ -f "$LAKEHOUSE_STATE_DIR/minio.pid" ]; then
+    kill "$(cat "$LAKEHOUSE_STATE_DIR/minio.pid")" 2>/dev/null || true
+    rm -f "$LAKEHOUSE_STATE_DIR/minio.pid"
+  fi
+  if [ -f "$PG_DATA/postmaster.pid" ]; then as_pg "$PG_BIN/pg_ctl" -D "$PG_DATA" -m fast stop >/dev/null || true; fi
+  step "services stopped"
+}
+
+case "${1:-status}" in
+  start) start_pg; start_minio; "$LAKEHOUSE_VENV/bin/python" -m include.storage ensure-buckets ;;
+  start-minio) start_minio ;;
+  stop-minio)
+    [ -f "$LAKEHOUSE_STATE_DIR/minio.pid" ] && kill "$(cat "$LAKEHOUSE_STATE_DIR/minio.pid")" 2>/dev/null || true
+    rm -f "$LAKEHOUSE_STATE_DIR/minio.pid" ;;
+  stop) stop_all ;;
+  status)
+    minio_up && echo "minio: up ($LAKEHOUSE_S3_ENDPOINT)" || echo "minio: down"
+    pg_up && echo "postgres: up (127.0.0.1:$LAKEHOUSE_PG_PORT)" || echo "postgres: down" ;;
+  *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+esac
