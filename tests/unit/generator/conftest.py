@@ -14,9 +14,10 @@ for path in (ROOT, HERE):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
 
-from gen_helpers import DS, MESSY, SMALL, Day  # noqa: E402
+from gen_helpers import DS, MESSY, SMALL, Day
 
-from include.generator import generate_day  # noqa: E402
+from include.generator import generate_day
+
 
 @pytest.fixture(scope="session")
 def small_day() -> Day:

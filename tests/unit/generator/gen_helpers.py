@@ -71,5 +71,3 @@ MESSY = GeneratorConfig(
         unknown_action=0.02, unparsable=0.01, bot=0.1, fraud=0.05, closed=0.05,
     ),
 )  # fmt: skip
-
-

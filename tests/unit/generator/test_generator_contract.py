@@ -47,9 +47,7 @@ def test_web_event_values_are_well_formed_when_not_messed(small_day):
         assert r["session_id"].startswith("s_")
 
 
-@pytest.mark.parametrize(
-    "source", [s for s, spec in RAW_SOURCES.items() if spec.fmt == "csv"]
-)
+@pytest.mark.parametrize("source", [s for s, spec in RAW_SOURCES.items() if spec.fmt == "csv"])
 def test_csv_files_have_contract_header_and_parse(small_day, source):
     for path in small_day.paths(source):
         frame = pd.read_csv(io.BytesIO(small_day.files[path]), dtype=str, keep_default_na=False)

@@ -24,9 +24,10 @@ def test_different_seed_different_bytes(small_day):
     other = generate_day(DS, replace(SMALL, seed=SMALL.seed + 1))
     web = f"web_events/ds={DS}/part-00000.jsonl"
     assert other[web] != small_day.files[web]
-    assert other[f"billing_events/ds={DS}/part-00000.csv"] != small_day.files[
-        f"billing_events/ds={DS}/part-00000.csv"
-    ]
+    assert (
+        other[f"billing_events/ds={DS}/part-00000.csv"]
+        != small_day.files[f"billing_events/ds={DS}/part-00000.csv"]
+    )
 
 
 def _read_tree(root: Path) -> dict[str, bytes]:
