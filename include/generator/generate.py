@@ -92,11 +92,14 @@ def iter_day(ds: str, config: GeneratorConfig | None = None) -> Iterator[tuple[s
     web = _web_traffic(cfg, day, subs, expo)
     exposures = expo.frame()
     tables = _tables(cfg, day, subs, web)
-    manifest = _manifest(cfg, day, subs, web, exposures, tables)
+    sessions = _session_arrays(web.pop("events"))
+    manifest = _manifest(cfg, day, subs, web, exposures, tables, len(sessions["sess"]))
     sorted_events, sorted_mess = sort_events(web.pop("messy"), web["row_mess"])
     for i, part in enumerate(web_part_bytes(sorted_events, sorted_mess, cfg.events_per_part)):
         yield source_path("web_events", ds, i), part
     del sorted_events
+    yield source_path("sessions", ds), _sessions_csv(sessions)
+    del sessions
     yield source_path("experiment_assignments", ds), _assignments(cfg, exposures)
     for source, frame in tables.items():
         yield source_path(source, ds), csv_bytes(frame, RAW_SOURCES[source].fields)
@@ -134,6 +137,10 @@ def _web_traffic(cfg: GeneratorConfig, day: date, subs, expo: Exposures) -> dict
     return {
         "events": events,
         "messy": messy,
+        "n_events": size(events),
+        "by_component": {
+            name: int((events["comp"] == code).sum()) for name, code in COMPONENTS.items()
+        },
         "n_lines": size(messy),
         "row_mess": row_mess,
         "usage": usage,
@@ -230,7 +237,6 @@ def _tables(cfg: GeneratorConfig, day: date, subs, web: dict) -> dict[str, pd.Da
         "accounts": accounts,
         "billing_events": billing,
         "products": products_table(date.fromisoformat(cfg.epoch)),
-        "sessions": _sessions(events, day),
         "orders": web["orders"].sort_values(["ordered_at", "order_id"], kind="mergesort"),
         "product_usage": web["usage"].sort_values("user_id"),
         "support_tickets": tickets.sort_values(["created_at", "ticket_id"], kind="mergesort"),
@@ -238,30 +244,56 @@ def _tables(cfg: GeneratorConfig, day: date, subs, web: dict) -> dict[str, pd.Da
     }
 
 
-def _sessions(events: Block, day: date) -> pd.DataFrame:
-    """One row per session seen in the day's (clean) events, via sort + reduceat."""
+def _session_arrays(events: Block) -> dict[str, np.ndarray]:
+    """One entry per session seen in the day's (clean) events, via sort + reduceat.
+
+    Kept as numbers (not strings) until serialisation, in file order (start, session id).
+    """
     order = np.argsort(events["sess"], kind="stable")
     sess = events["sess"][order]
-    starts = np.flatnonzero(np.r_[True, sess[1:] != sess[:-1]]) if len(sess) else np.array([], int)
+    if not len(sess):
+        return {k: np.array([], np.int64) for k in ("sess", "uid", "anon", "host", "ua",
+                                                    "start", "end")}  # fmt: skip
+    starts = np.flatnonzero(np.r_[True, sess[1:] != sess[:-1]])
     t = events["t"][order]
     first = order[starts]
-    uid = np.maximum.reduceat(events["uid"][order], starts) if len(starts) else starts
-    user_id = pd.array(uid, dtype="Int64")
-    user_id[uid == 0] = pd.NA
-    out = pd.DataFrame({
-        "session_id": hex_ids(sess[starts], "s_"),
-        "user_id": user_id,
-        "anonymous_id": hex_ids(events["anon"][first]),
-        "hostname": np.array(HOSTNAMES, dtype=object)[events["host"][first]],
-        "device_type": np.array(catalog.DEVICE_TYPES, dtype=object)[
-            DEVICE_OF_UA[events["ua"][first]]],
-        "started_at": iso_times(np.minimum.reduceat(t, starts) if len(starts) else starts),
-        "ended_at": iso_times(np.maximum.reduceat(t, starts) if len(starts) else starts),
-    })  # fmt: skip
-    return out.sort_values(["started_at", "session_id"], kind="mergesort")
+    out = {
+        "sess": sess[starts],
+        "uid": np.maximum.reduceat(events["uid"][order], starts),
+        "anon": events["anon"][first],
+        "host": events["host"][first],
+        "ua": events["ua"][first],
+        "start": np.minimum.reduceat(t, starts),
+        "end": np.maximum.reduceat(t, starts),
+    }
+    file_order = np.lexsort((out["sess"], out["start"]))
+    return {k: v[file_order] for k, v in out.items()}
 
 
-def _manifest(cfg, day, subs, web, exposures, tables) -> dict:
+def _sessions_csv(arrays: dict[str, np.ndarray], chunk: int = 250_000) -> bytes:
+    """The sessions CSV, formatted in chunks so only one chunk's strings live at a time."""
+    fields = RAW_SOURCES["sessions"].fields
+    n = len(arrays["sess"])
+    out = []
+    for lo in range(0, max(n, 1), chunk):
+        a = {k: v[lo : lo + chunk] for k, v in arrays.items()}
+        user_id = pd.array(a["uid"], dtype="Int64")
+        user_id[a["uid"] == 0] = pd.NA
+        frame = pd.DataFrame({
+            "session_id": hex_ids(a["sess"], "s_"),
+            "user_id": user_id,
+            "anonymous_id": hex_ids(a["anon"]),
+            "hostname": np.array(HOSTNAMES, dtype=object)[a["host"]],
+            "device_type": np.array(catalog.DEVICE_TYPES, dtype=object)[DEVICE_OF_UA[a["ua"]]],
+            "started_at": iso_times(a["start"]),
+            "ended_at": iso_times(a["end"]),
+        })  # fmt: skip
+        text = csv_bytes(frame, fields)
+        out.append(text if lo == 0 else text.split(b"\n", 1)[1])
+    return b"".join(out)
+
+
+def _manifest(cfg, day, subs, web, exposures, tables, n_sessions: int) -> dict:
     """Everything planted on ``day``, for tests and readouts to check against."""
     row_mess = web["row_mess"]
     accounts = tables["accounts"]
@@ -289,16 +321,16 @@ def _manifest(cfg, day, subs, web, exposures, tables) -> dict:
         "config": dataclasses.asdict(cfg),
         "volumes": {
             "web_event_lines": n_lines,
-            "web_events_clean": size(web["events"])
+            "web_events_clean": web["n_events"]
             - web["counts"]["bot_events"]
             - web["counts"]["late"],
-            "rows": {source: len(frame) for source, frame in tables.items()},
+            "rows": {
+                **{source: len(frame) for source, frame in tables.items()},
+                "sessions": n_sessions,
+            },
             "assignments": len(exposures),
             "accounts_total": len(subs),
-            "events_by_component": {
-                name: int((web["events"]["comp"] == code).sum())
-                for name, code in COMPONENTS.items()
-            },
+            "events_by_component": web["by_component"],
         },
         "mess_rates": dataclasses.asdict(cfg.mess),
         "mess_counts": counts,

@@ -105,7 +105,7 @@ def test_engagement_drives_purchase():
 
 def test_mrr_bridge_identity_holds(small_day):
     months = small_day.manifest["mrr_by_month"]
-    assert list(months)[0] == "2023-10" and list(months)[-1] == "2024-01"
+    assert min(months) == "2023-10" and max(months) == "2024-01"
     prev_end = 0.0
     for month, row in months.items():
         total = row["start"] + row["new"] + row["expansion"] - row["contraction"] - row["churn"]
