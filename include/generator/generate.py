@@ -91,6 +91,9 @@ def iter_day(ds: str, config: GeneratorConfig | None = None) -> Iterator[tuple[s
     expo = Exposures()
     web = _web_traffic(cfg, day, subs, expo)
     exposures = expo.frame()
+    if len(exposures):
+        lo = day_start_ms(day)
+        exposures["t"] = np.clip(exposures["t"].to_numpy(np.int64), lo, lo + MS_PER_DAY - 1)
     tables = _tables(cfg, day, subs, web)
     sessions = _session_arrays(web.pop("events"))
     manifest = _manifest(cfg, day, subs, web, exposures, tables, len(sessions["sess"]))
@@ -128,6 +131,8 @@ def _web_traffic(cfg: GeneratorConfig, day: date, subs, expo: Exposures) -> dict
     so_far = size(funnel) + size(contam) + size(alias)
     background = background_block(cfg, day, max(0, target - so_far))
     clean = concat_blocks([funnel, contam, alias, background])
+    # Sessions near midnight must not spill into the next day's partition.
+    clean["t"] = np.clip(clean["t"], day_start_ms(day), day_start_ms(day) + MS_PER_DAY - 1)
     late = late_block(cfg, day, round(cfg.mess.late * size(clean)))
     human = size(clean) + size(late)
     bots = bot_block(cfg, day, round(cfg.mess.bot / (1 - cfg.mess.bot) * human))

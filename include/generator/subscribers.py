@@ -190,7 +190,8 @@ def _signup_exposure(
             "variant": np.full(n, -1),
         }
     lead = (60_000 + hash_uniform(uid, cfg.seed, "exposure_lead") * 20 * 60_000).astype(np.int64)
-    exposure_ms = signup_ms - lead
+    # the signup session's exposure stays on the signup day
+    exposure_ms = np.maximum(signup_ms - lead, signup_ms - signup_ms % MS_PER_DAY)
     running = _running(exp, exposure_ms)
     in_traffic = hash_uniform(uid, cfg.seed, f"traffic:{exp.name}") < exp.traffic_share
     exposed = running & in_traffic
@@ -282,7 +283,8 @@ def _lifecycle(
     paid_ms = np.where(paid_ms >= closed_ms, NEVER, paid_ms)
     churn_ms = np.where(paid_ms == NEVER, NEVER, churn_ms)
     nps_ms = _nps_time(cfg, uid, signup_ms, paid_ms, closed_ms)
-    exposure_ms = np.where(hybrid, return_ms + 30_000, exposure["exposure_ms"])
+    day_end = return_ms - return_ms % MS_PER_DAY + MS_PER_DAY - 1
+    exposure_ms = np.where(hybrid, np.minimum(return_ms + 30_000, day_end), exposure["exposure_ms"])
     exposure["exposure_ms"][:] = exposure_ms
     exposure["variant"][:] = variant
     return {

@@ -93,3 +93,14 @@ def test_manifest_is_valid_json_with_sections(small_day):
         assert key in manifest
     assert manifest["seed"] == small_day.config.seed
     assert manifest["ds"] == small_day.ds
+
+
+def test_event_times_stay_in_their_day(messy_day):
+    """Only the planted late events carry another day's date; nothing spills into ds + 1."""
+    from datetime import date, timedelta
+
+    prev = (date.fromisoformat(messy_day.ds) - timedelta(days=1)).isoformat()
+    days = {r["event_time"][:10] for r in messy_day.records("web_events") if r["event_time"]}
+    assert days == {messy_day.ds, prev}
+    assignments = messy_day.records("experiment_assignments")
+    assert {a["assigned_at"][:10] for a in assignments} == {messy_day.ds}
