@@ -26,6 +26,7 @@ from include.generator.saas_day import (
     accounts_table,
     billing_table,
     converted_exposure_block,
+    duplicate_accounts,
     homepage_block,
     hybrid_block,
     signup_block,
@@ -127,6 +128,7 @@ def _web_traffic(cfg: GeneratorConfig, day: date, subs, expo: Exposures) -> dict
     funnel = concat_blocks([*funnel_parts, converted, usage_block, shop.block])
     contam, n_contam = contamination_block(cfg, day, funnel, expo)
     alias, identity = multi_id_block(cfg, day, funnel, expo)
+    duplicates = duplicate_accounts(subs, day)
     target = round(cfg.events_per_day * day_weight(day))
     so_far = size(funnel) + size(contam) + size(alias)
     background = background_block(cfg, day, max(0, target - so_far))
@@ -151,11 +153,12 @@ def _web_traffic(cfg: GeneratorConfig, day: date, subs, expo: Exposures) -> dict
         "usage": usage,
         "orders": shop.orders,
         "cohort": shop.cohort,
-        "identity": identity,
+        "identity": pd.concat([identity, duplicates], ignore_index=True),
         "counts": {
             "contamination": n_contam,
             "multi_id_aliases": len(identity),
-            "multi_id_persons": int(identity["person_anonymous_id"].nunique()),
+            "multi_id_persons": int(identity["person_id"].nunique()),
+            "duplicate_accounts": len(duplicates),
             "conversion_before_exposure": n_converted,
             "late": size(late),
             "out_of_order": shop.out_of_order,

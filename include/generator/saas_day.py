@@ -179,11 +179,22 @@ def signup_block(cfg: GeneratorConfig, subs: Subscribers, day: date, expo: Expos
 def _user_traits(cfg: GeneratorConfig, subs: Subscribers, rows: np.ndarray) -> dict:
     """Web traits of an account's main device (its signup device, country and referrer)."""
     return {
-        "ip": ip_in_country(cfg.seed, subs.user_id[rows], subs.country[rows]),
+        "ip": ip_in_country(cfg.seed, subs.person[rows], subs.country[rows]),
         "ua": subs.device[rows],
         "ref": subs.ref[rows],
         "host": (hash_uniform(subs.user_id[rows], cfg.seed, "u_host") < 0.3).astype(np.int8),
     }
+
+
+def duplicate_accounts(subs: Subscribers, day: date) -> pd.DataFrame:
+    """Truth rows for accounts opened on ``day`` by a person who already has one."""
+    rows = np.flatnonzero(_on(subs.signup_ms, day) & (subs.person != subs.user_id))
+    return pd.DataFrame({
+        "id_type": "user_id",
+        "person_id": subs.person[rows].astype(str).astype(object),
+        "alias_id": subs.user_id[rows].astype(str).astype(object),
+        "user_id": pd.array(subs.user_id[rows], dtype="Int64"),
+    })  # fmt: skip
 
 
 def hybrid_block(cfg: GeneratorConfig, subs: Subscribers, day: date, expo: Exposures) -> Block:

@@ -88,6 +88,7 @@ class Subscribers:
     """Every account signed up from the epoch to a day, with its whole lifecycle (unix ms)."""
 
     user_id: np.ndarray
+    person: np.ndarray  # user id of the real person (differs for duplicate accounts)
     anon: np.ndarray
     signup_ms: np.ndarray
     country: np.ndarray
@@ -144,6 +145,7 @@ def build_subscribers(cfg: GeneratorConfig, upto: date) -> Subscribers:
     seed = cfg.seed
     signup_ms = times_in_days(seed, uid, "signup", epoch_ms + day_index * MS_PER_DAY)
     attrs = _attributes(seed, uid, cfg)
+    _plant_duplicate_accounts(cfg, uid, np.cumsum(counts) - counts, day_index, attrs)
     exposure = _signup_exposure(cfg, uid, signup_ms)
     life = _lifecycle(cfg, uid, signup_ms, attrs, exposure)
     attrs.pop("closed_ms")  # replaced by the lifecycle's closure times
@@ -175,6 +177,27 @@ def _attributes(seed: int, uid: np.ndarray, cfg: GeneratorConfig) -> dict[str, n
         "is_fraud": is_fraud,
         "closed_ms": np.where(is_fraud | is_closed, 0, NEVER),  # filled in by _lifecycle
     }
+
+
+def _plant_duplicate_accounts(
+    cfg: GeneratorConfig,
+    uid: np.ndarray,
+    day_first: np.ndarray,
+    day_index: np.ndarray,
+    attrs: dict[str, np.ndarray],
+) -> None:
+    """Mess: some signups are a second account of someone who signed up on an earlier day.
+
+    The duplicate shares the original's country, device and network (so its IP), and
+    ``person`` points at the original user id; the truth's identity map lists the pair.
+    """
+    first = day_first[day_index] if len(uid) else np.array([], np.int64)
+    is_dup = (hash_uniform(uid, cfg.seed, "dup_account") < cfg.mess.multi_id / 2) & (first > 0)
+    orig = (hash_uniform(uid, cfg.seed, "dup_pick") * first).astype(np.int64)
+    orig = np.where(is_dup, orig, np.arange(len(uid)))
+    attrs["person"] = uid[orig]
+    for name in ("country", "device"):
+        attrs[name] = attrs[name][orig]
 
 
 def _signup_exposure(

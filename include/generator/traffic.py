@@ -197,13 +197,13 @@ def _session_user(block: Block, sess: np.ndarray) -> np.ndarray:
 
 
 def _identity_frame(primary, alias, uid) -> pd.DataFrame:
+    """Identity truth rows for cookie aliases (``id_type`` = anonymous_id)."""
     uid = np.asarray(uid, dtype=np.int64)
     user_id = pd.array(uid, dtype="Int64")
     user_id[uid == 0] = pd.NA
-    return pd.DataFrame(
-        {
-            "person_anonymous_id": pd.Series(primary, dtype=object),
-            "alias_anonymous_id": pd.Series(alias, dtype=object),
-            "user_id": user_id,
-        }
-    )
+    return pd.DataFrame({
+        "id_type": "anonymous_id",
+        "person_id": pd.Series(primary, dtype=object),
+        "alias_id": pd.Series(alias, dtype=object),
+        "user_id": user_id,
+    })  # fmt: skip

@@ -42,8 +42,12 @@ def test_experiment_mess_counts_match_truth(messy_day):
     assert kinds["multi_id"] == m["multi_id_aliases"] > 0
     assert kinds["converted_before"] == m["conversion_before_exposure"] > 0
     identity = messy_day.truth_csv("identity_map.csv")
-    assert len(identity) == m["multi_id_aliases"]
-    assert len({r["person_anonymous_id"] for r in identity}) == m["multi_id_persons"]
+    cookies = [r for r in identity if r["id_type"] == "anonymous_id"]
+    assert len(cookies) == m["multi_id_aliases"]
+    assert len({r["person_id"] for r in cookies}) == m["multi_id_persons"]
+    assert Counter(
+        len([c for c in cookies if c["person_id"] == p]) for p in {c["person_id"] for c in cookies}
+    ).keys() <= {1, 2}  # 2-3 ids per person
     assert m["out_of_order"] > 0
 
 
@@ -129,3 +133,14 @@ def test_zero_rates_plant_nothing():
                  "bot_events", "late", "contamination", "multi_id_aliases", "out_of_order",
                  "conversion_before_exposure", "fraud_accounts_in_export"):  # fmt: skip
         assert m[kind] == 0, kind
+
+
+def test_duplicate_accounts_are_new_signups_of_earlier_people(messy_day):
+    m = messy_day.manifest["mess_counts"]
+    dups = [r for r in messy_day.truth_csv("identity_map.csv") if r["id_type"] == "user_id"]
+    assert len(dups) == m["duplicate_accounts"] > 0
+    trials = {r["user_id"] for r in messy_day.rows("billing_events")
+              if r["event_type"] == "trial_start"}  # fmt: skip
+    for r in dups:
+        assert r["alias_id"] in trials
+        assert int(r["person_id"]) < int(r["alias_id"])
