@@ -349,7 +349,8 @@ def billing_table(cfg: GeneratorConfig, subs: Subscribers, day: date) -> pd.Data
         None,
     )
     add(r, subs.paid_ms[r], "paid_start", plan_names[subs.plan0[r]], mrr0, zero(r), promo)
-    add(r, subs.paid_ms[r] + 1_000, "booking", plan_names[subs.plan0[r]], mrr0, zero(r), promo)
+    booked = np.minimum(subs.paid_ms[r] + 1_000, _day_bounds(day)[1] - 1)  # same day
+    add(r, booked, "booking", plan_names[subs.plan0[r]], mrr0, zero(r), promo)
     frames.append(_plan_changes(subs, day, plan_names))
     r = np.flatnonzero(_on(subs.churn_ms, day))
     month = subs.month_of(subs.churn_ms[r], r)
