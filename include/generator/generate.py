@@ -260,8 +260,9 @@ def _session_arrays(events: Block) -> dict[str, np.ndarray]:
     order = np.argsort(events["sess"], kind="stable")
     sess = events["sess"][order]
     if not len(sess):
-        return {k: np.array([], np.int64) for k in ("sess", "uid", "anon", "host", "ua",
-                                                    "start", "end")}  # fmt: skip
+        return {
+            k: np.array([], np.int64) for k in ("sess", "uid", "anon", "host", "ua", "start", "end")
+        }
     starts = np.flatnonzero(np.r_[True, sess[1:] != sess[:-1]])
     t = events["t"][order]
     first = order[starts]
@@ -287,15 +288,17 @@ def _sessions_csv(arrays: dict[str, np.ndarray], chunk: int = 250_000) -> bytes:
         a = {k: v[lo : lo + chunk] for k, v in arrays.items()}
         user_id = pd.array(a["uid"], dtype="Int64")
         user_id[a["uid"] == 0] = pd.NA
-        frame = pd.DataFrame({
-            "session_id": hex_ids(a["sess"], "s_"),
-            "user_id": user_id,
-            "anonymous_id": hex_ids(a["anon"]),
-            "hostname": np.array(HOSTNAMES, dtype=object)[a["host"]],
-            "device_type": np.array(catalog.DEVICE_TYPES, dtype=object)[DEVICE_OF_UA[a["ua"]]],
-            "started_at": iso_times(a["start"]),
-            "ended_at": iso_times(a["end"]),
-        })  # fmt: skip
+        frame = pd.DataFrame(
+            {
+                "session_id": hex_ids(a["sess"], "s_"),
+                "user_id": user_id,
+                "anonymous_id": hex_ids(a["anon"]),
+                "hostname": np.array(HOSTNAMES, dtype=object)[a["host"]],
+                "device_type": np.array(catalog.DEVICE_TYPES, dtype=object)[DEVICE_OF_UA[a["ua"]]],
+                "started_at": iso_times(a["start"]),
+                "ended_at": iso_times(a["end"]),
+            }
+        )
         text = csv_bytes(frame, fields)
         out.append(text if lo == 0 else text.split(b"\n", 1)[1])
     return b"".join(out)

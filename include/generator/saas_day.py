@@ -58,7 +58,16 @@ class Exposures:
     t: list[np.ndarray] = field(default_factory=list)
     kind: list[np.ndarray] = field(default_factory=list)
 
-    def add(self, experiment: str, variant, uid, anon, t, kind: str) -> None:
+    def add(
+        self,
+        experiment: str,
+        variant: np.ndarray,
+        uid: np.ndarray,
+        anon: np.ndarray,
+        t: np.ndarray,
+        kind: str,
+    ) -> None:
+        """Record exposures: one array entry per exposed unit (``uid`` 0 = logged out)."""
         n = len(t)
         self.experiment.append(np.full(n, experiment, dtype=object))
         self.variant.append(np.asarray(variant, dtype=object))
@@ -121,7 +130,6 @@ def _empty_session_cols() -> dict[str, np.ndarray]:
 def signup_block(cfg: GeneratorConfig, subs: Subscribers, day: date, expo: Exposures) -> Block:
     """Signup sessions: landing, exposure (if the experiment runs), signup, onboarding."""
     rows = np.flatnonzero(_on(subs.signup_ms, day))
-    rng = stream(cfg.seed, day, "signup_sessions")
     exposed = subs.exp_signup[rows]
     uid, anon = subs.user_id[rows], subs.anon[rows]
     sign_t = subs.signup_ms[rows]
@@ -172,7 +180,6 @@ def signup_block(cfg: GeneratorConfig, subs: Subscribers, day: date, expo: Expos
             subs.exposure_ms[rows][exposed],
             "signup",
         )
-    del rng
     return finish(block, "signup")
 
 
@@ -189,12 +196,14 @@ def _user_traits(cfg: GeneratorConfig, subs: Subscribers, rows: np.ndarray) -> d
 def duplicate_accounts(subs: Subscribers, day: date) -> pd.DataFrame:
     """Truth rows for accounts opened on ``day`` by a person who already has one."""
     rows = np.flatnonzero(_on(subs.signup_ms, day) & (subs.person != subs.user_id))
-    return pd.DataFrame({
-        "id_type": "user_id",
-        "person_id": subs.person[rows].astype(str).astype(object),
-        "alias_id": subs.user_id[rows].astype(str).astype(object),
-        "user_id": pd.array(subs.user_id[rows], dtype="Int64"),
-    })  # fmt: skip
+    return pd.DataFrame(
+        {
+            "id_type": "user_id",
+            "person_id": subs.person[rows].astype(str).astype(object),
+            "alias_id": subs.user_id[rows].astype(str).astype(object),
+            "user_id": pd.array(subs.user_id[rows], dtype="Int64"),
+        }
+    )
 
 
 def hybrid_block(cfg: GeneratorConfig, subs: Subscribers, day: date, expo: Exposures) -> Block:
@@ -331,13 +340,33 @@ def billing_table(cfg: GeneratorConfig, subs: Subscribers, day: date) -> pd.Data
             )
         )
 
-    zero = lambda rows: np.zeros(len(rows))
     r = np.flatnonzero(_on(subs.signup_ms, day))
-    add(r, subs.signup_ms[r], "trial_start", plan_names[subs.plan0[r]], zero(r), zero(r))
+    add(
+        r,
+        subs.signup_ms[r],
+        "trial_start",
+        plan_names[subs.plan0[r]],
+        np.zeros(len(r)),
+        np.zeros(len(r)),
+    )
     r = np.flatnonzero(_on(subs.act_ms, day))
-    add(r, subs.act_ms[r], "activation", plan_names[subs.plan0[r]], zero(r), zero(r))
+    add(
+        r,
+        subs.act_ms[r],
+        "activation",
+        plan_names[subs.plan0[r]],
+        np.zeros(len(r)),
+        np.zeros(len(r)),
+    )
     r = np.flatnonzero(_on(subs.trial_cancel_ms, day))
-    add(r, subs.trial_cancel_ms[r], "cancellation", plan_names[subs.plan0[r]], zero(r), zero(r))
+    add(
+        r,
+        subs.trial_cancel_ms[r],
+        "cancellation",
+        plan_names[subs.plan0[r]],
+        np.zeros(len(r)),
+        np.zeros(len(r)),
+    )
     r = np.flatnonzero(_on(subs.paid_ms, day))
     mrr0 = subs.mrr_at_month(np.zeros(len(r), np.int64), r)
     promo_u = hash_uniform(subs.user_id[r], cfg.seed, "promo")
@@ -348,9 +377,9 @@ def billing_table(cfg: GeneratorConfig, subs: Subscribers, day: date) -> pd.Data
         ],
         None,
     )
-    add(r, subs.paid_ms[r], "paid_start", plan_names[subs.plan0[r]], mrr0, zero(r), promo)
+    add(r, subs.paid_ms[r], "paid_start", plan_names[subs.plan0[r]], mrr0, np.zeros(len(r)), promo)
     booked = np.minimum(subs.paid_ms[r] + 1_000, _day_bounds(day)[1] - 1)  # same day
-    add(r, booked, "booking", plan_names[subs.plan0[r]], mrr0, zero(r), promo)
+    add(r, booked, "booking", plan_names[subs.plan0[r]], mrr0, np.zeros(len(r)), promo)
     frames.append(_plan_changes(subs, day, plan_names))
     r = np.flatnonzero(_on(subs.churn_ms, day))
     month = subs.month_of(subs.churn_ms[r], r)
@@ -360,7 +389,7 @@ def billing_table(cfg: GeneratorConfig, subs: Subscribers, day: date) -> pd.Data
         subs.churn_ms[r],
         "cancellation",
         plan_names[plan_now],
-        zero(r),
+        np.zeros(len(r)),
         subs.mrr_at_month(month, r),
     )
     df = pd.concat(frames, ignore_index=True).sort_values(["t", "user_id", "event_type"])

@@ -97,8 +97,9 @@ def plant_row_mess(cfg: GeneratorConfig, day: date, block: Block) -> tuple[Block
 def sort_events(block: Block, mess: RowMess) -> tuple[Block, RowMess]:
     """Order rows by event time then event id (the files' order; duplicates end up adjacent)."""
     order = np.lexsort((block["eid"], block["t"]))
-    sorted_mess = RowMess(mess.null_field[order], mess.truncate[order], mess.counts,
-                          mess.null_by_field)  # fmt: skip
+    sorted_mess = RowMess(
+        mess.null_field[order], mess.truncate[order], mess.counts, mess.null_by_field
+    )
     return take(block, order), sorted_mess
 
 
@@ -132,14 +133,33 @@ def web_lines(b: Block, null_field: np.ndarray, truncate: np.ndarray) -> np.ndar
     props = b["props"].copy()
     props[props == None] = "{}"
     parts = [
-        '{"event_id":"', hex_ids(eid), '","event_time":"', *iso_pieces(b["t"]),
-        '","user_id":', uid_text, ',"ip":"', *ip_pieces(b["ip"]),
-        '","user_agent":', _quoted(UA_TABLE)[b["ua"]], ',"hostname":', host,
-        ',"url":"https://', url_host, paths[b["action"]],
-        '","referrer":', refs[b["ref"]], ',"utm_source":', utms[b["ref"]],
-        ',"session_id":"', hex_ids(b["sess"], "s_"),
-        '","action_type":', _quoted(ACTION_TABLE)[b["action"]], ',"properties":', props, "}",
-    ]  # fmt: skip
+        '{"event_id":"',
+        hex_ids(eid),
+        '","event_time":"',
+        *iso_pieces(b["t"]),
+        '","user_id":',
+        uid_text,
+        ',"ip":"',
+        *ip_pieces(b["ip"]),
+        '","user_agent":',
+        _quoted(UA_TABLE)[b["ua"]],
+        ',"hostname":',
+        host,
+        ',"url":"https://',
+        url_host,
+        paths[b["action"]],
+        '","referrer":',
+        refs[b["ref"]],
+        ',"utm_source":',
+        utms[b["ref"]],
+        ',"session_id":"',
+        hex_ids(b["sess"], "s_"),
+        '","action_type":',
+        _quoted(ACTION_TABLE)[b["action"]],
+        ',"properties":',
+        props,
+        "}",
+    ]
     line = join_columns(parts)
     # Nulls and truncations touch a small share of rows (the planted rates): fix them up
     # row by row instead of carrying null masks through the fast path.

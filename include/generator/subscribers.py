@@ -250,7 +250,10 @@ def _lifecycle(
 ) -> dict[str, np.ndarray]:
     """Trial, activation, conversion, hybrid return, MRR path, churn, NPS and closure."""
     seed, f = cfg.seed, cfg.funnel
-    u = lambda salt: hash_uniform(uid, seed, salt)
+
+    def u(salt: str) -> np.ndarray:
+        return hash_uniform(uid, seed, salt)
+
     day = MS_PER_DAY
     variant = exposure["variant"].copy()
     lift_act = np.where(exposure["exp_signup"], _lifts(cfg, variant, "activation"), 0.0)

@@ -201,9 +201,11 @@ def _identity_frame(primary, alias, uid) -> pd.DataFrame:
     uid = np.asarray(uid, dtype=np.int64)
     user_id = pd.array(uid, dtype="Int64")
     user_id[uid == 0] = pd.NA
-    return pd.DataFrame({
-        "id_type": "anonymous_id",
-        "person_id": pd.Series(primary, dtype=object),
-        "alias_id": pd.Series(alias, dtype=object),
-        "user_id": user_id,
-    })  # fmt: skip
+    return pd.DataFrame(
+        {
+            "id_type": "anonymous_id",
+            "person_id": pd.Series(primary, dtype=object),
+            "alias_id": pd.Series(alias, dtype=object),
+            "user_id": user_id,
+        }
+    )
