@@ -80,6 +80,7 @@ step "6/8 Spark defaults for spark-sql / spark-submit / Thrift server"
 
 step "7/8 services: PostgreSQL and MinIO on 127.0.0.1, buckets"
 scripts/services.sh start
+"$LAKEHOUSE_VENV/bin/python" scripts/init_metastore.py
 
 step "8/8 Airflow metadata database (PostgreSQL) migrated"
 mkdir -p "$AIRFLOW_HOME"
