@@ -1,0 +1,176 @@
+"""Reading and writing contract tables: one ``ds`` partition at a time, atomically.
+
+``write_partition`` is the only way a job writes a table. It checks the DataFrame against the
+contract, then replaces exactly the rows of that partition in one Delta commit
+(``replaceWhere``): re-running a day gives the same table, other days are untouched, and a
+failed run leaves the previous commit (the previous good data) in place. Tables are
+registered in the metastore (``{layer}.{name}``) so analysts can query them with Spark SQL.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from include.contracts import TableContract, validate_identifier
+from include.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+_DS = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_MONTH = re.compile(r"^\d{4}-\d{2}$")
+
+
+class SchemaMismatch(ValueError):
+    """A job produced columns or types that differ from its table's contract."""
+
+
+def validate_ds(ds: str) -> str:
+    """``ds`` reaches SQL predicates and paths: accept only a real YYYY-MM-DD date."""
+    import datetime as dt
+
+    if not isinstance(ds, str) or not _DS.match(ds):
+        raise ValueError(f"invalid ds {ds!r}: expected YYYY-MM-DD")
+    dt.date.fromisoformat(ds)
+    return ds
+
+
+def table_location(contract: TableContract, settings: Settings | None = None) -> str:
+    return (settings or load_settings()).table_path(contract.layer, contract.name)
+
+
+def uses_metastore(spark: SparkSession) -> bool:
+    return spark.conf.get("spark.sql.catalogImplementation", "in-memory") == "hive"
+
+
+def check_schema(df: DataFrame, contract: TableContract) -> DataFrame:
+    """Fail with a readable message unless ``df`` has exactly the contract's columns and types.
+
+    Returns the DataFrame with columns in contract order (nullability is not compared: Spark
+    derives it loosely, and not-null rules are the quality gates' job).
+    """
+    expected = contract.spark_schema()
+    actual = {f.name: f.dataType for f in df.schema.fields}
+    problems = []
+    for field in expected.fields:
+        if field.name not in actual:
+            problems.append(f"missing column {field.name} {field.dataType.simpleString()}")
+        elif actual[field.name] != field.dataType:
+            problems.append(
+                f"column {field.name}: expected {field.dataType.simpleString()}, "
+                f"got {actual[field.name].simpleString()}"
+            )
+    extra = sorted(set(actual) - {f.name for f in expected.fields})
+    if extra:
+        problems.append(f"unexpected columns {extra}")
+    if problems:
+        raise SchemaMismatch(f"{contract.qualified_name} contract violated: " + "; ".join(problems))
+    return df.select(*[f.name for f in expected.fields])
+
+
+def ensure_table(spark: SparkSession, contract: TableContract, settings: Settings | None = None):
+    """Create the Delta table (empty, with the contract's schema) if it does not exist yet."""
+    from delta.tables import DeltaTable
+
+    location = table_location(contract, settings)
+    builder = DeltaTable.createIfNotExists(spark)
+    if uses_metastore(spark):
+        spark.sql(
+            f"CREATE DATABASE IF NOT EXISTS {contract.layer} "
+            f"LOCATION '{(settings or load_settings()).warehouse_root}/{contract.layer}'"
+        )
+        builder = builder.tableName(contract.qualified_name)
+    builder = (
+        builder.location(location)
+        .addColumns(contract.spark_schema())
+        .partitionedBy(*contract.partition_by)
+        .comment(contract.description)
+    )
+    return builder.execute()
+
+
+def partition_predicate(
+    contract: TableContract, value: str, slice_: dict[str, str] | None = None
+) -> str:
+    """The SQL predicate selecting one partition (``ds = '…'`` or ``month = '…'``).
+
+    ``slice_`` narrows it further on other partition columns (the quarantine table is
+    partitioned by ds, layer and source so each job replaces only its own slice).
+    """
+    column = contract.partition_by[0]
+    if column == "month":
+        if not _MONTH.match(value):
+            raise ValueError(f"invalid month {value!r}: expected YYYY-MM")
+    else:
+        validate_ds(value)
+    parts = [f"{column} = '{value}'"]
+    for key, val in sorted((slice_ or {}).items()):
+        if key not in contract.partition_by[1:]:
+            raise ValueError(f"{key} is not a partition column of {contract.qualified_name}")
+        validate_identifier(val, key)
+        parts.append(f"{key} = '{val}'")
+    return " AND ".join(parts)
+
+
+def write_partition(
+    spark: SparkSession,
+    df: DataFrame,
+    contract: TableContract,
+    partition_value: str,
+    settings: Settings | None = None,
+    slice_: dict[str, str] | None = None,
+) -> dict[str, int]:
+    """Replace one partition of a contract table with ``df`` in a single Delta commit.
+
+    Rows whose partition column differs from ``partition_value`` are a bug in the job and make
+    the commit fail (Delta enforces ``replaceWhere`` on the written data).
+    Returns ``{"rows": n, "version": v}``.
+    """
+    predicate = partition_predicate(contract, partition_value, slice_)
+    df = check_schema(df, contract)
+    ensure_table(spark, contract, settings)
+    location = table_location(contract, settings)
+    (
+        df.write.format("delta")
+        .mode("overwrite")
+        .option("replaceWhere", predicate)
+        .partitionBy(*contract.partition_by)
+        .save(location)
+    )
+    version, metrics = _last_commit(spark, location)
+    return {"rows": int(metrics.get("numOutputRows", 0)), "version": version}
+
+
+def _last_commit(spark: SparkSession, location: str) -> tuple[int, dict[str, str]]:
+    from delta.tables import DeltaTable
+
+    row = DeltaTable.forPath(spark, location).history(1).collect()[0]
+    return int(row["version"]), dict(row["operationMetrics"] or {})
+
+
+def read_table(spark: SparkSession, contract: TableContract, settings: Settings | None = None):
+    return spark.read.format("delta").load(table_location(contract, settings))
+
+
+def read_partition(
+    spark: SparkSession,
+    contract: TableContract,
+    partition_value: str,
+    settings: Settings | None = None,
+) -> DataFrame:
+    """One partition of a table, read by path (no 'latest' anything: the caller names it)."""
+    return read_table(spark, contract, settings).where(
+        partition_predicate(contract, partition_value)
+    )
+
+
+def table_exists(spark: SparkSession, contract: TableContract, settings=None) -> bool:
+    from delta.tables import DeltaTable
+
+    return DeltaTable.isDeltaTable(spark, table_location(contract, settings))
+
+
+def table_version(spark: SparkSession, contract: TableContract, settings=None) -> int:
+    """The table's current Delta version (recorded by readouts for reproducibility)."""
+    return _last_commit(spark, table_location(contract, settings))[0]

@@ -1,0 +1,118 @@
+"""bronze.web_events: raw JSON lines -> typed Delta rows, unparsable lines -> quarantine.
+
+Bronze keeps what upstream delivered (duplicates, bad hostnames, bots: those are silver's
+business) but enforces the schema: a line that is not JSON, misses its event_id, or has an
+event_time / user_id that does not parse goes to ``bronze.quarantine`` with the reason.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from include.table_catalog import BRONZE_WEB_EVENTS, QUARANTINE
+from spark_jobs.common import JobResult, quarantine_rows
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+SOURCE = "web_events"
+# Every field read as a string first, so a wrong type is a quarantine reason, not a null.
+RAW_SCHEMA = (
+    "event_id STRING, event_time STRING, user_id STRING, ip STRING, user_agent STRING, "
+    "hostname STRING, url STRING, referrer STRING, utm_source STRING, session_id STRING, "
+    "action_type STRING, properties MAP<STRING, STRING>, _corrupt_record STRING"
+)
+TIMESTAMP_FORMAT = "yyyy-MM-dd'T'HH:mm:ss.SSSXXX"
+
+
+def with_parsed(lines: DataFrame) -> DataFrame:
+    """Parse ``value`` (one JSON line) into ``r``; keep the raw line and its hash."""
+    from pyspark.sql import functions as F
+
+    return lines.select(
+        F.col("value"),
+        F.col("source_file"),
+        F.sha2(F.col("value"), 256).alias("record_hash"),
+        F.from_json(
+            "value",
+            RAW_SCHEMA,
+            {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": "_corrupt_record"},
+        ).alias("r"),
+    )
+
+
+def with_reason(parsed: DataFrame) -> DataFrame:
+    """Name the first schema rule a line breaks (null when it is well formed)."""
+    from pyspark.sql import functions as F
+
+    r = F.col("r")
+    ts = F.try_to_timestamp(r["event_time"], F.lit(TIMESTAMP_FORMAT))
+    return parsed.withColumn("event_timestamp", ts).withColumn(
+        "reason",
+        F.when(F.trim(F.col("value")) == "", F.lit("empty_line"))
+        .when(r.isNull() | r["_corrupt_record"].isNotNull(), F.lit("unparsable_json"))
+        .when(r["event_id"].isNull(), F.lit("missing_event_id"))
+        .when(r["event_time"].isNull(), F.lit("missing_event_time"))
+        .when(ts.isNull(), F.lit("bad_event_time"))
+        .when(
+            r["user_id"].isNotNull() & r["user_id"].try_cast("bigint").isNull(),
+            F.lit("bad_user_id"),
+        ),
+    )
+
+
+def transform(lines: DataFrame, ds: str) -> tuple[DataFrame, DataFrame]:
+    """``lines``: columns ``value`` (raw line) and ``source_file``. Returns (bronze, quarantine)."""
+    from pyspark.sql import functions as F
+
+    checked = with_reason(with_parsed(lines))
+    r = F.col("r")
+    good = checked.where(F.col("reason").isNull()).select(
+        r["event_id"].alias("event_id"),
+        r["event_time"].alias("event_time"),
+        F.col("event_timestamp"),
+        r["user_id"].try_cast("bigint").alias("user_id"),
+        *[r[c].alias(c) for c in ("ip", "user_agent", "hostname", "url", "referrer")],
+        *[r[c].alias(c) for c in ("utm_source", "session_id", "action_type")],
+        F.coalesce(r["properties"], F.create_map().cast("map<string,string>")).alias(
+            "properties"
+        ),
+        F.col("source_file").alias("_source_file"),
+        F.col("record_hash").alias("_record_hash"),
+        F.lit(ds).alias("ds"),
+    )
+    bad = quarantine_rows(
+        checked.where(F.col("reason").isNotNull()),
+        source=SOURCE,
+        layer="bronze",
+        reason=F.col("reason"),
+        ds=ds,
+        record=F.col("value"),
+        source_file=F.col("source_file"),
+        record_hash=F.col("record_hash"),
+    )
+    return good, bad
+
+
+def read_raw_lines(spark: SparkSession, path: str) -> DataFrame:
+    from pyspark.sql import functions as F
+
+    return spark.read.option("lineSep", "\n").text(path).select(
+        F.col("value"), F.col("_metadata.file_path").alias("source_file")
+    )
+
+
+def main(spark: SparkSession, ds: str, settings, params: dict | None = None) -> JobResult:
+    from include.tables import write_partition
+    from spark_jobs.raw import require_raw_path
+
+    path = require_raw_path(spark, settings, SOURCE, ds)
+    lines = read_raw_lines(spark, path).cache()
+    good, bad = transform(lines, ds)
+    result = JobResult(job="bronze.web_events", ds=ds, rows_in=lines.count())
+    out = write_partition(spark, good, BRONZE_WEB_EVENTS, ds, settings)
+    q = write_partition(spark, bad, QUARANTINE, ds, settings, {"layer": "bronze", "source": SOURCE})
+    lines.unpersist()
+    result.rows_out, result.rows_quarantined = out["rows"], q["rows"]
+    result.versions = {BRONZE_WEB_EVENTS.qualified_name: out["version"]}
+    return result.check_accounting()

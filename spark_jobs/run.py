@@ -1,0 +1,63 @@
+"""The one entry point of every Spark job: ``spark-submit spark_jobs/run.py JOB --ds DS``.
+
+Airflow launches jobs through this file (SparkSubmitOperator), so a job runs the same way on
+a laptop (``local[2]``) and on a cluster (a different ``--master``). The job's result is
+printed as one JSON line prefixed with ``LAKEHOUSE_RESULT`` for the task log and XCom.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+import time
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a file by spark-submit: make the project importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from include.tables import validate_ds  # noqa: E402
+
+JOBS: dict[str, str] = {
+    "bronze.web_events": "spark_jobs.bronze.web_events",
+    "silver.fct_website_events": "spark_jobs.silver.fct_website_events",
+    "gold.agg_website_events": "spark_jobs.gold.agg_website_events",
+    "readouts.web_experiments": "spark_jobs.readouts.web_experiments",
+    "quality.gate": "spark_jobs.quality_gate",
+}
+
+
+def run(job: str, ds: str, params: dict | None = None, spark=None) -> dict:
+    from include.settings import load_settings
+    from include.spark import build_spark
+
+    if job not in JOBS:
+        raise SystemExit(f"unknown job {job!r}; known: {', '.join(sorted(JOBS))}")
+    validate_ds(ds)
+    settings = load_settings()
+    started = time.monotonic()
+    spark = spark or build_spark(f"{job} ds={ds}", settings)
+    module = importlib.import_module(JOBS[job])
+    result = module.main(spark, ds, settings, params or {})
+    out = result.to_dict() if hasattr(result, "to_dict") else dict(result)
+    out["seconds"] = round(time.monotonic() - started, 2)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("job", help="one of: " + ", ".join(sorted(JOBS)))
+    parser.add_argument("--ds", required=True, help="partition date YYYY-MM-DD")
+    parser.add_argument("--params", default="{}", help="JSON object of job parameters")
+    args = parser.parse_args(argv)
+    params = json.loads(args.params)
+    if not isinstance(params, dict):
+        raise SystemExit("--params must be a JSON object")
+    result = run(args.job, args.ds, params)
+    print("LAKEHOUSE_RESULT " + json.dumps(result, default=str, sort_keys=True), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
