@@ -104,5 +104,9 @@ def all_contracts() -> list[TableContract]:
 
 
 def _load_all() -> None:
-    # The contracts live beside their jobs' layers; importing the catalog module registers them.
-    import include.table_catalog  # noqa: F401
+    """Import every ``include/table_catalog*.py``: importing a catalog module registers it."""
+    import importlib
+    from pathlib import Path
+
+    for path in sorted(Path(__file__).parent.glob("table_catalog*.py")):
+        importlib.import_module(f"include.{path.stem}")

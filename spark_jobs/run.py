@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import json
+import re
 import sys
 import time
 from pathlib import Path
@@ -19,26 +21,34 @@ if __package__ in (None, ""):  # run as a file by spark-submit: make the project
 
 from include.tables import validate_ds  # noqa: E402
 
-JOBS: dict[str, str] = {
-    "bronze.web_events": "spark_jobs.bronze.web_events",
-    "silver.fct_website_events": "spark_jobs.silver.fct_website_events",
-    "gold.agg_website_events": "spark_jobs.gold.agg_website_events",
-    "readouts.web_experiments": "spark_jobs.readouts.web_experiments",
-    "quality.gate": "spark_jobs.quality_gate",
-}
+JOB_PACKAGES = ("bronze", "silver", "gold", "readouts", "quality")
+_JOB_NAME = re.compile(r"^(bronze|silver|gold|readouts|quality)(\.[a-z][a-z0-9_]*)+$")
+
+
+def job_module(job: str) -> str:
+    """``silver.fct_website_events`` -> ``spark_jobs.silver.fct_website_events``.
+
+    A job is any module under ``spark_jobs/<package>/`` with a ``main(spark, ds, settings,
+    params)``; the name is validated before it reaches importlib.
+    """
+    if not _JOB_NAME.match(job):
+        raise SystemExit(f"invalid job name {job!r}: expected <{'|'.join(JOB_PACKAGES)}>.<module>")
+    module = f"spark_jobs.{job}"
+    if importlib.util.find_spec(module) is None:
+        raise SystemExit(f"unknown job {job!r}: no module {module}")
+    return module
 
 
 def run(job: str, ds: str, params: dict | None = None, spark=None) -> dict:
     from include.settings import load_settings
     from include.spark import build_spark
 
-    if job not in JOBS:
-        raise SystemExit(f"unknown job {job!r}; known: {', '.join(sorted(JOBS))}")
+    module_name = job_module(job)
     validate_ds(ds)
     settings = load_settings()
     started = time.monotonic()
     spark = spark or build_spark(f"{job} ds={ds}", settings)
-    module = importlib.import_module(JOBS[job])
+    module = importlib.import_module(module_name)
     result = module.main(spark, ds, settings, params or {})
     out = result.to_dict() if hasattr(result, "to_dict") else dict(result)
     out["seconds"] = round(time.monotonic() - started, 2)
@@ -47,7 +57,7 @@ def run(job: str, ds: str, params: dict | None = None, spark=None) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("job", help="one of: " + ", ".join(sorted(JOBS)))
+    parser.add_argument("job", help="<layer>.<module>, e.g. silver.fct_website_events")
     parser.add_argument("--ds", required=True, help="partition date YYYY-MM-DD")
     parser.add_argument("--params", default="{}", help="JSON object of job parameters")
     args = parser.parse_args(argv)
