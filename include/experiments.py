@@ -1,0 +1,205 @@
+"""Experiment configuration: one YAML file per experiment in ``experiments/``, validated on load.
+
+Adding an experiment is a config file only: the gold jobs take ``{"experiment": name}``, the
+table contracts ``{experiment}_base`` / ``_outcomes`` / ``_aggregated`` / ``_details`` are
+generated from the config (``include.table_catalog_experiments``), and the DAG factory reads
+the same files. Names become table names, so they must be plain identifiers.
+
+The directory defaults to ``<repo>/experiments`` and can be moved with the environment
+variable ``LAKEHOUSE_EXPERIMENTS_DIR`` (tests point it at a temporary folder).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+from include.contracts import validate_identifier
+
+DEFAULT_DIR = Path(__file__).resolve().parent.parent / "experiments"
+FUNNELS = ("saas", "shop")
+METRIC_TYPES = ("conversion", "revenue", "count")
+METRIC_ROLES = ("primary", "secondary", "guardrail")
+# Dimensions of the gold base table an experiment may segment by.
+SEGMENT_COLUMNS = (
+    "region",
+    "country",
+    "device_type",
+    "traffic_source",
+    "customer_type",
+    "package",
+    "plan",
+    "list_size_group",
+    "utm_source",
+)
+# Exposure events of each funnel (raw_sources.ACTION_TYPES).
+EXPOSURE_EVENTS = {"saas": "experiment_exposure", "shop": "product_view"}
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str
+    weight: float
+
+
+@dataclass(frozen=True)
+class Metric:
+    name: str
+    type: str
+    role: str
+
+
+@dataclass(frozen=True)
+class ExperimentSpec:
+    """A validated experiment configuration (see ``experiments/*.yaml``)."""
+
+    name: str
+    funnel: str
+    variants: tuple[Variant, ...]
+    control: str
+    start_date: date
+    end_date: date
+    exposure_event: str
+    metrics: tuple[Metric, ...]
+    segments: tuple[str, ...] = ()
+    activation_lookback_days: int = 0
+    outcome_window_days: int = 7
+    hypothesis: str = ""
+    extra: dict = field(default_factory=dict, compare=False)
+
+    @property
+    def variant_names(self) -> tuple[str, ...]:
+        return tuple(v.name for v in self.variants)
+
+    def read_range(self, ds: str) -> tuple[str, str]:
+        """Silver partitions a gold job needs as of ``ds``: look-back before the start to ds.
+
+        The experiment's outcomes are bounded: nothing before ``start - look-back`` matters, and
+        as-of ``ds`` nothing after ``ds`` exists yet, so gold never scans all history.
+        """
+        lo = self.start_date - timedelta(days=self.activation_lookback_days)
+        return lo.isoformat(), ds
+
+    def exposure_range(self, ds: str) -> tuple[str, str] | None:
+        """Partitions that can hold exposures as of ``ds`` (None before the start)."""
+        day = date.fromisoformat(ds)
+        if day < self.start_date:
+            return None
+        # one extra day after the end: late-arriving exposures land in the next day's folder
+        hi = min(day, self.end_date + timedelta(days=1))
+        return self.start_date.isoformat(), hi.isoformat()
+
+
+def _require(cond: bool, name: str, message: str) -> None:
+    if not cond:
+        raise ValueError(f"experiment {name}: {message}")
+
+
+def parse_experiment(raw: dict) -> ExperimentSpec:
+    """Validate a config mapping and return the spec; every problem is a ``ValueError``."""
+    if not isinstance(raw, dict):
+        raise ValueError("experiment config must be a mapping")
+    name = validate_identifier(raw.get("name"), "experiment name")
+    funnel = raw.get("funnel") or (
+        "shop" if raw.get("exposure_event") == EXPOSURE_EVENTS["shop"] else "saas"
+    )
+    _require(funnel in FUNNELS, name, f"funnel must be one of {FUNNELS}")
+    variants = tuple(
+        Variant(validate_identifier(v.get("name"), "variant name"), float(v.get("weight", 0)))
+        for v in raw.get("variants") or []
+    )
+    names = [v.name for v in variants]
+    _require(len(variants) >= 2, name, "needs at least two variants")
+    _require(len(set(names)) == len(names), name, "variant names must be unique")
+    _require(all(v.weight > 0 for v in variants), name, "variant weights must be positive")
+    _require(abs(sum(v.weight for v in variants) - 1) < 1e-9, name, "weights must sum to 1")
+    control = raw.get("control")
+    _require(control in names, name, f"control {control!r} is not a variant")
+    try:
+        start = date.fromisoformat(str(raw["start_date"]))
+        end = date.fromisoformat(str(raw["end_date"]))
+    except (KeyError, ValueError) as exc:
+        raise ValueError(f"experiment {name}: start_date/end_date must be YYYY-MM-DD") from exc
+    _require(start <= end, name, "start_date after end_date")
+    exposure = raw.get("exposure_event", EXPOSURE_EVENTS[funnel])
+    _require(isinstance(exposure, str) and bool(exposure), name, "exposure_event missing")
+    metrics = []
+    for m in raw.get("metrics") or []:
+        metric = Metric(
+            validate_identifier(m.get("name"), "metric name"), m.get("type"), m.get("role")
+        )
+        _require(metric.type in METRIC_TYPES, name, f"metric type must be in {METRIC_TYPES}")
+        _require(metric.role in METRIC_ROLES, name, f"metric role must be in {METRIC_ROLES}")
+        metrics.append(metric)
+    _require(bool(metrics), name, "needs at least one metric")
+    _require(len({m.name for m in metrics}) == len(metrics), name, "metric names must be unique")
+    known = SAAS_METRIC_COLUMNS if funnel == "saas" else SHOP_METRIC_COLUMNS
+    unknown = [m.name for m in metrics if m.name not in known]
+    _require(not unknown, name, f"unknown metrics {unknown} for funnel {funnel}; known {known}")
+    segments = tuple(raw.get("segments") or ())
+    bad = [s for s in segments if s not in SEGMENT_COLUMNS]
+    _require(not bad, name, f"unknown segments {bad}; known {SEGMENT_COLUMNS}")
+    lookback = int(raw.get("activation_lookback_days", 0))
+    window = int(raw.get("outcome_window_days", 7))
+    _require(0 <= lookback <= 366, name, "activation_lookback_days must be in [0, 366]")
+    _require(1 <= window <= 90, name, "outcome_window_days must be in [1, 90]")
+    return ExperimentSpec(
+        name=name,
+        funnel=funnel,
+        variants=variants,
+        control=control,
+        start_date=start,
+        end_date=end,
+        exposure_event=exposure,
+        metrics=tuple(metrics),
+        segments=segments,
+        activation_lookback_days=lookback,
+        outcome_window_days=window,
+        hypothesis=str(raw.get("hypothesis", "")),
+    )
+
+
+# Metric name -> the outcome column that holds its per-user value.
+SAAS_METRIC_COLUMNS = {
+    "activation": "is_activated",
+    "conversion": "is_converted",
+    "new_booking": "new_booking_flag",
+    "nb_mrr": "nb_mrr",
+    "total_revenue": "total_revenue",
+}
+SHOP_METRIC_COLUMNS = {
+    "purchase": "purchased",
+    "revenue": "revenue",
+    "engagement_intensity": "engagement_intensity",
+}
+
+
+def metric_column(spec: ExperimentSpec, metric: str) -> str:
+    table = SAAS_METRIC_COLUMNS if spec.funnel == "saas" else SHOP_METRIC_COLUMNS
+    return table[metric]
+
+
+def experiments_dir() -> Path:
+    return Path(os.environ.get("LAKEHOUSE_EXPERIMENTS_DIR") or DEFAULT_DIR)
+
+
+def load_experiment(name: str, directory: Path | None = None) -> ExperimentSpec:
+    """The validated config of ``name`` (file ``{name}.yaml``; its ``name`` must match)."""
+    import yaml
+
+    validate_identifier(name, "experiment name")
+    path = (directory or experiments_dir()) / f"{name}.yaml"
+    if not path.exists():
+        raise ValueError(f"no experiment config {path}")
+    spec = parse_experiment(yaml.safe_load(path.read_text()))
+    if spec.name != name:
+        raise ValueError(f"{path}: name {spec.name!r} does not match the file name")
+    return spec
+
+
+def load_all(directory: Path | None = None) -> list[ExperimentSpec]:
+    """Every experiment config in the directory, validated, sorted by name."""
+    folder = directory or experiments_dir()
+    return [load_experiment(p.stem, folder) for p in sorted(folder.glob("*.yaml"))]

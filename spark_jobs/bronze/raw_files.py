@@ -1,0 +1,180 @@
+"""Generic bronze ingestion of the JSONL / CSV raw sources: parse, type, quarantine.
+
+Every line is read as text first (so the raw record and its sha256 survive for the
+quarantine table and for lineage), then parsed with every field as a string, then typed per
+the source's bronze contract (``include.table_catalog_bronze_sources``). A line that is not
+JSON, has the wrong number of CSV fields, misses a required field or holds a value that does
+not parse as its type goes to ``bronze.quarantine`` with the reason (``unparsable_json``,
+``wrong_field_count``, ``missing_<field>``, ``bad_<field>``); nothing is dropped silently and
+``rows in = rows out + rows quarantined`` is checked by the job. CSV header lines are not
+records and are not counted.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from include.raw_sources import RAW_SOURCES
+from include.table_catalog import QUARANTINE
+from include.table_catalog_bronze_sources import BRONZE_SOURCES, column_types
+from spark_jobs.common import JobResult, quarantine_rows
+
+if TYPE_CHECKING:
+    from pyspark.sql import Column, DataFrame, SparkSession
+
+TIMESTAMP_FORMATS = ("yyyy-MM-dd'T'HH:mm:ss.SSSXXX", "yyyy-MM-dd'T'HH:mm:ssXXX")
+DATE_FORMAT = "yyyy-MM-dd"
+
+# Fields without which a record means nothing (beyond the silver primary key).
+REQUIRED: dict[str, tuple[str, ...]] = {
+    "experiment_assignments": (
+        "assignment_id", "experiment", "variant", "anonymous_id", "assigned_at",
+    ),
+    "accounts": ("user_id", "updated_at"),
+    "billing_events": ("billing_event_id", "user_id", "event_type", "event_time"),
+    "products": ("product_id",),
+    "sessions": ("session_id", "started_at"),
+    "orders": ("order_id", "ordered_at"),
+    "product_usage": ("user_id", "usage_date"),
+    "support_tickets": ("ticket_id", "created_at"),
+    "nps_responses": ("response_id", "user_id", "score", "responded_at"),
+}
+
+
+def header_line(source: str) -> str:
+    return ",".join(RAW_SOURCES[source].fields)
+
+
+def filter_records(lines: DataFrame, source: str) -> DataFrame:
+    """Drop CSV header lines: they are file structure, not records."""
+    from pyspark.sql import functions as F
+
+    if RAW_SOURCES[source].fmt != "csv":
+        return lines
+    return lines.where(F.col("value") != F.lit(header_line(source)))
+
+
+def _string_schema(source: str, corrupt: bool) -> str:
+    cols = [f"`{f}` STRING" for f in RAW_SOURCES[source].fields]
+    return ", ".join(cols + (["_corrupt_record STRING"] if corrupt else []))
+
+
+def csv_field_count(value: Column) -> Column:
+    """Fields on a CSV line: commas outside double-quoted strings, plus one."""
+    from pyspark.sql import functions as F
+
+    unquoted = F.regexp_replace(value, r'"([^"]|"")*"', "")
+    return F.length(unquoted) - F.length(F.regexp_replace(unquoted, ",", "")) + 1
+
+
+def with_parsed(lines: DataFrame, source: str) -> DataFrame:
+    """``value`` (one raw line) -> struct ``r`` of string fields, plus ``record_hash``."""
+    from pyspark.sql import functions as F
+
+    if RAW_SOURCES[source].fmt == "jsonl":
+        parsed = F.from_json(
+            "value",
+            _string_schema(source, corrupt=True),
+            {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": "_corrupt_record"},
+        )
+        broken = parsed.isNull() | parsed["_corrupt_record"].isNotNull()
+    else:
+        parsed = F.from_csv("value", _string_schema(source, corrupt=False), {"mode": "PERMISSIVE"})
+        broken = csv_field_count(F.col("value")) != len(RAW_SOURCES[source].fields)
+    return lines.select(
+        "value",
+        "source_file",
+        F.sha2(F.col("value"), 256).alias("record_hash"),
+        parsed.alias("r"),
+        broken.alias("_broken"),
+    )
+
+
+def typed(raw: Column, dtype: str) -> Column:
+    """A raw string typed as ``dtype`` (null when it does not parse)."""
+    from pyspark.sql import functions as F
+
+    t = dtype.upper()
+    if t == "STRING":
+        return raw
+    if t == "TIMESTAMP":
+        return F.coalesce(*[F.try_to_timestamp(raw, F.lit(f)) for f in TIMESTAMP_FORMATS])
+    if t == "DATE":
+        return F.try_to_timestamp(raw, F.lit(DATE_FORMAT)).cast("date")
+    if t == "BOOLEAN":
+        low = F.lower(F.trim(raw))
+        return F.when(low == "true", F.lit(True)).when(low == "false", F.lit(False))
+    return raw.try_cast(t.lower())
+
+
+def with_typed_and_reason(parsed: DataFrame, source: str) -> DataFrame:
+    """Add every field typed (``t_<field>``) and the first rule the line breaks (``reason``)."""
+    from pyspark.sql import functions as F
+
+    types = column_types(BRONZE_SOURCES[source])
+    fields = RAW_SOURCES[source].fields
+    r = F.col("r")
+    unparsable = "unparsable_json" if RAW_SOURCES[source].fmt == "jsonl" else "wrong_field_count"
+    reason = F.when(F.trim(F.col("value")) == "", F.lit("empty_line")).when(
+        F.col("_broken"), F.lit(unparsable)
+    )
+    for f in REQUIRED[source]:
+        reason = reason.when(r[f].isNull(), F.lit(f"missing_{f}"))
+    for f in fields:
+        if types[f].upper() != "STRING":
+            reason = reason.when(
+                r[f].isNotNull() & typed(r[f], types[f]).isNull(), F.lit(f"bad_{f}")
+            )
+    return parsed.select(
+        "*", *[typed(r[f], types[f]).alias(f"t_{f}") for f in fields], reason.alias("reason")
+    )
+
+
+def transform(lines: DataFrame, source: str, ds: str) -> tuple[DataFrame, DataFrame]:
+    """``lines`` (``value``, ``source_file``; header lines removed) -> (bronze, quarantine)."""
+    from pyspark.sql import functions as F
+
+    checked = with_typed_and_reason(with_parsed(lines, source), source)
+    good = checked.where(F.col("reason").isNull()).select(
+        *[F.col(f"t_{f}").alias(f) for f in RAW_SOURCES[source].fields],
+        F.col("source_file").alias("_source_file"),
+        F.col("record_hash").alias("_record_hash"),
+        F.lit(ds).alias("ds"),
+    )
+    bad = quarantine_rows(
+        checked.where(F.col("reason").isNotNull()),
+        source=source,
+        layer="bronze",
+        reason=F.col("reason"),
+        ds=ds,
+        record=F.col("value"),
+        source_file=F.col("source_file"),
+        record_hash=F.col("record_hash"),
+    )
+    return good, bad
+
+
+def read_raw_lines(spark: SparkSession, path: str) -> DataFrame:
+    from pyspark.sql import functions as F
+
+    return spark.read.option("lineSep", "\n").text(path).select(
+        F.col("value"), F.col("_metadata.file_path").alias("source_file")
+    )
+
+
+def run_source(spark: SparkSession, source: str, ds: str, settings) -> JobResult:
+    """The whole bronze job of one source for one ds (what each thin module's main calls)."""
+    from include.tables import write_partition
+    from spark_jobs.raw import require_raw_path
+
+    contract = BRONZE_SOURCES[source]
+    path = require_raw_path(spark, settings, source, ds)
+    lines = filter_records(read_raw_lines(spark, path), source).cache()
+    result = JobResult(job=f"bronze.{source}", ds=ds, rows_in=lines.count())
+    good, bad = transform(lines, source, ds)
+    out = write_partition(spark, good, contract, ds, settings)
+    q = write_partition(spark, bad, QUARANTINE, ds, settings, {"layer": "bronze", "source": source})
+    lines.unpersist()
+    result.rows_out, result.rows_quarantined = out["rows"], q["rows"]
+    result.versions = {contract.qualified_name: out["version"]}
+    return result.check_accounting()
