@@ -1,0 +1,1 @@
+"""Growth marts of seed 003: daily traffic and conversion guardrails, traffic by referrer."""
