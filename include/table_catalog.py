@@ -93,25 +93,58 @@ AGG_WEBSITE_EVENTS = register(
     )
 )
 
+def _readout_ddl() -> str:
+    """gold.readouts columns: every field of include.stats' readout record, plus provenance."""
+    from include.stats.readout import RECORD_FIELDS
+
+    types = {
+        "control_n": "BIGINT", "variant_n": "BIGINT", "significant": "BOOLEAN",
+        "higher_is_better": "BOOLEAN",
+    }
+    text = {
+        "experiment", "metric", "metric_type", "role", "segment", "control_variant", "variant",
+        "test", "correction", "bayes_method", "status",
+    }
+    cols = [
+        f"{f} {types.get(f, 'STRING' if f in text else 'DOUBLE')}"
+        for f in RECORD_FIELDS
+    ]
+    return ", ".join(
+        ["readout STRING", "readout_id STRING", *cols, "verdict STRING", "verdict_reasons STRING",
+         "trust_status STRING", "input_versions MAP<STRING, BIGINT>", "ds STRING"]
+    )
+
+
 READOUTS = register(
     TableContract(
         name="readouts",
         layer="gold",
-        ddl=(
-            "readout_id STRING, experiment STRING, metric STRING, metric_type STRING, "
-            "role STRING, segment STRING, variant STRING, control_n BIGINT, "
-            "control_mean DOUBLE, variant_n BIGINT, variant_mean DOUBLE, abs_lift DOUBLE, "
-            "abs_lift_ci_low DOUBLE, abs_lift_ci_high DOUBLE, rel_lift DOUBLE, "
-            "rel_lift_ci_low DOUBLE, rel_lift_ci_high DOUBLE, p_value DOUBLE, "
-            "p_value_adjusted DOUBLE, significant BOOLEAN, prob_beat_control DOUBLE, "
-            "expected_loss DOUBLE, status STRING, verdict STRING, trust_status STRING, "
-            "input_versions MAP<STRING, BIGINT>, details STRING, ds STRING"
-        ),
+        ddl=_readout_ddl(),
         primary_key=("readout_id", "metric", "segment", "variant"),
+        partition_by=("ds", "readout"),
         description=(
-            "Every statistical result ever produced: one row per readout x metric x segment x "
-            "variant, with the exact Delta versions of the tables it read (input_versions)."
+            "Every statistical result ever produced: one row per readout x experiment x metric "
+            "x segment x variant, with the exact Delta versions of the tables it read "
+            "(input_versions) so anyone can reproduce it."
         ),
-        suite=None,
+    )
+)
+
+
+QUALITY_RESULTS = register(
+    TableContract(
+        name="quality_results",
+        layer="gold",
+        ddl=(
+            "suite STRING, table_name STRING, rule STRING, expectation STRING, kwargs STRING, "
+            "severity STRING, success BOOLEAN, observed STRING, unexpected_count BIGINT, "
+            "sample STRING, data_docs STRING, ds STRING"
+        ),
+        primary_key=("suite", "table_name", "rule"),
+        partition_by=("ds", "suite"),
+        description=(
+            "Every quality-gate rule evaluated, per ds and suite: readouts show these in their "
+            "trust panel; failed blocking rules also stopped the pipeline."
+        ),
     )
 )

@@ -1,0 +1,204 @@
+"""Quality gates: Great Expectations suites from ``expectations/`` run on one ``ds`` partition.
+
+A suite file (``expectations/<suite>.json``) is GX 1.x's own suite format plus two keys of
+ours: ``table`` (the contract it guards) and, per expectation, ``meta.severity``:
+``block`` (a failure stops the pipeline: the task fails, downstream tasks do not run) or
+``warn`` (recorded, shown in the readout's trust panel, does not stop anything).
+
+Every run is validated through a GX Checkpoint in a file-backed context under
+``{state_dir}/gx``, whose UpdateDataDocsAction renders the static HTML report (Data Docs);
+the result of each rule is also written to ``gold.quality_results`` so readouts and
+analysts can query it. A blocking failure raises :class:`QualityGateFailed` with the table,
+the ds, the rule and a sample of offending values.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from include.settings import PROJECT_ROOT, Settings
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame
+
+EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
+SEVERITIES = ("block", "warn")
+log = logging.getLogger(__name__)
+
+
+class QualityGateFailed(RuntimeError):
+    """A blocking expectation failed; the message says which table, ds, rule and rows."""
+
+
+@dataclass
+class RuleResult:
+    rule: str
+    expectation: str
+    kwargs: dict[str, Any]
+    severity: str
+    success: bool
+    observed: str
+    unexpected_count: int | None
+    sample: list[Any] = field(default_factory=list)
+
+
+@dataclass
+class GateResult:
+    table: str
+    suite: str
+    ds: str
+    rules: list[RuleResult]
+    data_docs: str | None
+
+    @property
+    def blocking_failures(self) -> list[RuleResult]:
+        return [r for r in self.rules if not r.success and r.severity == "block"]
+
+    @property
+    def warnings(self) -> list[RuleResult]:
+        return [r for r in self.rules if not r.success and r.severity == "warn"]
+
+    @property
+    def status(self) -> str:
+        if self.blocking_failures:
+            return "fail"
+        return "warn" if self.warnings else "pass"
+
+    def message(self) -> str:
+        lines = [f"quality gate {self.suite} on {self.table} ds={self.ds}: {self.status.upper()}"]
+        for r in self.rules:
+            if not r.success:
+                lines.append(
+                    f"  [{r.severity}] rule '{r.rule}' ({r.expectation} {_fmt_kwargs(r.kwargs)}) "
+                    f"failed: {r.observed}; sample of offending values: {r.sample[:10]}"
+                )
+        if self.data_docs:
+            lines.append(f"  validation report: {self.data_docs}")
+        return "\n".join(lines)
+
+
+def _fmt_kwargs(kwargs: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v!r}" for k, v in kwargs.items() if k != "result_format")
+
+
+def load_suite_file(suite: str, directory: Path = EXPECTATIONS_DIR) -> dict[str, Any]:
+    path = directory / f"{suite}.json"
+    if not path.exists():
+        raise FileNotFoundError(f"expectation suite {suite!r} not found at {path}")
+    spec = json.loads(path.read_text())
+    for key in ("name", "table", "expectations"):
+        if key not in spec:
+            raise ValueError(f"{path}: missing key {key!r}")
+    for exp in spec["expectations"]:
+        meta = exp.setdefault("meta", {})
+        if meta.get("severity") not in SEVERITIES:
+            raise ValueError(f"{path}: {exp['type']} needs meta.severity in {SEVERITIES}")
+        if not meta.get("rule"):
+            raise ValueError(f"{path}: {exp['type']} needs meta.rule (a human-readable name)")
+    return spec
+
+
+def _context(settings: Settings):
+    import great_expectations as gx
+
+    root = settings.state_dir / "gx"
+    root.mkdir(parents=True, exist_ok=True)
+    return gx.get_context(mode="file", project_root_dir=str(root))
+
+
+def validate(
+    df: DataFrame, suite: str, ds: str, settings: Settings, *, spec: dict | None = None,
+    batch_name: str | None = None,
+) -> GateResult:
+    """Validate ``df`` (one partition, or a derived frame) against a suite; never raises on
+    a failed expectation (see :func:`enforce`)."""
+    import great_expectations as gx
+    from great_expectations.checkpoint import UpdateDataDocsAction
+    from great_expectations.core.run_identifier import RunIdentifier
+
+    spec = spec or load_suite_file(suite)
+    context = _context(settings)
+    source = context.data_sources.add_or_update_spark("lakehouse_spark")
+    asset_name = batch_name or spec["table"]
+    try:
+        asset = source.get_asset(asset_name)
+    except LookupError:
+        asset = source.add_dataframe_asset(asset_name)
+    try:
+        batch_def = asset.get_batch_definition("partition")
+    except (KeyError, LookupError):
+        batch_def = asset.add_batch_definition_whole_dataframe("partition")
+    gx_suite = context.suites.add_or_update(
+        gx.ExpectationSuite(name=spec["name"], expectations=spec["expectations"])
+    )
+    definition = context.validation_definitions.add_or_update(
+        gx.ValidationDefinition(name=f"{spec['name']}__{asset_name}", data=batch_def, suite=gx_suite)
+    )
+    checkpoint = context.checkpoints.add_or_update(
+        gx.Checkpoint(
+            name=f"gate__{spec['name']}__{asset_name}",
+            validation_definitions=[definition],
+            actions=[UpdateDataDocsAction(name="update_data_docs")],
+            result_format={"result_format": "SUMMARY", "partial_unexpected_count": 20},
+        )
+    )
+    run = checkpoint.run(
+        batch_parameters={"dataframe": df},
+        run_id=RunIdentifier(run_name=f"{spec['name']}-{ds}"),
+    )
+    rules = []
+    for validation in run.run_results.values():
+        for res in validation.results:
+            cfg = res.expectation_config
+            meta = cfg.meta or {}
+            result = res.result or {}
+            sample = result.get("partial_unexpected_list") or []
+            observed = (
+                f"{result.get('unexpected_count')} unexpected of {result.get('element_count')}"
+                if "unexpected_count" in result
+                else f"observed {result.get('observed_value')!r}"
+            )
+            if res.exception_info and res.exception_info.get("raised_exception"):
+                observed = "error: " + str(res.exception_info.get("exception_message"))[:500]
+            rules.append(
+                RuleResult(
+                    rule=meta.get("rule", cfg.type),
+                    expectation=cfg.type,
+                    kwargs={k: v for k, v in cfg.kwargs.items() if k != "batch_id"},
+                    severity=meta.get("severity", "block"),
+                    success=bool(res.success),
+                    observed=observed,
+                    unexpected_count=result.get("unexpected_count"),
+                    sample=[_jsonable(v) for v in sample],
+                )
+            )
+    docs = settings.state_dir / "gx" / "gx" / "uncommitted" / "data_docs" / "local_site"
+    index = docs / "index.html"
+    return GateResult(
+        table=spec["table"], suite=spec["name"], ds=ds, rules=rules,
+        data_docs=str(index) if index.exists() else None,
+    )
+
+
+def _jsonable(value: Any) -> Any:
+    try:
+        json.dumps(value)
+        return value
+    except TypeError:
+        return str(value)
+
+
+def enforce(result: GateResult) -> GateResult:
+    """Log the gate's verdict; raise if any blocking rule failed."""
+    if result.blocking_failures:
+        log.error(result.message())
+        raise QualityGateFailed(result.message())
+    if result.warnings:
+        log.warning(result.message())
+    else:
+        log.info(result.message())
+    return result

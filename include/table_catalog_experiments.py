@@ -1,0 +1,198 @@
+"""Gold experiment contracts, generated from the experiment configs (``experiments/*.yaml``).
+
+Per SaaS-funnel experiment (seeds 000 / 001): ``{experiment}_base`` (the web-finance join, one
+row per id per experiment, with the candidate event times), ``{experiment}_outcomes`` (every
+seed 001 rule applied), ``{experiment}_aggregated`` (sufficient statistics by variant and
+segment), ``{experiment}_details`` (tenure, cohort, retention, promo, usage). Seed 002's
+``user_exposure`` and ``user_outcomes`` are shared tables partitioned by ``ds`` and
+``experiment``. Every gold experiment table is rebuilt as of ``ds``: partition ds holds the
+cumulative state of the experiment up to and including ds.
+"""
+
+from __future__ import annotations
+
+from include.contracts import TableContract, register, validate_identifier
+
+TS_ARRAY = "ARRAY<TIMESTAMP>"
+BOOKINGS = "ARRAY<STRUCT<booked_at: TIMESTAMP, mrr: DECIMAL(12,2)>>"
+KINDS = ("base", "outcomes", "aggregated", "details")
+
+
+def base_contract(experiment: str) -> TableContract:
+    validate_identifier(experiment, "experiment name")
+    return TableContract(
+        name=f"{experiment}_base",
+        layer="gold",
+        ddl=(
+            "experiment STRING, unit_id STRING, person_id STRING, user_id BIGINT, "
+            "variant STRING, first_exposure_at TIMESTAMP, exposure_count INT, "
+            "person_id_count INT, variants_seen INT, contamination_flag STRING, "
+            "duplication_rank INT, region STRING, country STRING, device_type STRING, "
+            "traffic_source STRING, customer_type STRING, plan STRING, package STRING, "
+            "list_size INT, list_size_group STRING, signup_at TIMESTAMP, is_fraud BOOLEAN, "
+            "is_closed BOOLEAN, pre_exposure_sessions INT, "
+            f"activation_times {TS_ARRAY}, paid_start_times {TS_ARRAY}, bookings {BOOKINGS}, "
+            f"onboarding_start_times {TS_ARRAY}, onboarding_complete_times {TS_ARRAY}, "
+            f"checkout_start_times {TS_ARRAY}, checkout_complete_times {TS_ARRAY}, ds STRING"
+        ),
+        primary_key=("experiment", "unit_id"),
+        description=(
+            f"Base web-finance join of {experiment}: one row per exposed id (anonymous_id) as "
+            "of ds, with the resolved person, first exposure, attributes, contamination and "
+            "duplication, and the person's billing and funnel event times in the read window."
+        ),
+    )
+
+
+def outcomes_contract(experiment: str) -> TableContract:
+    validate_identifier(experiment, "experiment name")
+    return TableContract(
+        name=f"{experiment}_outcomes",
+        layer="gold",
+        ddl=(
+            "experiment STRING, unit_id STRING, person_id STRING, user_id BIGINT, "
+            "variant STRING, first_exposure_at TIMESTAMP, exposure_date DATE, region STRING, "
+            "country STRING, device_type STRING, traffic_source STRING, customer_type STRING, "
+            "plan STRING, package STRING, list_size INT, list_size_group STRING, "
+            "pre_exposure_sessions INT, is_eligible_visitor INT, is_activated INT, "
+            "activation_date DATE, is_hybrid_activation INT, "
+            "converted_before_exposure INT, is_converted INT, conversion_date DATE, "
+            "new_booking_flag INT, booking_date DATE, nb_mrr DECIMAL(12,2), "
+            "total_revenue DECIMAL(12,2), onboarding_start_date DATE, "
+            "onboarding_complete_date DATE, checkout_start_date DATE, "
+            "checkout_complete_date DATE, is_fraud INT, is_closed INT, "
+            "contamination_flag STRING, duplication_rank INT, ds STRING"
+        ),
+        primary_key=("experiment", "unit_id"),
+        description=(
+            f"seed 001 outcomes of {experiment} as of ds: eligibility, exposure -> activation "
+            "-> conversion -> booking order, hybrid look-back, first-time bookings, optional "
+            "onboarding / checkout steps, fraud / closure, contamination and duplication. "
+            "Clean cohort: duplication_rank = 1 and contamination_flag = 'Not Contaminated'."
+        ),
+    )
+
+
+def aggregated_contract(experiment: str, metrics: tuple[str, ...]) -> TableContract:
+    """Counts of seed 000 plus n / sum / sum_sq / CUPED cross-products per configured metric."""
+    validate_identifier(experiment, "experiment name")
+    stats = ", ".join(
+        f"{m}_n BIGINT, {m}_sum DOUBLE, {m}_sum_sq DOUBLE, {m}_sum_xy DOUBLE" for m in metrics
+    )
+    return TableContract(
+        name=f"{experiment}_aggregated",
+        layer="gold",
+        ddl=(
+            "experiment STRING, variant STRING, segment STRING, segment_value STRING, "
+            "exposed_rows BIGINT, contaminated_rows BIGINT, duplicate_rows BIGINT, "
+            "ineligible_rows BIGINT, users BIGINT, activations BIGINT, conversions BIGINT, "
+            "new_bookings BIGINT, total_new_mrr DECIMAL(18,2), "
+            f"sum_x DOUBLE, sum_x_sq DOUBLE, {stats}, ds STRING"
+        ),
+        primary_key=("experiment", "variant", "segment", "segment_value"),
+        description=(
+            f"{experiment} by variant and segment ('overall' or one configured dimension), "
+            "cumulative as of ds. Statistics are on the clean cohort of eligible visitors "
+            "(duplication_rank = 1, 'Not Contaminated'); x = pre_exposure_sessions is the "
+            "CUPED covariate. Sums merge exactly, so a readout never scans user rows."
+        ),
+    )
+
+
+def details_contract(experiment: str) -> TableContract:
+    validate_identifier(experiment, "experiment name")
+    return TableContract(
+        name=f"{experiment}_details",
+        layer="gold",
+        ddl=(
+            "experiment STRING, unit_id STRING, person_id STRING, user_id BIGINT, "
+            "variant STRING, exposure_date DATE, exposure_week STRING, signup_cohort STRING, "
+            "tenure_days INT, tenure_group STRING, is_converted INT, conversion_date DATE, "
+            "m1_retained INT, m2_retained INT, promo_type STRING, logins BIGINT, "
+            "emails_sent BIGINT, features_adopted INT, duplication_rank INT, "
+            "contamination_flag STRING, ds STRING"
+        ),
+        primary_key=("experiment", "unit_id"),
+        description=(
+            f"Deep-dive rows of {experiment} as of ds: tenure and cohort, M1/M2 retention "
+            "(null until observable), promo type of the paid start, product usage since "
+            "exposure (logins, emails sent, features adopted)."
+        ),
+    )
+
+
+USER_EXPOSURE = register(
+    TableContract(
+        name="user_exposure",
+        layer="gold",
+        ddl=(
+            "experiment STRING, person_id STRING, variant STRING, "
+            "first_exposure_at TIMESTAMP, exposure_ids INT, variants_seen INT, "
+            "contamination_flag STRING, device_type STRING, ds STRING"
+        ),
+        primary_key=("experiment", "person_id"),
+        partition_by=("ds", "experiment"),
+        description=(
+            "seed 002 user_exposure: one row per user (person) per shop experiment, first "
+            "exposure (product view) time and its variant, as of ds."
+        ),
+    )
+)
+
+USER_OUTCOMES = register(
+    TableContract(
+        name="user_outcomes",
+        layer="gold",
+        ddl=(
+            "experiment STRING, person_id STRING, variant STRING, "
+            "first_exposure_at TIMESTAMP, window_end_at TIMESTAMP, window_complete BOOLEAN, "
+            "purchased INT, revenue DECIMAL(12,2), engagement_intensity BIGINT, "
+            "contamination_flag STRING, ds STRING"
+        ),
+        primary_key=("experiment", "person_id"),
+        partition_by=("ds", "experiment"),
+        description=(
+            "seed 002 user_outcomes: purchase and revenue within the outcome window (default "
+            "7 days) after the first exposure, engagement intensity = events in the window; "
+            "window_complete says whether the window has closed as of ds."
+        ),
+    )
+)
+
+
+def experiment_contracts(spec) -> list[TableContract]:
+    """Every gold contract of one experiment spec (``include.experiments.ExperimentSpec``)."""
+    if spec.funnel != "saas":
+        return []
+    return [
+        base_contract(spec.name),
+        outcomes_contract(spec.name),
+        aggregated_contract(spec.name, tuple(m.name for m in spec.metrics)),
+        details_contract(spec.name),
+    ]
+
+
+def contract_for(experiment: str, kind: str) -> TableContract:
+    """The contract of ``{experiment}_{kind}`` from the experiment's validated config."""
+    from include.experiments import load_experiment
+
+    if kind not in KINDS:
+        raise ValueError(f"unknown experiment table kind {kind!r}; known {KINDS}")
+    spec = load_experiment(experiment)
+    contracts = {c.name: c for c in experiment_contracts(spec)}
+    name = f"{experiment}_{kind}"
+    if name not in contracts:
+        raise ValueError(f"{experiment} ({spec.funnel} funnel) has no {kind} table")
+    return register(contracts[name])
+
+
+def _register_configured() -> None:
+    """Register the contracts of every configured experiment (small YAML reads, no Spark)."""
+    from include.experiments import load_all
+
+    for spec in load_all():
+        for contract in experiment_contracts(spec):
+            register(contract)
+
+
+_register_configured()

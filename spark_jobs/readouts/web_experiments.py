@@ -1,0 +1,195 @@
+"""readouts.web_experiments: the same-day web readout of every running experiment.
+
+Reads only ``silver.fct_website_events`` for ``ds``: a unit is a device
+(``logged_out_user_id``) with an ``experiment_exposure`` event; for each experiment the
+metrics are whether the unit signed up / purchased at or after its first exposure that day
+(conversion type) and how many events it produced from exposure on (mean type, seed 002's
+"engagement intensity"). Units exposed to several variants are contaminated and left out of
+the comparison (counted in the trust checks). Spark aggregates units into sufficient
+statistics per experiment x variant x segment; ``include.stats`` does the rest, so no user
+rows reach the driver.
+
+The experiment readouts built on the seed-001 outcome tables are separate jobs; this one is
+the growth team's daily early-warning view and the first readout of the vertical slice.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+from include.table_catalog import FCT_WEBSITE_EVENTS, QUALITY_RESULTS, READOUTS
+from spark_jobs.common import JobResult
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame
+
+READOUT = "web_experiments"
+METRICS = {
+    "signup_rate": {"type": "conversion", "role": "primary", "action": "signup"},
+    "purchase_rate": {"type": "conversion", "role": "guardrail", "action": "purchase"},
+    "events_after_exposure": {"type": "revenue", "role": "secondary", "action": None},
+}
+SEGMENT_COLUMNS = ("dim_device_brand",)
+
+
+def with_exposure(events: DataFrame) -> DataFrame:
+    """Units' first exposure per experiment, and how many variants they saw."""
+    from pyspark.sql import functions as F
+
+    exposures = events.where(F.col("dim_action_type") == "experiment_exposure").select(
+        "logged_out_user_id",
+        F.col("other_properties")["experiment"].alias("experiment"),
+        F.col("other_properties")["variant"].alias("variant"),
+        "event_timestamp",
+        *SEGMENT_COLUMNS,
+    ).where(F.col("experiment").isNotNull() & F.col("variant").isNotNull())
+    return exposures.groupBy("experiment", "logged_out_user_id").agg(
+        F.min("event_timestamp").alias("first_exposure"),
+        F.min_by("variant", "event_timestamp").alias("variant"),
+        F.countDistinct("variant").alias("n_variants"),
+        *[F.min_by(c, "event_timestamp").alias(c) for c in SEGMENT_COLUMNS],
+    )
+
+
+def unit_outcomes(events: DataFrame) -> DataFrame:
+    """One row per (experiment, unit) with each metric's value for that unit."""
+    from pyspark.sql import functions as F
+
+    units = with_exposure(events)
+    after = events.alias("e").join(
+        units.alias("u"),
+        (F.col("e.logged_out_user_id") == F.col("u.logged_out_user_id"))
+        & (F.col("e.event_timestamp") >= F.col("u.first_exposure")),
+    )
+    per_unit = after.groupBy("u.experiment", "u.logged_out_user_id").agg(
+        *[
+            F.max(F.when(F.col("e.dim_action_type") == spec["action"], 1).otherwise(0)).alias(m)
+            for m, spec in METRICS.items()
+            if spec["action"]
+        ],
+        F.sum(F.when(F.col("e.dim_action_type") != "experiment_exposure", 1).otherwise(0))
+        .cast("double")
+        .alias("events_after_exposure"),
+    )
+    return units.join(per_unit, ["experiment", "logged_out_user_id"], "left").fillna(
+        0, subset=list(METRICS)
+    )
+
+
+def sufficient_stats(outcomes: DataFrame) -> DataFrame:
+    """n, sum, sum of squares per experiment x variant x segment x metric (clean units)."""
+    from pyspark.sql import functions as F
+
+    clean = outcomes.where("n_variants = 1")
+    frames = []
+    for segment_col in (None, *SEGMENT_COLUMNS):
+        seg = F.lit("overall") if segment_col is None else F.concat_ws(
+            "=", F.lit(segment_col), F.col(segment_col)
+        )
+        for metric in METRICS:
+            frames.append(
+                clean.groupBy("experiment", "variant", seg.alias("segment")).agg(
+                    F.lit(metric).alias("metric"),
+                    F.count("*").cast("double").alias("n"),
+                    F.sum(metric).cast("double").alias("sum"),
+                    F.sum(F.col(metric) * F.col(metric)).cast("double").alias("sum_sq"),
+                )
+            )
+    out = frames[0]
+    for f in frames[1:]:
+        out = out.unionByName(f)
+    return out
+
+
+def trust_counts(outcomes: DataFrame) -> DataFrame:
+    from pyspark.sql import functions as F
+
+    return outcomes.groupBy("experiment").agg(
+        F.sum(F.when(F.col("n_variants") > 1, 1).otherwise(0)).alias("contaminated"),
+        F.count("*").alias("units"),
+    )
+
+
+def build_rows(cells: list[dict], trust_rows: list[dict], gates: dict[str, str], ds: str,
+               versions: dict[str, int]) -> tuple[list[dict], dict[str, dict]]:
+    """Pure: cells -> readout rows (with verdicts) and a per-experiment summary."""
+    from include.stats import build_readout, decide, run_trust_checks
+
+    rows, summaries = [], {}
+    experiments = sorted({c["experiment"] for c in cells})
+    trust_by_exp = {t["experiment"]: t for t in trust_rows}
+    for exp in experiments:
+        exp_cells = [c for c in cells if c["experiment"] == exp]
+        config = {
+            "experiment": exp,
+            "metrics": {m: {"type": s["type"], "role": s["role"]} for m, s in METRICS.items()},
+        }
+        records = build_readout(exp_cells, config)
+        counts = {
+            c["variant"]: c["n"] for c in exp_cells
+            if c["segment"] == "overall" and c["metric"] == "signup_rate"
+        }
+        weights = {v: 1 / len(counts) for v in counts} if counts else {}
+        t = trust_by_exp.get(exp, {"contaminated": 0})
+        trust = run_trust_checks(
+            counts, weights, contaminated=t["contaminated"], quality_gates=gates
+        )
+        verdict = decide(records, trust, {"min_sample_per_arm": 100})
+        summaries[exp] = {
+            "verdict": verdict.verdict, "reasons": list(verdict.reasons),
+            "trust": trust.status, "counts": counts, "records": records,
+            "contaminated": t["contaminated"],
+        }
+        for r in records:
+            rows.append(
+                {
+                    "readout": READOUT,
+                    "readout_id": f"{READOUT}:{exp}:{ds}",
+                    **r,
+                    "verdict": verdict.verdict,
+                    "verdict_reasons": json.dumps(list(verdict.reasons)),
+                    "trust_status": trust.status,
+                    "input_versions": versions,
+                    "ds": ds,
+                }
+            )
+    return rows, summaries
+
+
+def gate_statuses(spark, ds: str, settings) -> dict[str, str]:
+    """Worst status per suite from gold.quality_results for ds ('fail' > 'warn' > 'pass')."""
+    from include.tables import read_partition, table_exists
+
+    if not table_exists(spark, QUALITY_RESULTS, settings):
+        return {}
+    statuses: dict[str, str] = {}
+    for row in read_partition(spark, QUALITY_RESULTS, ds, settings).collect():
+        status = "pass" if row.success else ("fail" if row.severity == "block" else "warn")
+        rank = {"pass": 0, "warn": 1, "fail": 2}
+        if rank[status] >= rank.get(statuses.get(row.suite, "pass"), 0):
+            statuses[row.suite] = status
+    return statuses
+
+
+def main(spark, ds: str, settings, params: dict | None = None) -> JobResult:
+    from include.readout_page import write_simple_report
+    from include.tables import read_partition, table_version, write_partition
+
+    events = read_partition(spark, FCT_WEBSITE_EVENTS, ds, settings)
+    versions = {FCT_WEBSITE_EVENTS.qualified_name: table_version(spark, FCT_WEBSITE_EVENTS, settings)}
+    outcomes = unit_outcomes(events).cache()
+    cells = [r.asDict() for r in sufficient_stats(outcomes).collect()]
+    trust_rows = [r.asDict() for r in trust_counts(outcomes).collect()]
+    outcomes.unpersist()
+    rows, summaries = build_rows(cells, trust_rows, gate_statuses(spark, ds, settings), ds, versions)
+    df = spark.createDataFrame(rows, READOUTS.spark_schema()) if rows else spark.createDataFrame(
+        [], READOUTS.spark_schema()
+    )
+    out = write_partition(spark, df, READOUTS, ds, settings, {"readout": READOUT})
+    page = write_simple_report(settings.reports_dir, READOUT, ds, summaries, versions)
+    return JobResult(
+        job="readouts.web_experiments", ds=ds, rows_out=out["rows"],
+        versions={**versions, READOUTS.qualified_name: out["version"]},
+        extra={"report": str(page), "verdicts": {e: s["verdict"] for e, s in summaries.items()}},
+    )
