@@ -70,13 +70,17 @@ def to_svg(fig: Any, salt: str) -> str:
     """Serialise a figure to an inline ``<svg>`` element (no prolog, no metadata)."""
     buf = io.StringIO()
     with plt.rc_context({"svg.hashsalt": salt}):
-        fig.savefig(buf, format="svg", bbox_inches="tight", pad_inches=0.08, metadata={"Date": None})
+        fig.savefig(
+            buf, format="svg", bbox_inches="tight", pad_inches=0.08, metadata={"Date": None}
+        )
     plt.close(fig)
     svg = buf.getvalue()
     svg = svg[svg.index("<svg") :]
     svg = re.sub(r"<metadata>.*?</metadata>", "", svg, flags=re.S)
     # responsive: keep the viewBox, let CSS size it
-    svg = re.sub(r'<svg([^>]*?) width="[^"]*" height="[^"]*"', r'<svg\1 class="chart"', svg, 1)
+    svg = re.sub(
+        r'<svg([^>]*?) width="[^"]*" height="[^"]*"', r'<svg\1 class="chart"', svg, count=1
+    )
     return svg
 
 
@@ -128,17 +132,34 @@ def forest_plot(rows: Sequence[Mapping[str, Any]], labels: Mapping[str, str], sa
             if i % 2 == 0:
                 ax.axhspan(y - 0.5, y + 0.5, color="#F5F7FA", zorder=0, lw=0)
             if not math.isfinite(est):
-                ax.text(0, y, "  insufficient data", va="center", ha="left", color=MUTED,
-                        fontsize=9, style="italic")
+                ax.text(
+                    0,
+                    y,
+                    "  insufficient data",
+                    va="center",
+                    ha="left",
+                    color=MUTED,
+                    fontsize=9,
+                    style="italic",
+                )
                 continue
             if rel:
                 finite += [v for v in (est, lo, hi) if math.isfinite(v)]
             if math.isfinite(lo) and math.isfinite(hi):
-                ax.plot([lo, hi], [y, y], color=style["color"], lw=2.4, solid_capstyle="round",
-                        zorder=2)
+                ax.plot(
+                    [lo, hi], [y, y], color=style["color"], lw=2.4, solid_capstyle="round", zorder=2
+                )
             filled = bool(row.get("significant"))
-            ax.plot([est], [y], marker=style["marker"], ms=8.5, zorder=3, color=style["color"],
-                    markerfacecolor=style["color"] if filled else "white", mew=2)
+            ax.plot(
+                [est],
+                [y],
+                marker=style["marker"],
+                ms=8.5,
+                zorder=3,
+                color=style["color"],
+                markerfacecolor=style["color"] if filled else "white",
+                mew=2,
+            )
             drawn.append((y, row, est, lo, hi, rel))
         lim = max((abs(v) for v in finite), default=0.05) * 1.15 or 0.05
         ax.set_xlim(-lim, lim)
@@ -154,23 +175,50 @@ def forest_plot(rows: Sequence[Mapping[str, Any]], labels: Mapping[str, str], sa
         # value labels in a right-hand column, outside the plotting area
         for y, row, est, lo, hi, rel in drawn:
             if rel:
-                text = f"{fmt_pct(est, signed=True)}  [{fmt_pct(lo, signed=True)}, " \
-                       f"{fmt_pct(hi, signed=True)}]"
+                text = (
+                    f"{fmt_pct(est, signed=True)}  [{fmt_pct(lo, signed=True)}, "
+                    f"{fmt_pct(hi, signed=True)}]"
+                )
             else:
                 text = fmt_abs_lift(est, row.get("metric_type"))
-            ax.annotate(text, xy=(1.0, y), xycoords=("axes fraction", "data"),
-                        xytext=(10, 0), textcoords="offset points", va="center",
-                        fontsize=9.5, color=INK, fontweight="bold" if row.get("significant")
-                        else "normal")
+            ax.annotate(
+                text,
+                xy=(1.0, y),
+                xycoords=("axes fraction", "data"),
+                xytext=(10, 0),
+                textcoords="offset points",
+                va="center",
+                fontsize=9.5,
+                color=INK,
+                fontweight="bold" if row.get("significant") else "normal",
+            )
         handles = [
             plt.Line2D([], [], color=s["color"], marker=s["marker"], lw=0, ms=7, label=s["label"])
             for role, s in ROLE_STYLE.items()
             if any(str(r.get("role")) == role for r in rows)
         ]
-        handles.append(plt.Line2D([], [], color=MUTED, marker="o", markerfacecolor="white",
-                                  lw=0, ms=7, mew=1.6, label="hollow = not significant"))
-        ax.legend(handles=handles, loc="lower left", bbox_to_anchor=(0, 1.0), ncol=len(handles),
-                  fontsize=9, handletextpad=0.3, columnspacing=1.4)
+        handles.append(
+            plt.Line2D(
+                [],
+                [],
+                color=MUTED,
+                marker="o",
+                markerfacecolor="white",
+                lw=0,
+                ms=7,
+                mew=1.6,
+                label="hollow = not significant",
+            )
+        )
+        ax.legend(
+            handles=handles,
+            loc="lower left",
+            bbox_to_anchor=(0, 1.0),
+            ncol=len(handles),
+            fontsize=9,
+            handletextpad=0.3,
+            columnspacing=1.4,
+        )
         return to_svg(fig, salt)
 
 
@@ -186,7 +234,7 @@ def cumulative_plot(
         cols = 2 if len(metrics) > 1 else 1
         rows_n = math.ceil(len(metrics) / cols)
         fig, axes = plt.subplots(rows_n, cols, figsize=(9.6, 2.9 * rows_n), squeeze=False)
-        for ax in axes.flat[len(metrics):]:
+        for ax in axes.flat[len(metrics) :]:
             ax.set_visible(False)
         for ax, metric in zip(axes.flat, metrics, strict=False):
             for variant, days in series[metric].items():
@@ -207,8 +255,16 @@ def cumulative_plot(
             ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=7))
             ax.set_xlabel("day of experiment", color=MUTED)
             _pct_axis(ax, "y")
-            ax.legend(loc="upper right", fontsize=8.5, ncol=2)
-        fig.tight_layout(h_pad=1.6, w_pad=2.5)
+        handles, names = axes.flat[0].get_legend_handles_labels()
+        fig.legend(
+            handles,
+            names,
+            loc="upper right",
+            ncol=len(names),
+            fontsize=9,
+            bbox_to_anchor=(1.0, 1.0),
+        )
+        fig.tight_layout(h_pad=1.6, w_pad=2.5, rect=(0, 0, 1, 0.93 if rows_n == 1 else 0.96))
         return to_svg(fig, salt)
 
 
@@ -216,42 +272,54 @@ def funnel_plot(
     funnel: Mapping[str, Mapping[str, float]],
     variants: Sequence[str],
     colours: Mapping[str, str],
+    control: str,
     salt: str,
 ) -> str:
-    """Share of each variant's first-stage units that reach every stage (grouped bars)."""
+    """One panel per stage after the first: share of each variant's first-stage units that
+    reached it (horizontal bars), labelled with the rate and its difference to control.
+
+    The first stage is the denominator (100% by definition), so it gets no panel; each
+    panel has its own scale so a 3% purchase rate is as readable as a 40% add-to-cart.
+    """
     stages = list(funnel)
+    later = stages[1:] or stages
     with plt.rc_context(_RC):
-        fig, ax = plt.subplots(figsize=(9.6, 3.4))
         k = max(len(variants), 1)
-        width = 0.8 / k
-        top_share = 0.0
-        for j, variant in enumerate(variants):
-            base = _nan(funnel[stages[0]].get(variant)) if stages else math.nan
-            shares = [
-                _nan(funnel[s].get(variant)) / base if base and base > 0 else math.nan
-                for s in stages
-            ]
-            xs = [i + (j - (k - 1) / 2) * width for i in range(len(stages))]
-            ax.bar(xs, [0 if math.isnan(s) else s for s in shares], width * 0.92,
-                   color=colours.get(variant, BLUE), label=variant, zorder=2)
-            for x, s in zip(xs, shares, strict=True):
-                if math.isfinite(s):
-                    top_share = max(top_share, s)
-                    ax.text(x, s, fmt_pct(s), ha="center", va="bottom", fontsize=7.5,
-                            color=INK, rotation=90 if k > 2 else 0)
-        ax.set_xticks(range(len(stages)), [str(s) for s in stages])
-        ax.set_ylim(0, max(top_share, 0.01) * 1.22)
-        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt_pct(v, digits=0)))
-        ax.set_ylabel(f"% of {stages[0] if stages else 'entrants'}", color=MUTED)
-        ax.grid(axis="y", color=GRID, lw=0.8, zorder=0)
-        ax.tick_params(axis="x", length=0)
-        ax.legend(loc="upper right", ncol=k, fontsize=9)
+        fig, axes = plt.subplots(1, len(later), figsize=(9.6, 0.75 + 0.36 * k), squeeze=False)
+        for ax, stage in zip(axes[0], later, strict=True):
+            shares = {}
+            for v in variants:
+                base = _nan(funnel[stages[0]].get(v))
+                count = _nan(funnel[stage].get(v))
+                shares[v] = count / base if base > 0 else math.nan
+            top = max((s for s in shares.values() if math.isfinite(s)), default=0.01) or 0.01
+            for i, v in enumerate(variants):
+                y = k - 1 - i
+                share = shares[v]
+                if not math.isfinite(share):
+                    ax.text(0, y, " no data", va="center", color=MUTED, fontsize=8.5)
+                    continue
+                ax.barh(y, share, height=0.68, color=colours.get(v, BLUE), zorder=2)
+                text = fmt_pct(share)
+                ref = shares.get(control, math.nan)
+                if v != control and math.isfinite(ref) and ref > 0:
+                    text += f"  ({fmt_pct(share / ref - 1, signed=True)})"
+                ax.text(share + top * 0.03, y, text, va="center", fontsize=8.5, color=INK)
+            ax.set_xlim(0, top * 1.75)
+            ax.set_ylim(-0.55, k - 0.45)
+            ax.set_yticks(range(k), list(variants)[::-1])
+            ax.set_xticks([])
+            ax.tick_params(axis="y", length=0)
+            for side in ("bottom", "left"):
+                ax.spines[side].set_visible(False)
+            ax.set_title(f"{stage}", fontsize=10)
+        for ax in axes[0][1:]:
+            ax.set_yticklabels([])
+        fig.tight_layout(w_pad=1.0)
         return to_svg(fig, salt)
 
 
-def retention_plot(
-    frame: Any, control: str, colours: Mapping[str, str], salt: str
-) -> str:
+def retention_plot(frame: Any, control: str, colours: Mapping[str, str], salt: str) -> str:
     """Retention rate by period, one line per variant."""
     with plt.rc_context(_RC):
         fig, ax = plt.subplots(figsize=(9.6, 3.3))
@@ -261,11 +329,26 @@ def retention_plot(
             xs = [pos[p] for p in part["period"]]
             ys = part["rate"].astype(float).tolist()
             colour = colours.get(str(variant), BLUE)
-            ax.plot(xs, ys, marker="o", ms=5, lw=2.2, color=colour, label=str(variant),
-                    ls="--" if variant == control else "-")
+            ax.plot(
+                xs,
+                ys,
+                marker="o",
+                ms=5,
+                lw=2.2,
+                color=colour,
+                label=str(variant),
+                ls="--" if variant == control else "-",
+            )
             if ys:
-                ax.annotate(fmt_pct(ys[-1]), xy=(xs[-1], ys[-1]), xytext=(6, 0),
-                            textcoords="offset points", va="center", fontsize=8.5, color=colour)
+                ax.annotate(
+                    fmt_pct(ys[-1]),
+                    xy=(xs[-1], ys[-1]),
+                    xytext=(6, 0),
+                    textcoords="offset points",
+                    va="center",
+                    fontsize=8.5,
+                    color=colour,
+                )
         ax.set_xticks(range(len(periods)), [_period_label(p) for p in periods])
         ax.set_ylim(0, min(1.0, float(frame["rate"].max()) * 1.15 + 0.02))
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt_pct(v, digits=0)))
@@ -277,8 +360,9 @@ def retention_plot(
 
 def cohort_heatmap(frame: Any, title: str, salt: str) -> str:
     """Cohort x period retention heatmap (sequential blues, values written in the cells)."""
-    table = frame.pivot_table(index="cohort", columns="period", values="rate", aggfunc="mean",
-                              sort=False)
+    table = frame.pivot_table(
+        index="cohort", columns="period", values="rate", aggfunc="mean", sort=False
+    )
     with plt.rc_context(_RC):
         h = 0.9 + 0.36 * len(table.index)
         fig, ax = plt.subplots(figsize=(min(9.6, 1.6 + 0.85 * len(table.columns)), h))
@@ -286,8 +370,15 @@ def cohort_heatmap(frame: Any, title: str, salt: str) -> str:
         image = ax.imshow(data, cmap="Blues", vmin=0, vmax=1, aspect="auto")
         image.cmap.set_bad("#FFFFFF")
         for (i, j), v in _cells(data):
-            ax.text(j, i, fmt_pct(v, digits=0), ha="center", va="center", fontsize=8.5,
-                    color="white" if v > 0.55 else INK)
+            ax.text(
+                j,
+                i,
+                fmt_pct(v, digits=0),
+                ha="center",
+                va="center",
+                fontsize=8.5,
+                color="white" if v > 0.55 else INK,
+            )
         ax.set_xticks(range(len(table.columns)), [_period_label(p) for p in table.columns])
         ax.set_yticks(range(len(table.index)), [str(c) for c in table.index])
         ax.xaxis.tick_top()
@@ -303,11 +394,21 @@ def segment_plot(frame: Any, salt: str) -> str:
     dims = list(dict.fromkeys(frame["dimension"].tolist()))
     with plt.rc_context(_RC):
         heights = [max(1, frame[frame["dimension"] == d]["label"].nunique()) for d in dims]
-        fig, axes = plt.subplots(len(dims), 1, figsize=(9.6, 0.8 * len(dims) + 0.38 * sum(heights)),
-                                 squeeze=False, gridspec_kw={"height_ratios": heights},
-                                 sharex=True)
-        values = [abs(v) for c in ("rel_lift", "rel_ci_low", "rel_ci_high") if c in frame
-                  for v in frame[c].astype(float) if math.isfinite(v)]
+        fig, axes = plt.subplots(
+            len(dims),
+            1,
+            figsize=(9.6, 0.8 * len(dims) + 0.38 * sum(heights)),
+            squeeze=False,
+            gridspec_kw={"height_ratios": heights},
+            sharex=True,
+        )
+        values = [
+            abs(v)
+            for c in ("rel_lift", "rel_ci_low", "rel_ci_high")
+            if c in frame
+            for v in frame[c].astype(float)
+            if math.isfinite(v)
+        ]
         lim = max(values, default=0.05) * 1.15 or 0.05
         for ax, dim in zip(axes[:, 0], dims, strict=True):
             part = frame[frame["dimension"] == dim].reset_index(drop=True)

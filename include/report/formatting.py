@@ -117,11 +117,19 @@ def fmt_num(value: Any, digits: int = 3, signed: bool = False) -> str:
     v = float(value)
     if v == 0:
         return "0"
-    if abs(v) >= 10 ** digits:
+    if abs(v) >= 10**digits:
         text = f"{abs(v):,.0f}"
     else:
         text = f"{abs(v):.{digits}g}"
     return _sign(text, v, signed)
+
+
+def fmt_ratio(value: Any) -> str:
+    """Ratios such as odds ratios: two decimals from 0.1 up, three significant digits below."""
+    if not is_num(value):
+        return MISSING
+    v = float(value)
+    return f"{v:,.2f}" if abs(v) >= 0.1 else f"{v:.3g}"
 
 
 def fmt_prob(value: Any) -> str:

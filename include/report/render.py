@@ -9,6 +9,7 @@ lays them out. Charts are inline SVG from :mod:`include.report.charts`; CSS is i
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from functools import cache
 from pathlib import Path
@@ -31,6 +32,7 @@ from include.report.formatting import (
     fmt_p,
     fmt_pct,
     fmt_prob,
+    fmt_ratio,
     humanize,
     is_num,
 )
@@ -132,10 +134,13 @@ def readout_context(bundle: ReadoutBundle, with_charts: bool = True) -> dict[str
         "colours": colours,
         "window": _window(bundle),
         "verdict": _verdict(bundle),
-        "headline": [_headline(r, bundle) for r in overall if r.get("role") == "primary"],
+        "headline": [
+            _headline(r, bundle) for r in overall if r.get("role") in ("primary", "guardrail")
+        ],
         "trust": _trust(bundle),
-        "key_rows": [_row_view(r, bundle) for r in overall if r.get("role") in
-                     ("primary", "guardrail")],
+        "key_rows": [
+            _row_view(r, bundle) for r in overall if r.get("role") in ("primary", "guardrail")
+        ],
         "metrics": _metric_tables(bundle),
         "funnel": _funnel_table(bundle, variants),
         "logistic": _logistic(bundle),
@@ -186,9 +191,12 @@ def _verdict(bundle: ReadoutBundle) -> dict[str, Any]:
     }
 
 
+_ADJ_P = re.compile(r"adjusted p=([0-9.]+(?:e[-+]?[0-9]+)?)")
+
+
 def _sentence(reason: str) -> str:
-    text = reason.replace("_", " ")
-    return text[:1].upper() + text[1:]
+    """A verdict reason as shown: names kept verbatim, p-values in report format."""
+    return _ADJ_P.sub(lambda m: f"adjusted p {_p_phrase(float(m.group(1)))}", reason)
 
 
 def _headline(row: Mapping[str, Any], bundle: ReadoutBundle) -> dict[str, Any]:
@@ -223,11 +231,11 @@ def _row_view(row: Mapping[str, Any], bundle: ReadoutBundle) -> dict[str, Any]:
         "variant_n": fmt_int(row.get("variant_n")),
         "variant_mean": fmt_mean(row.get("variant_mean"), mtype),
         "abs_lift": fmt_abs_lift(row.get("abs_lift"), mtype),
-        "abs_ci": fmt_interval(row.get("abs_ci_low"), row.get("abs_ci_high"), fmt_abs_lift,
-                               metric_type=mtype),
+        "abs_ci": fmt_interval(
+            row.get("abs_ci_low"), row.get("abs_ci_high"), fmt_abs_lift, metric_type=mtype
+        ),
         "rel_lift": fmt_pct(row.get("rel_lift"), signed=True),
-        "rel_ci": fmt_interval(row.get("rel_ci_low"), row.get("rel_ci_high"), fmt_pct,
-                               signed=True),
+        "rel_ci": fmt_interval(row.get("rel_ci_low"), row.get("rel_ci_high"), fmt_pct, signed=True),
         "p": fmt_p(row.get("p_value")),
         "p_adj": fmt_p(row.get("p_value_adjusted")),
         "prob": fmt_prob(row.get("prob_beat_control")),
@@ -299,8 +307,11 @@ def _trust(bundle: ReadoutBundle) -> dict[str, Any]:
     ]
     return {
         "status": bundle.trust.status,
-        "status_label": {PASS: "All checks passed", WARN: "Passed with warnings",
-                         FAIL: "Failed"}.get(bundle.trust.status, bundle.trust.status),
+        "status_label": {
+            PASS: "All checks passed",
+            WARN: "Passed with warnings",
+            FAIL: "Failed",
+        }.get(bundle.trust.status, bundle.trust.status),
         "srm": {
             "status": srm.status if srm else None,
             "p": fmt_p(srm.value) if srm else MISSING,
@@ -346,8 +357,11 @@ def _gate_counts(gates: Sequence[Mapping[str, Any]]) -> str:
     if not gates:
         return "no quality gates reported"
     n_pass = sum(g["status"] == PASS for g in gates)
-    extra = [f"{sum(g['status'] == s for g in gates)} {s}" for s in (WARN, FAIL)
-             if any(g["status"] == s for g in gates)]
+    extra = [
+        f"{sum(g['status'] == s for g in gates)} {s}"
+        for s in (WARN, FAIL)
+        if any(g["status"] == s for g in gates)
+    ]
     return f"{n_pass} of {len(gates)} passed" + (f" ({', '.join(extra)})" if extra else "")
 
 
@@ -381,8 +395,8 @@ def _logistic(bundle: ReadoutBundle) -> dict[str, Any] | None:
             "coef": fmt_num(c.coef, 3, signed=True),
             "se": fmt_num(c.std_err, 3),
             "p": fmt_p(c.p_value),
-            "odds": fmt_num(c.odds_ratio, 3),
-            "odds_ci": fmt_interval(c.or_ci_low, c.or_ci_high, fmt_num, digits=3),
+            "odds": fmt_ratio(c.odds_ratio),
+            "odds_ci": fmt_interval(c.or_ci_low, c.or_ci_high, fmt_ratio),
             "significant": is_num(c.p_value) and c.p_value < 0.05,
         }
         for c in res.coefficients
@@ -409,7 +423,7 @@ def _logit_story(res: Any) -> str:
         change = c.odds_ratio - 1
         sig = "significant" if c.p_value < 0.05 else "not significant"
         parts.append(
-            f"{c.name.replace('_', ' ')}: odds ×{fmt_num(c.odds_ratio, 3)} "
+            f"{c.name.replace('_', ' ')}: odds ×{fmt_ratio(c.odds_ratio)} "
             f"({fmt_pct(change, signed=True)} per unit, {sig}, p {_p_phrase(c.p_value)})"
         )
     return "; ".join(parts)
@@ -432,12 +446,14 @@ def _cuped(bundle: ReadoutBundle) -> list[dict[str, Any]]:
                 "theta": fmt_num(res.theta, 3),
                 "reduction": fmt_pct(res.variance_reduction),
                 "raw_lift": fmt_money(raw.abs_lift, signed=True, cents=True),
-                "raw_ci": fmt_interval(raw.abs_ci_low, raw.abs_ci_high, fmt_money, signed=True,
-                                       cents=True),
+                "raw_ci": fmt_interval(
+                    raw.abs_ci_low, raw.abs_ci_high, fmt_money, signed=True, cents=True
+                ),
                 "raw_p": fmt_p(raw.p_value),
                 "adj_lift": fmt_money(adj.abs_lift, signed=True, cents=True),
-                "adj_ci": fmt_interval(adj.abs_ci_low, adj.abs_ci_high, fmt_money, signed=True,
-                                       cents=True),
+                "adj_ci": fmt_interval(
+                    adj.abs_ci_low, adj.abs_ci_high, fmt_money, signed=True, cents=True
+                ),
                 "adj_p": fmt_p(adj.p_value),
             }
         )
@@ -447,6 +463,7 @@ def _cuped(bundle: ReadoutBundle) -> list[dict[str, Any]]:
 def _mrr(bundle: ReadoutBundle) -> list[dict[str, Any]]:
     out = []
     for variant, m in bundle.mrr.items():
+
         def iv(x: Any) -> dict[str, str]:
             return {
                 "est": fmt_money(x.estimate, signed=True),
@@ -461,8 +478,9 @@ def _mrr(bundle: ReadoutBundle) -> list[dict[str, Any]]:
                 "status_text": STATUS_TEXT.get(m.status, m.status),
                 "per_user": {
                     "est": fmt_money(m.per_user.estimate, signed=True, cents=True),
-                    "ci": fmt_interval(m.per_user.low, m.per_user.high, fmt_money, signed=True,
-                                       cents=True),
+                    "ci": fmt_interval(
+                        m.per_user.low, m.per_user.high, fmt_money, signed=True, cents=True
+                    ),
                 },
                 "arm_monthly": iv(m.treatment_arm_monthly),
                 "arm_annual": iv(m.treatment_arm_annual),
@@ -505,7 +523,9 @@ def _charts(
         )
     if bundle.funnel:
         shown = [v for v in variants if any(v in c for c in bundle.funnel.values())]
-        out["funnel"] = Markup(charts.funnel_plot(bundle.funnel, shown, colours, salt + "/funnel"))
+        out["funnel"] = Markup(
+            charts.funnel_plot(bundle.funnel, shown, colours, bundle.control, salt + "/funnel")
+        )
     return out
 
 
@@ -588,8 +608,9 @@ def _segment_frame(details: DeepDiveDetails, colours: Mapping[str, str]) -> Any:
     if "rel_lift" not in treat:
         treat["rel_lift"] = [
             (m / c - 1) if is_num(m) and is_num(c) and c != 0 and n and cn else math.nan
-            for m, c, n, cn in zip(treat["mean"], treat["control_mean"], treat["n"],
-                                   treat["control_n"], strict=True)
+            for m, c, n, cn in zip(
+                treat["mean"], treat["control_mean"], treat["n"], treat["control_n"], strict=True
+            )
         ]
     multi = treat["variant"].nunique() > 1
     treat["label"] = [
@@ -617,8 +638,11 @@ def _segment_rows(frame: Any, details: DeepDiveDetails) -> list[dict[str, Any]]:
                 "rel_lift": fmt_pct(r.get("rel_lift"), signed=True)
                 if is_num(r.get("rel_lift"))
                 else "insufficient data",
-                "rel_ci": fmt_interval(r.get("rel_ci_low"), r.get("rel_ci_high"), fmt_pct,
-                                       signed=True) if has_ci else MISSING,
+                "rel_ci": fmt_interval(
+                    r.get("rel_ci_low"), r.get("rel_ci_high"), fmt_pct, signed=True
+                )
+                if has_ci
+                else MISSING,
                 "direction": _seg_direction(r, has_ci),
             }
         )

@@ -38,7 +38,7 @@ VARIANTS = ("control", "treatment_a", "treatment_b")
 SEGMENTS = ("desktop", "mobile")
 DAYS = tuple(f"2024-01-{d:02d}" for d in range(1, 15))
 # true effects: relative lift of the activation rate and of MRR per booking user
-ACTIVATION = {"control": 0.120, "treatment_a": 0.134, "treatment_b": 0.122}
+ACTIVATION = {"control": 0.120, "treatment_a": 0.138, "treatment_b": 0.121}
 BOOKING_GIVEN_ACTIVATION = {"control": 0.25, "treatment_a": 0.25, "treatment_b": 0.24}
 SEGMENT_SHIFT = {"desktop": 1.15, "mobile": 0.85}
 USERS_PER_DAY = {"desktop": 420, "mobile": 380}
@@ -60,9 +60,10 @@ def _simulate(rng: np.random.Generator, variant: str, segment: str, n: int) -> d
     """Unit-level outcomes of one day's users in one arm and segment."""
     p = ACTIVATION[variant] * SEGMENT_SHIFT[segment]
     activated = rng.random(n) < p
-    booked = activated & (rng.random(n) < BOOKING_GIVEN_ACTIVATION[variant])
-    pre_mrr = rng.gamma(2.0, 6.0, n)  # pre-exposure spend, correlated with the outcome
-    mrr = np.where(booked, rng.lognormal(3.9, 0.45, n) + 0.8 * pre_mrr, 0.0)
+    pre_mrr = rng.gamma(2.0, 6.0, n)  # pre-exposure spend: predicts booking and its size
+    p_book = np.clip(BOOKING_GIVEN_ACTIVATION[variant] * pre_mrr / 12.0, 0, 1)
+    booked = activated & (rng.random(n) < p_book)
+    mrr = np.where(booked, rng.lognormal(3.6, 0.4, n) + 2.5 * pre_mrr, 0.0)
     return {"activated": activated, "booked": booked, "mrr": mrr, "pre": pre_mrr}
 
 
@@ -73,7 +74,7 @@ def sample_bundle(seed: int = 7, empty_arm: str | None = None) -> ReadoutBundle:
     daily: dict[tuple[str, str], list[SufficientStats]] = {}
     totals = {v: {"visitors": 0, "activated": 0, "booked": 0} for v in VARIANTS}
     logit_rows = []
-    for day in DAYS:
+    for _day in DAYS:
         for variant in VARIANTS:
             day_stats: dict[str, SufficientStats] = {}
             for segment in SEGMENTS:
@@ -187,17 +188,21 @@ def sample_deep_dive(seed: int = 7) -> DeepDiveDetails:
     base = {"control": 0.0, "treatment_a": 0.015, "treatment_b": -0.005}
     retention = pd.DataFrame(
         [
-            {"variant": v, "period": m, "rate": min(1.0, 0.93 ** m + base[v] * m / 3)}
+            {"variant": v, "period": m, "rate": min(1.0, 0.93**m + base[v] * m / 3)}
             for v in VARIANTS
             for m in range(0, 7)
         ]
     )
     cohorts = pd.DataFrame(
         [
-            {"variant": v, "cohort": c, "period": m, "rate": 0.92 ** m + base[v] + shift}
+            {"variant": v, "cohort": c, "period": m, "rate": 0.92**m + base[v] + shift}
             for v in ("control", "treatment_a")
-            for c, shift, max_m in (("2024-01", 0.0, 4), ("2024-02", -0.02, 3),
-                                    ("2024-03", 0.01, 2), ("2024-04", 0.015, 1))
+            for c, shift, max_m in (
+                ("2024-01", 0.0, 4),
+                ("2024-02", -0.02, 3),
+                ("2024-03", 0.01, 2),
+                ("2024-04", 0.015, 1),
+            )
             for m in range(1, max_m + 1)
         ]
     )
