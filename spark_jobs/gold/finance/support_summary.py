@@ -82,6 +82,8 @@ def nps_summary(nps: DataFrame) -> DataFrame:
 
 
 def transform(tickets: DataFrame, nps: DataFrame, ds: str) -> DataFrame:
+    from pyspark.sql import functions as F
+
     window = MonthWindow.of(ds)
     month_tickets = filter_between(
         filter_landed_by(tickets, ds), "created_at", window.start, window.stop
@@ -89,10 +91,9 @@ def transform(tickets: DataFrame, nps: DataFrame, ds: str) -> DataFrame:
     month_nps = filter_between(
         filter_landed_by(nps, ds), "responded_at", window.start, window.stop
     )
-    # right join: a month with NPS answers but no ticket still gets its overall row
+    # full outer: a month with NPS answers but no ticket still gets its overall row
     cube = ticket_cube(month_tickets, window.stop)
     out = cube.join(nps_summary(month_nps), "aggregation_level", "full_outer")
-    from pyspark.sql import functions as F
 
     filled = out.select(
         "aggregation_level",
