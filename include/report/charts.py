@@ -11,6 +11,7 @@ byte-for-byte deterministic.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import math
 import re
@@ -81,7 +82,15 @@ def to_svg(fig: Any, salt: str) -> str:
     svg = re.sub(
         r'<svg([^>]*?) width="[^"]*" height="[^"]*"', r'<svg\1 class="chart"', svg, count=1
     )
-    return svg
+    return _prefix_ids(svg, "c" + hashlib.sha1(salt.encode()).hexdigest()[:8])
+
+
+def _prefix_ids(svg: str, prefix: str) -> str:
+    """Make every element id (and each reference to one) unique to this chart, so several
+    SVGs can share one HTML document (matplotlib numbers its groups ``figure_1`` etc.)."""
+    svg = re.sub(r'\bid="([^"]+)"', rf'id="{prefix}-\1"', svg)
+    svg = re.sub(r"url\(#([^)]+)\)", rf"url(#{prefix}-\1)", svg)
+    return re.sub(r'((?:xlink:)?href)="#([^"]+)"', rf'\1="#{prefix}-\2"', svg)
 
 
 def _pct_axis(ax: Any, axis: str = "x") -> None:
@@ -367,8 +376,8 @@ def cohort_heatmap(frame: Any, title: str, salt: str) -> str:
         h = 0.9 + 0.36 * len(table.index)
         fig, ax = plt.subplots(figsize=(min(9.6, 1.6 + 0.85 * len(table.columns)), h))
         data = table.to_numpy(dtype=float)
-        image = ax.imshow(data, cmap="Blues", vmin=0, vmax=1, aspect="auto")
-        image.cmap.set_bad("#FFFFFF")
+        cmap = plt.get_cmap("Blues").with_extremes(bad="#FFFFFF")
+        ax.imshow(data, cmap=cmap, vmin=0, vmax=1, aspect="auto")
         for (i, j), v in _cells(data):
             ax.text(
                 j,

@@ -153,7 +153,7 @@ def readout_context(bundle: ReadoutBundle, with_charts: bool = True) -> dict[str
             "generated_at": bundle.generated_at,
             "correction": _correction(bundle),
         },
-        "charts": {},
+        "charts": {"forest": None, "cumulative": None, "funnel": None},
     }
     if with_charts:
         ctx["charts"] = _charts(bundle, overall, variants, colours)
@@ -511,9 +511,9 @@ def _charts(
     overall: Sequence[Mapping[str, Any]],
     variants: Sequence[str],
     colours: Mapping[str, str],
-) -> dict[str, Markup]:
+) -> dict[str, Markup | None]:
     salt = f"{bundle.experiment}/{bundle.ds}"
-    out: dict[str, Markup] = {}
+    out: dict[str, Markup | None] = {"forest": None, "cumulative": None, "funnel": None}
     if overall:
         out["forest"] = Markup(charts.forest_plot(overall, bundle.metric_labels, salt + "/forest"))
     cumulative = {m: by_v for m, by_v in bundle.cumulative.items() if by_v}
