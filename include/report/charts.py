@@ -329,11 +329,16 @@ def funnel_plot(
 
 
 def retention_plot(frame: Any, control: str, colours: Mapping[str, str], salt: str) -> str:
-    """Retention rate by period, one line per variant."""
+    """Retention rate by period, one line per variant (control dashed), end labels spread
+    apart so they never overlap; the y axis starts near the lowest rate, not at zero."""
     with plt.rc_context(_RC):
         fig, ax = plt.subplots(figsize=(9.6, 3.3))
         periods = list(dict.fromkeys(frame["period"].tolist()))
         pos = {p: i for i, p in enumerate(periods)}
+        rates = frame["rate"].astype(float)
+        low = max(0.0, float(rates.min()) - 0.08)
+        high = min(1.0, float(rates.max()) + 0.03)
+        ends = []
         for variant, part in frame.groupby("variant", sort=False):
             xs = [pos[p] for p in part["period"]]
             ys = part["rate"].astype(float).tolist()
@@ -342,24 +347,31 @@ def retention_plot(frame: Any, control: str, colours: Mapping[str, str], salt: s
                 xs,
                 ys,
                 marker="o",
-                ms=5,
+                ms=4.5,
                 lw=2.2,
                 color=colour,
                 label=str(variant),
-                ls="--" if variant == control else "-",
+                ls=(0, (4, 2)) if variant == control else "-",
             )
             if ys:
-                ax.annotate(
-                    fmt_pct(ys[-1]),
-                    xy=(xs[-1], ys[-1]),
-                    xytext=(6, 0),
-                    textcoords="offset points",
-                    va="center",
-                    fontsize=8.5,
-                    color=colour,
-                )
+                ends.append([ys[-1], ys[-1], xs[-1], colour])
+        gap = (high - low) * 0.075
+        ends.sort(key=lambda e: e[0])
+        for i in range(1, len(ends)):  # push labels up until they are gap apart
+            ends[i][1] = max(ends[i][1], ends[i - 1][1] + gap)
+        for y, label_y, x, colour in ends:
+            ax.annotate(
+                fmt_pct(y),
+                xy=(x, y),
+                xytext=(x + 0.12, label_y),
+                va="center",
+                fontsize=8.5,
+                color=colour,
+                fontweight="bold",
+            )
         ax.set_xticks(range(len(periods)), [_period_label(p) for p in periods])
-        ax.set_ylim(0, min(1.0, float(frame["rate"].max()) * 1.15 + 0.02))
+        ax.set_xlim(-0.2, len(periods) - 0.4)
+        ax.set_ylim(low, high)
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt_pct(v, digits=0)))
         ax.set_ylabel("retained", color=MUTED)
         ax.grid(axis="y", color=GRID, lw=0.8)
