@@ -106,19 +106,43 @@ def spark_conf(settings: Settings, *, metastore: bool = True) -> dict[str, str]:
     return conf
 
 
+LAUNCH_ONLY_KEYS = (
+    "spark.master",
+    "spark.driver.memory",
+    "spark.driver.extraClassPath",
+    "spark.executor.extraClassPath",
+    "spark.jars",
+    "spark.driver.extraJavaOptions",
+)
+
+
 def build_spark(
     app_name: str,
     settings: Settings | None = None,
     *,
-    metastore: bool = True,
+    metastore: bool | None = None,
     overrides: dict[str, str] | None = None,
 ) -> SparkSession:
-    """Create (or reuse) the process's SparkSession with the lakehouse's settings."""
+    """Create (or reuse) the process's SparkSession with the lakehouse's settings.
+
+    ``metastore`` defaults to ``LAKEHOUSE_METASTORE`` (true): tables are registered in the
+    shared Hive metastore. Isolated runs (tests with their own warehouse prefix) turn it off
+    and address tables by path only.
+    """
     from pyspark.sql import SparkSession
 
+    if metastore is None:
+        metastore = os.environ.get("LAKEHOUSE_METASTORE", "true").lower() != "false"
     settings = settings or load_settings()
     builder = SparkSession.builder.appName(app_name)
     conf = spark_conf(settings, metastore=metastore)
+    if os.environ.get("PYSPARK_GATEWAY_PORT"):
+        # Launched by spark-submit: the JVM already exists with the master, memory and
+        # classpath spark-submit was given (--master from the Airflow connection, the rest
+        # from $SPARK_CONF_DIR/spark-defaults.conf); setting them again would override the
+        # operator's --master or be ignored.
+        for key in LAUNCH_ONLY_KEYS:
+            conf.pop(key, None)
     conf.update(overrides or {})
     for key, value in conf.items():
         builder = builder.config(key, value)

@@ -40,3 +40,6 @@ if [ -n "${LAKEHOUSE_PG_PASSWORD:-}" ] && [ -z "${AIRFLOW__DATABASE__SQL_ALCHEMY
   export AIRFLOW__DATABASE__SQL_ALCHEMY_CONN="postgresql+psycopg2://lakehouse:${LAKEHOUSE_PG_PASSWORD}@127.0.0.1:$LAKEHOUSE_PG_PORT/airflow"
 fi
 export SPARK_LOCAL_IP="${SPARK_LOCAL_IP:-127.0.0.1}"
+# The Spark master the pipeline submits to: an Airflow connection, from the environment.
+# A cluster is a different host here (spark://host:7077, yarn, k8s://...), not a code change.
+export AIRFLOW_CONN_SPARK_LAKEHOUSE="${AIRFLOW_CONN_SPARK_LAKEHOUSE:-{\"conn_type\": \"spark\", \"host\": \"${LAKEHOUSE_SPARK_MASTER:-local[2]}\", \"extra\": {\"deploy-mode\": \"client\", \"spark-binary\": \"spark-submit\"}}}"

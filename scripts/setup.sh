@@ -41,6 +41,11 @@ print(f"LAKEHOUSE_METASTORE_PASSWORD={pg}")
 PY
   umask 022
 fi
+if ! grep -q AIRFLOW__API_AUTH__JWT_SECRET "$LAKEHOUSE_STATE_DIR/credentials.env"; then
+  # Airflow 3's API server, scheduler and workers must share one JWT signing secret.
+  python3 -c 'import secrets; print("AIRFLOW__API_AUTH__JWT_SECRET=" + secrets.token_urlsafe(32))' \
+    >>"$LAKEHOUSE_STATE_DIR/credentials.env"
+fi
 . scripts/env.sh
 
 step "3/8 Python environment ($LAKEHOUSE_VENV)"

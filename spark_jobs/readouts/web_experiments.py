@@ -137,9 +137,8 @@ def build_rows(cells: list[dict], trust_rows: list[dict], gates: dict[str, str],
         )
         verdict = decide(records, trust, {"min_sample_per_arm": 100})
         summaries[exp] = {
-            "verdict": verdict.verdict, "reasons": list(verdict.reasons),
-            "trust": trust.status, "counts": counts, "records": records,
-            "contaminated": t["contaminated"],
+            "verdict": verdict, "trust": trust, "counts": counts, "weights": weights,
+            "records": records, "config": config,
         }
         for r in records:
             rows.append(
@@ -155,6 +154,41 @@ def build_rows(cells: list[dict], trust_rows: list[dict], gates: dict[str, str],
                 }
             )
     return rows, summaries
+
+
+def funnel_counts(outcomes: DataFrame) -> dict[str, dict[str, dict[str, float]]]:
+    """experiment -> stage -> variant -> units (clean units: exposed, signed up, purchased)."""
+    from pyspark.sql import functions as F
+
+    rows = (
+        outcomes.where("n_variants = 1")
+        .groupBy("experiment", "variant")
+        .agg(F.count("*").alias("exposed"), F.sum("signup_rate").alias("signed_up"),
+             F.sum("purchase_rate").alias("purchased"))
+        .collect()
+    )
+    out: dict[str, dict[str, dict[str, float]]] = {}
+    for r in rows:
+        for stage in ("exposed", "signed_up", "purchased"):
+            out.setdefault(r.experiment, {}).setdefault(stage, {})[r.variant] = float(r[stage])
+    return out
+
+
+def write_reports(reports_dir, ds: str, summaries: dict, funnels: dict, versions: dict) -> list:
+    from include.report import ReadoutBundle, write_report
+
+    paths = []
+    for exp, s in sorted(summaries.items()):
+        bundle = ReadoutBundle(
+            experiment=exp, ds=ds, records=s["records"], trust=s["trust"], verdict=s["verdict"],
+            variants=sorted(s["counts"]), control="control",
+            hypothesis="Same-day web readout: does the variant change signups and purchases "
+            "after exposure? (early warning; the seed-001 outcome readout is authoritative)",
+            config=s["config"], assignment_counts=s["counts"], weights=s["weights"],
+            funnel=funnels.get(exp, {}), table_versions=versions,
+        )
+        paths.append(str(write_report(bundle, reports_dir / READOUT)["html"]))
+    return paths
 
 
 def gate_statuses(spark, ds: str, settings) -> dict[str, str]:
@@ -173,7 +207,6 @@ def gate_statuses(spark, ds: str, settings) -> dict[str, str]:
 
 
 def main(spark, ds: str, settings, params: dict | None = None) -> JobResult:
-    from include.readout_page import write_simple_report
     from include.tables import read_partition, table_version, write_partition
 
     events = read_partition(spark, FCT_WEBSITE_EVENTS, ds, settings)
@@ -181,15 +214,16 @@ def main(spark, ds: str, settings, params: dict | None = None) -> JobResult:
     outcomes = unit_outcomes(events).cache()
     cells = [r.asDict() for r in sufficient_stats(outcomes).collect()]
     trust_rows = [r.asDict() for r in trust_counts(outcomes).collect()]
+    funnels = funnel_counts(outcomes)
     outcomes.unpersist()
     rows, summaries = build_rows(cells, trust_rows, gate_statuses(spark, ds, settings), ds, versions)
     df = spark.createDataFrame(rows, READOUTS.spark_schema()) if rows else spark.createDataFrame(
         [], READOUTS.spark_schema()
     )
     out = write_partition(spark, df, READOUTS, ds, settings, {"readout": READOUT})
-    page = write_simple_report(settings.reports_dir, READOUT, ds, summaries, versions)
+    pages = write_reports(settings.reports_dir, ds, summaries, funnels, versions)
     return JobResult(
         job="readouts.web_experiments", ds=ds, rows_out=out["rows"],
         versions={**versions, READOUTS.qualified_name: out["version"]},
-        extra={"report": str(page), "verdicts": {e: s["verdict"] for e, s in summaries.items()}},
+        extra={"reports": pages, "verdicts": {e: s["verdict"].verdict for e, s in summaries.items()}},
     )

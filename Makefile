@@ -1,0 +1,43 @@
+# The project's commands. A newcomer needs two: `make demo` and `make test`.
+SHELL := /bin/bash
+START ?= 2024-01-01
+DAYS ?= 3
+SCALE ?= 20000
+
+.PHONY: demo setup test test-unit airflow airflow-stop services stop spark-sql thrift lint bench clean-state
+
+demo: setup            ## set everything up, run the pipeline for DAYS days from START, open the readout
+	scripts/demo.sh "$(START)" "$(DAYS)" "$(SCALE)"
+
+setup:                 ## install and start everything (safe to run twice)
+	scripts/setup.sh
+
+test: setup            ## the whole test suite (unit, integration against MinIO, the DAG end to end)
+	scripts/run_tests.sh
+
+test-unit:             ## only the fast tests (no services)
+	. scripts/env.sh && pytest -m "not integration and not e2e" tests
+
+airflow:               ## start Airflow (UI on 127.0.0.1:8080, scheduler, DAG processor)
+	scripts/airflow.sh start
+
+airflow-stop:
+	scripts/airflow.sh stop
+
+services:              ## start MinIO and PostgreSQL only
+	scripts/services.sh start
+
+stop: airflow-stop     ## stop everything the project started
+	scripts/services.sh stop
+
+spark-sql:             ## a Spark SQL shell on the shared metastore: SELECT * FROM gold.agg_website_events
+	. scripts/env.sh && python scripts/spark_conf.py >/dev/null && spark-sql
+
+thrift:                ## the Spark Thrift server (JDBC on 127.0.0.1:10000) for beeline / BI tools
+	scripts/thrift.sh start
+
+lint:
+	. scripts/env.sh && ruff check .
+
+bench:
+	. scripts/env.sh && python bench/bench_generator.py

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Run Airflow 3 locally against the real metadata database (PostgreSQL):
+# API server (UI + REST + execution API), scheduler (LocalExecutor) and DAG processor.
+#   scripts/airflow.sh start|stop|status|wait-dag DAG_ID
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/env.sh
+. scripts/lib.sh
+LOGS="$LAKEHOUSE_STATE_DIR/logs"; mkdir -p "$LOGS" "$AIRFLOW_HOME"
+COMPONENTS=(api-server scheduler dag-processor)
+
+api_up() { curl -fsS -m 3 "http://127.0.0.1:$LAKEHOUSE_AIRFLOW_PORT/api/v2/monitor/health" >/dev/null 2>&1; }
+
+start() {
+  scripts/services.sh start >/dev/null
+  "$LAKEHOUSE_VENV/bin/python" scripts/spark_conf.py >/dev/null
+  for c in "${COMPONENTS[@]}"; do
+    pidf="$LAKEHOUSE_STATE_DIR/airflow-$c.pid"
+    if [ -f "$pidf" ] && kill -0 "$(cat "$pidf")" 2>/dev/null; then step "airflow $c already running"; continue; fi
+    args=()
+    [ "$c" = api-server ] && args=(--host 127.0.0.1 --port "$LAKEHOUSE_AIRFLOW_PORT")
+    nohup "$LAKEHOUSE_VENV/bin/airflow" "$c" "${args[@]}" >>"$LOGS/airflow-$c.log" 2>&1 &
+    echo $! >"$pidf"
+    step "started airflow $c (log: $LOGS/airflow-$c.log)"
+  done
+  wait_for "Airflow API server on http://127.0.0.1:$LAKEHOUSE_AIRFLOW_PORT" 180 api_up ||
+    { tail -30 "$LOGS/airflow-api-server.log"; exit 1; }
+  echo
+  echo "  Airflow UI:  http://127.0.0.1:$LAKEHOUSE_AIRFLOW_PORT"
+  echo "  log in as:   admin / password in $AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"
+  [ -f "$AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE" ] &&
+    echo "               ($(cat "$AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"))"
+}
+
+stop() {
+  for c in "${COMPONENTS[@]}"; do
+    pidf="$LAKEHOUSE_STATE_DIR/airflow-$c.pid"
+    if [ -f "$pidf" ]; then
+      pkill -TERM -P "$(cat "$pidf")" 2>/dev/null || true
+      kill "$(cat "$pidf")" 2>/dev/null || true
+      rm -f "$pidf"
+    fi
+  done
+  step "airflow stopped"
+}
+
+wait_dag() {  # wait until the DAG processor has serialised the DAG
+  local dag="$1"
+  wait_for "DAG $dag registered" 180 bash -c \
+    "'$LAKEHOUSE_VENV/bin/airflow' dags list -o plain 2>/dev/null | grep -q '^$dag '"
+}
+
+case "${1:-status}" in
+  start) start ;;
+  stop) stop ;;
+  wait-dag) wait_dag "$2" ;;
+  status)
+    for c in "${COMPONENTS[@]}"; do
+      pidf="$LAKEHOUSE_STATE_DIR/airflow-$c.pid"
+      if [ -f "$pidf" ] && kill -0 "$(cat "$pidf")" 2>/dev/null; then echo "$c: up"; else echo "$c: down"; fi
+    done ;;
+  *) echo "usage: $0 start|stop|status|wait-dag DAG" >&2; exit 2 ;;
+esac

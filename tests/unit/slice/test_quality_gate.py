@@ -1,0 +1,85 @@
+"""The silver fct_website_events gate: each seed-003 rule fails on data breaking exactly it."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from include.quality import QualityGateFailed, enforce, load_suite_file, validate
+from include.table_catalog import FCT_WEBSITE_EVENTS
+
+DS = "2024-01-05"
+SUITE = "silver_fct_website_events"
+
+
+def _rows(n=1200):
+    return [
+        (None, i, "www.learnlake.io", "US", "apple", "page_view",
+         dt.datetime(2024, 1, 5, 0, 0) + dt.timedelta(seconds=i), {}, DS)
+        for i in range(n)
+    ]
+
+
+@pytest.fixture
+def settings(lakehouse_env, tmp_path, monkeypatch):
+    monkeypatch.setenv("LAKEHOUSE_STATE_DIR", str(tmp_path / "state"))
+    from include.settings import load_settings
+
+    return load_settings()
+
+
+def _validate(spark, rows, settings):
+    df = spark.createDataFrame(rows, FCT_WEBSITE_EVENTS.spark_schema())
+    return validate(df, SUITE, DS, settings)
+
+
+def test_suite_file_is_well_formed():
+    spec = load_suite_file(SUITE)
+    assert spec["table"] == "silver.fct_website_events"
+    rules = {e["meta"]["rule"] for e in spec["expectations"]}
+    assert "dim_hostname is well formatted (www.xx.com)" in rules
+
+
+def test_clean_partition_passes_and_renders_data_docs(spark, settings):
+    result = enforce(_validate(spark, _rows(), settings))
+    assert result.status == "pass" and len(result.rules) == 10
+    assert result.data_docs and result.data_docs.endswith("index.html")
+
+
+@pytest.mark.parametrize(
+    "mutate, rule",
+    [
+        (lambda r: (r[0], r[1], "www..learnlake", *r[3:]), "dim_hostname is well formatted"),
+        (lambda r: (*r[:5], "clik", *r[6:]), "dim_action_type in its enumeration"),
+        (lambda r: (r[0], r[1], r[2], None, *r[4:]), "dim_country is not null"),
+    ],
+)
+def test_a_broken_rule_blocks_with_table_ds_rule_and_sample(spark, settings, mutate, rule):
+    rows = _rows()
+    rows[5] = mutate(rows[5])
+    result = _validate(spark, rows, settings)
+    assert result.status == "fail"
+    failed = [r for r in result.rules if not r.success]
+    assert len(failed) == 1 and failed[0].rule.startswith(rule)
+    with pytest.raises(QualityGateFailed) as err:
+        enforce(result)
+    text = str(err.value)
+    assert "silver.fct_website_events" in text and DS in text and rule in text
+
+
+def test_duplicate_primary_key_blocks(spark, settings):
+    rows = _rows()
+    rows.append(rows[0])
+    result = _validate(spark, rows, settings)
+    assert [r.rule for r in result.blocking_failures] == [
+        "no duplicate primary key (logged_out_user_id, event_timestamp)"
+    ]
+
+
+def test_minimum_count_blocks_and_brand_only_warns(spark, settings):
+    rows = _rows(50)
+    rows[0] = (*rows[0][:4], None, *rows[0][5:])
+    result = _validate(spark, rows, settings)
+    assert [r.rule for r in result.blocking_failures] == ["minimum daily event count"]
+    assert [r.rule for r in result.warnings] == ["dim_device_brand is not null"]
