@@ -1,0 +1,52 @@
+"""Print what a demo run produced: gold rows via Spark SQL on the shared metastore, the
+quarantine accounting, the quality gate results and where the readout pages are."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+
+from include.settings import load_settings
+from include.spark import build_spark
+
+
+def main() -> int:
+    start, end = sys.argv[1], sys.argv[2]
+    settings = load_settings()
+    spark = build_spark("show-results", settings)
+    q = f"ds BETWEEN '{dt.date.fromisoformat(start)}' AND '{dt.date.fromisoformat(end)}'"
+    print("\n-- SELECT ds, SUM(m_total_events) ... FROM gold.agg_website_events (overall rollup)")
+    spark.sql(
+        f"SELECT ds, m_total_events FROM gold.agg_website_events "
+        f"WHERE aggregation_level = 'overall' AND {q} ORDER BY ds"
+    ).show(truncate=False)
+    print("-- quarantined rows by layer and reason (bronze.quarantine)")
+    spark.sql(
+        f"SELECT layer, reason, COUNT(*) AS n FROM bronze.quarantine WHERE {q} "
+        "GROUP BY layer, reason ORDER BY layer, n DESC"
+    ).show(50, truncate=False)
+    print("-- quality gates (gold.quality_results)")
+    spark.sql(
+        f"SELECT ds, suite, SUM(CAST(success AS INT)) AS passed, COUNT(*) AS rules "
+        f"FROM gold.quality_results WHERE {q} GROUP BY ds, suite ORDER BY ds"
+    ).show(truncate=False)
+    print("-- readouts (gold.readouts, overall segment)")
+    spark.sql(
+        "SELECT ds, experiment, metric, variant, ROUND(rel_lift, 4) AS rel_lift, "
+        f"ROUND(p_value_adjusted, 4) AS p_adj, verdict FROM gold.readouts WHERE {q} "
+        "AND segment = 'overall' ORDER BY ds, experiment, metric"
+    ).show(50, truncate=False)
+    pages = sorted(Path(settings.reports_dir).glob("*/*/*/readout.html"))
+    print("readout pages:")
+    for p in pages:
+        print(f"  file://{p}")
+    docs = settings.state_dir / "gx" / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+    if docs.exists():
+        print(f"validation report (GX Data Docs): file://{docs}")
+    print("Spark SQL shell: make spark-sql   |   JDBC (Thrift server): make thrift")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
