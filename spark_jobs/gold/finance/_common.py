@@ -52,8 +52,9 @@ class MonthWindow:
         first = day.replace(day=1)
         next_first = (first + dt.timedelta(days=32)).replace(day=1)
         stop = min(next_first, day + dt.timedelta(days=1))
-        return cls(ds=ds, month=first.strftime("%Y-%m"), start=first.isoformat(),
-                   stop=stop.isoformat())
+        return cls(
+            ds=ds, month=first.strftime("%Y-%m"), start=first.isoformat(), stop=stop.isoformat()
+        )
 
 
 def ts(day: str) -> Column:

@@ -73,9 +73,7 @@ def transform(billing: DataFrame, ds: str) -> DataFrame:
         offset.alias("month_offset"),
         "cohort_customers",
         "retained_customers",
-        safe_ratio(F.col("retained_customers"), F.col("cohort_customers")).alias(
-            "retention_rate"
-        ),
+        safe_ratio(F.col("retained_customers"), F.col("cohort_customers")).alias("retention_rate"),
         "retained_mrr",
     )
     return with_month_columns(out, window)

@@ -37,7 +37,9 @@ def transform(billing: DataFrame, orders: DataFrame, ds: str) -> DataFrame:
     bookings = filter_between(
         filter_landed_by(billing, ds), "event_time", window.start, window.stop
     ).agg(
-        F.count(F.when(F.col("event_type") == "booking", True)).cast("bigint").alias("new_bookings"),
+        F.count(F.when(F.col("event_type") == "booking", True))
+        .cast("bigint")
+        .alias("new_bookings"),
         F.coalesce(F.sum(F.when(F.col("event_type") == "booking", F.col("mrr"))), F.lit(0))
         .cast(MONEY)
         .alias("new_booking_mrr"),
@@ -48,30 +50,34 @@ def transform(billing: DataFrame, orders: DataFrame, ds: str) -> DataFrame:
         F.coalesce(F.sum("amount"), F.lit(0)).cast(MONEY).alias("shop_revenue"),
     )
     b = F.col
-    return bridge.crossJoin(bookings).crossJoin(shop).select(
-        b("end_mrr").alias("mrr"),
-        (b("end_mrr") * 12).cast(MONEY).alias("arr"),
-        b("end_customers").alias("paying_customers"),
-        F.when(b("end_customers") > 0, b("end_mrr") / b("end_customers"))
-        .cast(MONEY)
-        .alias("arpu"),
-        "new_mrr",
-        "expansion_mrr",
-        "contraction_mrr",
-        "churn_mrr",
-        safe_ratio(b("churned_customers"), b("start_customers")).alias("customer_churn_rate"),
-        safe_ratio(b("churn_mrr"), b("start_mrr")).alias("revenue_churn_rate"),
-        safe_ratio(
-            b("start_mrr") + b("expansion_mrr") - b("contraction_mrr") - b("churn_mrr"),
-            b("start_mrr"),
-        ).alias("net_revenue_retention"),
-        "new_bookings",
-        "new_booking_mrr",
-        "shop_orders",
-        "shop_revenue",
-        (b("end_mrr") + b("shop_revenue")).cast(MONEY).alias("total_revenue"),
-        "as_of_ds",
-        "month",
+    return (
+        bridge.crossJoin(bookings)
+        .crossJoin(shop)
+        .select(
+            b("end_mrr").alias("mrr"),
+            (b("end_mrr") * 12).cast(MONEY).alias("arr"),
+            b("end_customers").alias("paying_customers"),
+            F.when(b("end_customers") > 0, b("end_mrr") / b("end_customers"))
+            .cast(MONEY)
+            .alias("arpu"),
+            "new_mrr",
+            "expansion_mrr",
+            "contraction_mrr",
+            "churn_mrr",
+            safe_ratio(b("churned_customers"), b("start_customers")).alias("customer_churn_rate"),
+            safe_ratio(b("churn_mrr"), b("start_mrr")).alias("revenue_churn_rate"),
+            safe_ratio(
+                b("start_mrr") + b("expansion_mrr") - b("contraction_mrr") - b("churn_mrr"),
+                b("start_mrr"),
+            ).alias("net_revenue_retention"),
+            "new_bookings",
+            "new_booking_mrr",
+            "shop_orders",
+            "shop_revenue",
+            (b("end_mrr") + b("shop_revenue")).cast(MONEY).alias("total_revenue"),
+            "as_of_ds",
+            "month",
+        )
     )
 
 

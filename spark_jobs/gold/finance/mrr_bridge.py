@@ -80,30 +80,27 @@ def transform(billing: DataFrame, ds: str) -> DataFrame:
     bridge = bridge_from_snapshots(transform_snapshots(billing, ds))
     spark = billing.sparkSession
     empty = with_month_columns(spark.range(1).select(), window)
-    return (
-        empty.join(bridge, ["as_of_ds", "month"], "left")
-        .select(
-            *[
-                F.coalesce(F.col(c), F.lit(0).cast(t)).alias(c)
-                for c, t in (
-                    ("start_mrr", MONEY),
-                    ("new_mrr", MONEY),
-                    ("expansion_mrr", MONEY),
-                    ("contraction_mrr", MONEY),
-                    ("churn_mrr", MONEY),
-                    ("end_mrr", MONEY),
-                    ("start_customers", "bigint"),
-                    ("new_customers", "bigint"),
-                    ("expansion_customers", "bigint"),
-                    ("contraction_customers", "bigint"),
-                    ("churned_customers", "bigint"),
-                    ("flat_customers", "bigint"),
-                    ("end_customers", "bigint"),
-                )
-            ],
-            "as_of_ds",
-            "month",
-        )
+    return empty.join(bridge, ["as_of_ds", "month"], "left").select(
+        *[
+            F.coalesce(F.col(c), F.lit(0).cast(t)).alias(c)
+            for c, t in (
+                ("start_mrr", MONEY),
+                ("new_mrr", MONEY),
+                ("expansion_mrr", MONEY),
+                ("contraction_mrr", MONEY),
+                ("churn_mrr", MONEY),
+                ("end_mrr", MONEY),
+                ("start_customers", "bigint"),
+                ("new_customers", "bigint"),
+                ("expansion_customers", "bigint"),
+                ("contraction_customers", "bigint"),
+                ("churned_customers", "bigint"),
+                ("flat_customers", "bigint"),
+                ("end_customers", "bigint"),
+            )
+        ],
+        "as_of_ds",
+        "month",
     )
 
 
@@ -114,7 +111,10 @@ def main(spark, ds: str, settings, params: dict | None = None) -> JobResult:
     billing = read_history(spark, SILVER_BILLING_EVENTS, ds, settings).cache()
     try:
         snaps = write_partition(
-            spark, transform_snapshots(billing, ds), MRR_SNAPSHOT_USER_MONTH, window.month,
+            spark,
+            transform_snapshots(billing, ds),
+            MRR_SNAPSHOT_USER_MONTH,
+            window.month,
             settings,
         )
         bridge = write_partition(spark, transform(billing, ds), MRR_BRIDGE, window.month, settings)

@@ -70,15 +70,19 @@ def nps_summary(nps: DataFrame) -> DataFrame:
     from pyspark.sql import functions as F
 
     s = F.col("score")
-    return nps.agg(
-        F.count(F.lit(1)).cast("bigint").alias("nps_responses"),
-        F.count(F.when(s >= 9, True)).cast("bigint").alias("promoters"),
-        F.count(F.when((s >= 7) & (s <= 8), True)).cast("bigint").alias("passives"),
-        F.count(F.when(s <= 6, True)).cast("bigint").alias("detractors"),
-    ).withColumn(
-        "nps_score",
-        safe_ratio((F.col("promoters") - F.col("detractors")) * 100, F.col("nps_responses")),
-    ).withColumn("aggregation_level", F.lit("overall"))
+    return (
+        nps.agg(
+            F.count(F.lit(1)).cast("bigint").alias("nps_responses"),
+            F.count(F.when(s >= 9, True)).cast("bigint").alias("promoters"),
+            F.count(F.when((s >= 7) & (s <= 8), True)).cast("bigint").alias("passives"),
+            F.count(F.when(s <= 6, True)).cast("bigint").alias("detractors"),
+        )
+        .withColumn(
+            "nps_score",
+            safe_ratio((F.col("promoters") - F.col("detractors")) * 100, F.col("nps_responses")),
+        )
+        .withColumn("aggregation_level", F.lit("overall"))
+    )
 
 
 def transform(tickets: DataFrame, nps: DataFrame, ds: str) -> DataFrame:
@@ -88,9 +92,7 @@ def transform(tickets: DataFrame, nps: DataFrame, ds: str) -> DataFrame:
     month_tickets = filter_between(
         filter_landed_by(tickets, ds), "created_at", window.start, window.stop
     )
-    month_nps = filter_between(
-        filter_landed_by(nps, ds), "responded_at", window.start, window.stop
-    )
+    month_nps = filter_between(filter_landed_by(nps, ds), "responded_at", window.start, window.stop)
     # full outer: a month with NPS answers but no ticket still gets its overall row
     cube = ticket_cube(month_tickets, window.stop)
     out = cube.join(nps_summary(month_nps), "aggregation_level", "full_outer")

@@ -32,9 +32,9 @@ def with_conversion_rates(counts: DataFrame) -> DataFrame:
     def ratio(num: str, den: str):
         return F.when(F.col(den) > 0, F.col(num).cast("double") / F.col(den).cast("double"))
 
-    return counts.withColumn(
-        "signup_conversion_rate", ratio("signups", "website_hits")
-    ).withColumn("purchase_conversion_rate", ratio("purchases", "signups"))
+    return counts.withColumn("signup_conversion_rate", ratio("signups", "website_hits")).withColumn(
+        "purchase_conversion_rate", ratio("purchases", "signups")
+    )
 
 
 def transform(events: DataFrame, ds: str) -> DataFrame:

@@ -29,7 +29,9 @@ def with_traffic_source(events: DataFrame) -> DataFrame:
     from pyspark.sql import functions as F
 
     props = F.col("other_properties")
-    host = F.lower(F.regexp_extract(props.getItem("referrer"), r"^[A-Za-z][A-Za-z0-9+.-]*://([^/:?#]+)", 1))
+    host = F.lower(
+        F.regexp_extract(props.getItem("referrer"), r"^[A-Za-z][A-Za-z0-9+.-]*://([^/:?#]+)", 1)
+    )
     utm = F.lower(F.trim(props.getItem("utm_source")))
     return events.withColumn(
         "referrer_domain", F.when(host != "", host).otherwise(F.lit(DIRECT))
@@ -47,9 +49,11 @@ def transform(events: DataFrame, ds: str) -> DataFrame:
     per_host = hits.groupBy("dim_hostname", "referrer_domain", "utm_source").agg(
         F.count(F.lit(1)).cast("bigint").alias("website_hits")
     )
-    all_hosts = per_host.groupBy("referrer_domain", "utm_source").agg(
-        F.sum("website_hits").cast("bigint").alias("website_hits")
-    ).withColumn("dim_hostname", F.lit(ALL_HOSTS))
+    all_hosts = (
+        per_host.groupBy("referrer_domain", "utm_source")
+        .agg(F.sum("website_hits").cast("bigint").alias("website_hits"))
+        .withColumn("dim_hostname", F.lit(ALL_HOSTS))
+    )
     rows = per_host.unionByName(all_hosts)
     host_total = F.sum("website_hits").over(Window.partitionBy("dim_hostname"))
     return rows.withColumn(

@@ -17,8 +17,17 @@ def billing(spark, rows):
     for i, (user, kind, when, mrr, landed) in enumerate(rows):
         t = datetime.fromisoformat(when)
         data.append(
-            (f"be_{i:04d}", user, kind, t, "pro", Decimal(str(mrr)), Decimal("0"), None,
-             landed or t.date().isoformat())
+            (
+                f"be_{i:04d}",
+                user,
+                kind,
+                t,
+                "pro",
+                Decimal(str(mrr)),
+                Decimal("0"),
+                None,
+                landed or t.date().isoformat(),
+            )
         )
     return spark.createDataFrame(data, SILVER_BILLING_EVENTS.spark_schema())
 
@@ -72,7 +81,10 @@ def test_bridge_every_category_and_identity(spark):
         "month": "2024-02",
     }
     identity = (
-        out["start_mrr"] + out["new_mrr"] + out["expansion_mrr"] - out["contraction_mrr"]
+        out["start_mrr"]
+        + out["new_mrr"]
+        + out["expansion_mrr"]
+        - out["contraction_mrr"]
         - out["churn_mrr"]
     )
     assert identity == out["end_mrr"]
@@ -130,6 +142,9 @@ def test_empty_month_has_a_zero_row(spark):
 def test_identity_holds(spark, ds):
     out = row(mrr_bridge.transform(billing(spark, HISTORY), ds))
     assert out["end_mrr"] == (
-        out["start_mrr"] + out["new_mrr"] + out["expansion_mrr"] - out["contraction_mrr"]
+        out["start_mrr"]
+        + out["new_mrr"]
+        + out["expansion_mrr"]
+        - out["contraction_mrr"]
         - out["churn_mrr"]
     )
