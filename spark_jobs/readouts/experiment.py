@@ -1,0 +1,455 @@
+"""readouts.experiment: the authoritative readout of one configured experiment for ``ds``.
+
+Params: ``{"experiment": name}`` plus optional ``"alpha"`` (0 < alpha <= 0.2, default 0.05)
+and ``"segments"`` (a subset of the config's segments, list or comma-separated; default all).
+
+Reads only ``gold.{experiment}_aggregated`` (sufficient statistics by variant and segment,
+never user rows) and ``gold.quality_results``, both pinned to the Delta version recorded in
+``input_versions``:
+
+* partition ``ds`` -> one cell per metric x variant x segment (an empty arm is a zero cell,
+  so it shows up as ``insufficient_data`` instead of disappearing) -> ``build_readout`` with
+  the config's metrics, roles, control and correction; CUPED on ``pre_exposure_sessions``
+  where the covariate sums exist; MRR impact when the experiment measures ``nb_mrr``;
+* trust checks first: SRM of the clean users per variant against the configured weights,
+  contamination and duplicate rates from the aggregated trust counts, and the day's
+  quality-gate statuses; the verdict comes from ``decide`` with the config's rules;
+* partitions ``start_date .. ds``: every partition is the cumulative state as of its day, so
+  the overall rows of each day, differenced, give the per-day increments that
+  ``cumulative_by_day`` turns into the cumulative-lift chart (bounded by the experiment
+  window, never "all history").
+
+Writes ``gold.readouts`` slice ``{ds, readout = experiment_<name>}`` (one commit, re-runs
+replace it) and the report under ``{reports_dir}/experiments/<name>/<ds>/``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from include.contracts import validate_identifier
+from include.experiments import ExperimentSpec, load_experiment
+from spark_jobs.common import JobResult
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame
+
+JOB = "readouts.experiment"
+OVERALL = "overall"
+DEFAULT_ALPHA = 0.05
+MAX_ALPHA = 0.2
+MRR_METRIC = "nb_mrr"
+# Stats engine type per config metric type ("count" metrics are compared as means).
+STATS_TYPES = {"conversion": "conversion", "revenue": "revenue", "count": "revenue"}
+# Verdict/correction defaults; a config may override them under ``readout:`` (spec.extra).
+DEFAULT_RULES = {"correction": "holm", "min_sample_per_arm": 1000, "planned_sample_per_arm": None}
+# Funnel stages of the aggregated counts (SaaS funnel), first = denominator.
+FUNNEL_STAGES = (
+    ("exposed", "users"),
+    ("activated", "activations"),
+    ("converted", "conversions"),
+    ("booked", "new_bookings"),
+)
+SUM_FIELDS = ("n", "sum", "sum_sq", "sum_x", "sum_x_sq", "sum_xy")
+
+
+# --------------------------------------------------------------------------- params
+@dataclass(frozen=True)
+class ReadoutParams:
+    experiment: str
+    alpha: float
+    segments: tuple[str, ...]
+
+
+def readout_name(experiment: str) -> str:
+    """``experiment_<name>``: the readouts table slice (a validated identifier)."""
+    return validate_identifier(f"experiment_{experiment}", "readout name")
+
+
+def parse_params(params: Mapping[str, Any] | None, spec: ExperimentSpec) -> ReadoutParams:
+    """Validate the job params against the experiment's config; errors name the bad value."""
+    params = dict(params or {})
+    unknown = sorted(set(params) - {"experiment", "alpha", "segments"})
+    if unknown:
+        raise ValueError(f"{JOB}: unknown params {unknown}")
+    if params.get("experiment") != spec.name:
+        raise ValueError(f"{JOB}: params name {params.get('experiment')!r}, config {spec.name!r}")
+    raw_alpha = params.get("alpha")
+    try:
+        alpha = DEFAULT_ALPHA if raw_alpha in (None, "") else float(raw_alpha)
+    except (TypeError, ValueError):
+        raise ValueError(f"{JOB}: alpha must be a number, got {raw_alpha!r}") from None
+    if not (0 < alpha <= MAX_ALPHA) or math.isnan(alpha):
+        raise ValueError(f"{JOB}: alpha must be in (0, {MAX_ALPHA}], got {alpha!r}")
+    raw_segments = params.get("segments")
+    if raw_segments in (None, ""):
+        segments = spec.segments
+    elif isinstance(raw_segments, str):
+        segments = tuple(s.strip() for s in raw_segments.split(",") if s.strip())
+    elif isinstance(raw_segments, list | tuple):
+        segments = tuple(raw_segments)
+    else:
+        raise ValueError(f"{JOB}: segments must be a list of names, got {raw_segments!r}")
+    bad = [s for s in segments if s not in spec.segments]
+    if bad:
+        raise ValueError(f"{JOB}: unknown segments {bad} for {spec.name}; known {spec.segments}")
+    return ReadoutParams(spec.name, alpha, tuple(dict.fromkeys(segments)))
+
+
+def stats_config(spec: ExperimentSpec, alpha: float = DEFAULT_ALPHA) -> dict[str, Any]:
+    """The ``build_readout`` config of an experiment: its metrics, roles, control, correction."""
+    rules = {**DEFAULT_RULES, **(spec.extra.get("readout") or {})}
+    return {
+        "experiment": spec.name,
+        "control": spec.control,
+        "alpha": alpha,
+        "correction": rules["correction"],
+        "metrics": {
+            m.name: {"type": STATS_TYPES[m.type], "role": m.role} for m in spec.metrics
+        },
+    }
+
+
+def verdict_rules(spec: ExperimentSpec) -> dict[str, Any]:
+    """The ``decide`` config: minimum and planned sample per arm from the config."""
+    rules = {**DEFAULT_RULES, **(spec.extra.get("readout") or {})}
+    return {
+        "min_sample_per_arm": int(rules["min_sample_per_arm"]),
+        "planned_sample_per_arm": rules["planned_sample_per_arm"],
+    }
+
+
+# --------------------------------------------------------------------------- cells
+def segment_label(row: Mapping[str, Any]) -> str:
+    """'overall' or 'dimension=value' (the readouts table's ``segment``)."""
+    if row.get("segment") in (None, OVERALL):
+        return OVERALL
+    return f"{row['segment']}={row.get('segment_value')}"
+
+
+def _num(value: Any) -> float:
+    return 0.0 if value is None else float(value)
+
+
+def metric_sums(row: Mapping[str, Any], metric: str) -> dict[str, float]:
+    """One metric's sufficient statistics from an aggregated row (covariate sums shared)."""
+    return {
+        "n": _num(row.get(f"{metric}_n")),
+        "sum": _num(row.get(f"{metric}_sum")),
+        "sum_sq": _num(row.get(f"{metric}_sum_sq")),
+        "sum_x": _num(row.get("sum_x")),
+        "sum_x_sq": _num(row.get("sum_x_sq")),
+        "sum_xy": _num(row.get(f"{metric}_sum_xy")),
+    }
+
+
+def cells_from_rows(
+    rows: Iterable[Mapping[str, Any]],
+    spec: ExperimentSpec,
+    segments: Sequence[str] | None = None,
+) -> list[dict[str, Any]]:
+    """Aggregated rows -> cells for every metric x configured variant x segment.
+
+    Only the overall segment and the requested dimensions are kept. A configured variant
+    with no row in a segment gets a zero cell (an empty arm is a result, not a gap); rows of
+    variants that are not configured are kept too, so the readout shows them.
+    """
+    keep = set(spec.segments if segments is None else segments)
+    by_key: dict[tuple[str, str], Mapping[str, Any]] = {}
+    labels: list[str] = [OVERALL]
+    variants = list(spec.variant_names)
+    for row in rows:
+        if row.get("segment") not in (None, OVERALL) and row.get("segment") not in keep:
+            continue
+        label = segment_label(row)
+        if label not in labels:
+            labels.append(label)
+        if row["variant"] not in variants:
+            variants.append(row["variant"])
+        by_key[(label, row["variant"])] = row
+    cells = []
+    for label in [OVERALL, *sorted(labels[1:])]:
+        for variant in variants:
+            row = by_key.get((label, variant), {})
+            for m in spec.metrics:
+                cells.append(
+                    {"metric": m.name, "variant": variant, "segment": label,
+                     **metric_sums(row, m.name)}
+                )
+    return cells
+
+
+def overall_rows(rows: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    return [r for r in rows if r.get("segment") in (None, OVERALL)]
+
+
+def trust_inputs(rows: Iterable[Mapping[str, Any]], spec: ExperimentSpec) -> dict[str, Any]:
+    """SRM counts (clean users per configured variant), weights and trust counts (overall)."""
+    overall = overall_rows(rows)
+    counts = {v: 0.0 for v in spec.variant_names}
+    for r in overall:
+        counts[r["variant"]] = counts.get(r["variant"], 0.0) + _num(r.get("users"))
+    return {
+        "counts": counts,
+        "weights": {v.name: v.weight for v in spec.variants},
+        "contaminated": sum(_num(r.get("contaminated_rows")) for r in overall),
+        "duplicates": sum(_num(r.get("duplicate_rows")) for r in overall),
+        "total_rows": sum(_num(r.get("exposed_rows")) for r in overall),
+    }
+
+
+def gate_statuses(rows: Iterable[Mapping[str, Any]]) -> dict[str, str]:
+    """Worst status per suite from quality_results rows ('fail' > 'warn' > 'pass')."""
+    rank = {"pass": 0, "warn": 1, "fail": 2}
+    out: dict[str, str] = {}
+    for row in rows:
+        status = "pass" if row["success"] else ("fail" if row["severity"] == "block" else "warn")
+        if rank[status] >= rank[out.get(row["suite"], "pass")]:
+            out[row["suite"]] = status
+    return out
+
+
+def funnel_from_rows(rows: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, float]]:
+    """{stage: {variant: users}} from the overall counts (exposed -> ... -> booked)."""
+    overall = overall_rows(rows)
+    return {
+        stage: {r["variant"]: _num(r.get(column)) for r in overall}
+        for stage, column in FUNNEL_STAGES
+    }
+
+
+# --------------------------------------------------------------------------- statistics
+def _stats(cell: Mapping[str, Any]):
+    from include.stats import SufficientStats
+
+    return SufficientStats(**{f: cell[f] for f in SUM_FIELDS})
+
+
+def _overall_cell(cells: Sequence[Mapping[str, Any]], metric: str, variant: str):
+    for c in cells:
+        if c["segment"] == OVERALL and c["metric"] == metric and c["variant"] == variant:
+            return _stats(c)
+    from include.stats import SufficientStats
+
+    return SufficientStats()
+
+
+def cuped_results(cells: Sequence[Mapping[str, Any]], spec: ExperimentSpec, alpha: float) -> dict:
+    """CUPED per metric x treatment (overall) where the covariate sums exist."""
+    from include.stats import cuped
+
+    out = {}
+    for m in spec.metrics:
+        control = _overall_cell(cells, m.name, spec.control)
+        for variant in spec.variant_names:
+            if variant == spec.control:
+                continue
+            treatment = _overall_cell(cells, m.name, variant)
+            if control.sum_x_sq == 0 and treatment.sum_x_sq == 0:
+                continue  # no covariate recorded: nothing to adjust with
+            out[f"{m.name} · {variant}"] = cuped(control, treatment, alpha)
+    return out
+
+
+def mrr_results(cells: Sequence[Mapping[str, Any]], spec: ExperimentSpec, alpha: float) -> dict:
+    """MRR impact per treatment when the experiment measures new-booking MRR per user."""
+    from include.stats import mrr_impact
+
+    if MRR_METRIC not in {m.name for m in spec.metrics}:
+        return {}
+    arms = {v: _overall_cell(cells, MRR_METRIC, v) for v in spec.variant_names}
+    total = sum(float(s.n) for s in arms.values())
+    return {
+        v: mrr_impact(arms[spec.control], s, n_total_users=total, alpha=alpha)
+        for v, s in arms.items()
+        if v != spec.control
+    }
+
+
+def daily_increments(
+    days: Mapping[str, Sequence[Mapping[str, Any]]], spec: ExperimentSpec, metric: str
+) -> dict[str, list[tuple[str, Any]]]:
+    """{variant: [(day, stats added that day)]} from as-of-day cumulative overall rows.
+
+    Each partition is the cumulative state as of its day, so the increment of a day is its
+    state minus the previous available day's; the running sums of the increments reproduce
+    every day's state exactly (even when a day revises an earlier classification).
+    """
+    from include.stats import SufficientStats
+
+    out: dict[str, list[tuple[str, Any]]] = {v: [] for v in spec.variant_names}
+    previous = {v: SufficientStats() for v in spec.variant_names}
+    for day in sorted(days):
+        rows = {r["variant"]: r for r in overall_rows(days[day])}
+        for v in spec.variant_names:
+            sums = metric_sums(rows.get(v, {}), metric)
+            state = SufficientStats(**sums)
+            out[v].append(
+                (day, SufficientStats(**{f: sums[f] - getattr(previous[v], f) for f in SUM_FIELDS}))
+            )
+            previous[v] = state
+    return out
+
+
+def cumulative_series(
+    days: Mapping[str, Sequence[Mapping[str, Any]]], spec: ExperimentSpec, alpha: float
+) -> dict[str, dict[str, list[dict]]]:
+    """{metric: {variant: cumulative_by_day rows}} for the cumulative-lift chart."""
+    from include.stats import cumulative_by_day
+
+    out: dict[str, dict[str, list[dict]]] = {}
+    for m in spec.metrics:
+        inc = daily_increments(days, spec, m.name)
+        control = inc[spec.control]
+        out[m.name] = {
+            v: cumulative_by_day(
+                [(d, c, t) for (d, c), (_, t) in zip(control, inc[v], strict=True)],
+                STATS_TYPES[m.type],
+                alpha,
+            )
+            for v in spec.variant_names
+            if v != spec.control
+        }
+    return out
+
+
+def build_result(
+    spec: ExperimentSpec,
+    run: ReadoutParams,
+    rows: Sequence[Mapping[str, Any]],
+    gates: Mapping[str, str],
+) -> dict[str, Any]:
+    """Pure: aggregated rows of ds -> records, trust, verdict, CUPED and MRR."""
+    from include.stats import build_readout, decide, run_trust_checks
+
+    config = stats_config(spec, run.alpha)
+    cells = cells_from_rows(rows, spec, run.segments)
+    records = build_readout(cells, config)
+    t = trust_inputs(rows, spec)
+    trust = run_trust_checks(
+        t["counts"], t["weights"], contaminated=t["contaminated"], duplicates=t["duplicates"],
+        total_rows=t["total_rows"] or None, quality_gates=dict(gates),
+    )
+    verdict = decide(records, trust, verdict_rules(spec))
+    return {
+        "config": config, "records": records, "trust": trust, "verdict": verdict,
+        "counts": t["counts"], "weights": t["weights"], "cells": cells,
+        "cuped": cuped_results(cells, spec, run.alpha),
+        "mrr": mrr_results(cells, spec, run.alpha),
+        "funnel": funnel_from_rows(rows),
+    }
+
+
+def readout_rows(
+    spec: ExperimentSpec, ds: str, result: Mapping[str, Any], versions: Mapping[str, int]
+) -> list[dict[str, Any]]:
+    """gold.readouts rows: every record with the verdict, trust status and input versions."""
+    name = readout_name(spec.name)
+    verdict, trust = result["verdict"], result["trust"]
+    return [
+        {
+            "readout": name,
+            "readout_id": f"{name}:{ds}",
+            **r,
+            "verdict": verdict.verdict,
+            "verdict_reasons": json.dumps(list(verdict.reasons)),
+            "trust_status": trust.status,
+            "input_versions": dict(versions),
+            "ds": ds,
+        }
+        for r in result["records"]
+    ]
+
+
+def bundle_for(spec, ds: str, result: Mapping[str, Any], cumulative: Mapping, versions):
+    from include.report import ReadoutBundle
+
+    return ReadoutBundle(
+        experiment=spec.name, ds=ds, records=result["records"], trust=result["trust"],
+        verdict=result["verdict"], variants=list(spec.variant_names), control=spec.control,
+        hypothesis=spec.hypothesis, start_date=spec.start_date.isoformat(),
+        end_date=spec.end_date.isoformat(), config=result["config"],
+        assignment_counts=result["counts"], weights=result["weights"], cumulative=cumulative,
+        funnel=result["funnel"], cuped=result["cuped"], mrr=result["mrr"],
+        table_versions=dict(versions),
+    )
+
+
+# --------------------------------------------------------------------------- I/O edge
+def window_start(spec: ExperimentSpec, ds: str) -> str | None:
+    """First partition of the cumulative chart (None if ds is before the experiment)."""
+    day = date.fromisoformat(ds)
+    return None if day < spec.start_date else spec.start_date.isoformat()
+
+
+def _pinned(spark, contract, settings) -> tuple[DataFrame | None, int | None]:
+    """The table at its current Delta version, and that version (None if no table yet)."""
+    from include.tables import table_exists, table_location, table_version
+
+    if not table_exists(spark, contract, settings):
+        return None, None
+    version = table_version(spark, contract, settings)
+    df = (
+        spark.read.format("delta")
+        .option("versionAsOf", version)
+        .load(table_location(contract, settings))
+    )
+    return df, version
+
+
+def main(spark, ds: str, settings, params: dict | None = None) -> JobResult:
+    from pyspark.sql import functions as F
+
+    from include.report import write_report
+    from include.table_catalog import QUALITY_RESULTS, READOUTS
+    from include.table_catalog_experiments import contract_for
+    from include.tables import validate_ds, write_partition
+
+    validate_ds(ds)
+    name = (params or {}).get("experiment")
+    if not name:
+        raise ValueError(f'{JOB}: params must name the experiment: {{"experiment": "<name>"}}')
+    spec = load_experiment(name)
+    run = parse_params(params, spec)
+    readout = readout_name(spec.name)
+    aggregated = contract_for(spec.name, "aggregated")
+
+    versions: dict[str, int] = {}
+    agg_df, agg_version = _pinned(spark, aggregated, settings)
+    rows: list[dict] = []
+    days: dict[str, list[dict]] = {}
+    if agg_df is not None:
+        versions[aggregated.qualified_name] = agg_version
+        rows = [r.asDict() for r in agg_df.where(F.col("ds") == ds).collect()]
+        lo = window_start(spec, ds)
+        if lo is not None:
+            history = agg_df.where(F.col("ds").between(lo, ds) & (F.col("segment") == OVERALL))
+            for r in history.collect():
+                days.setdefault(r["ds"], []).append(r.asDict())
+    qr_df, qr_version = _pinned(spark, QUALITY_RESULTS, settings)
+    gates: dict[str, str] = {}
+    if qr_df is not None:
+        versions[QUALITY_RESULTS.qualified_name] = qr_version
+        gates = gate_statuses(r.asDict() for r in qr_df.where(F.col("ds") == ds).collect())
+
+    result = build_result(spec, run, rows, gates)
+    cumulative = cumulative_series(days, spec, run.alpha)
+    out_rows = readout_rows(spec, ds, result, versions)
+    df = spark.createDataFrame(out_rows, READOUTS.spark_schema())
+    out = write_partition(spark, df, READOUTS, ds, settings, {"readout": readout})
+    bundle = bundle_for(spec, ds, result, cumulative, versions)
+    paths = write_report(bundle, settings.reports_dir / "experiments")
+    return JobResult(
+        job=JOB, ds=ds, rows_in=len(rows), rows_out=out["rows"],
+        versions={**versions, READOUTS.qualified_name: out["version"]},
+        extra={
+            "experiment": spec.name, "readout": readout, "verdict": result["verdict"].verdict,
+            "trust": result["trust"].status, "alpha": run.alpha, "segments": list(run.segments),
+            "reports": {k: str(v) for k, v in paths.items()},
+        },
+    )

@@ -1,0 +1,210 @@
+"""readouts.experiment pure helpers on hand-made gold.{experiment}_aggregated rows (no Spark)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from include.experiments import parse_experiment
+from spark_jobs.readouts import experiment as job
+
+SPEC = parse_experiment(
+    {
+        "name": "cta_demo",
+        "funnel": "saas",
+        "hypothesis": "A clearer CTA lifts activation.",
+        "variants": [{"name": "control", "weight": 0.5}, {"name": "treatment", "weight": 0.5}],
+        "control": "control",
+        "start_date": "2024-01-01",
+        "end_date": "2024-01-31",
+        "metrics": [
+            {"name": "activation", "type": "conversion", "role": "primary"},
+            {"name": "new_booking", "type": "conversion", "role": "guardrail"},
+            {"name": "nb_mrr", "type": "revenue", "role": "primary"},
+        ],
+        "segments": ["region", "device_type"],
+    }
+)
+
+
+def agg_row(variant, users, activations, mrr, mrr_sq, *, segment="overall", value="all",
+            bookings=None, sum_x=0.0, sum_x_sq=0.0, xy=0.0, contaminated=0, duplicates=0,
+            ds="2024-01-10"):
+    """One aggregated row as the gold job writes it (sums on the clean cohort)."""
+    bookings = activations // 2 if bookings is None else bookings
+    row = {
+        "experiment": "cta_demo", "variant": variant, "segment": segment,
+        "segment_value": value, "exposed_rows": users + contaminated + duplicates,
+        "contaminated_rows": contaminated, "duplicate_rows": duplicates, "ineligible_rows": 0,
+        "users": users, "activations": activations, "conversions": bookings,
+        "new_bookings": bookings, "total_new_mrr": mrr, "sum_x": sum_x, "sum_x_sq": sum_x_sq,
+        "ds": ds,
+    }
+    for metric, s, sq in (("activation", activations, activations),
+                          ("new_booking", bookings, bookings), ("nb_mrr", mrr, mrr_sq)):
+        row.update({f"{metric}_n": users, f"{metric}_sum": float(s), f"{metric}_sum_sq": float(sq),
+                    f"{metric}_sum_xy": xy})
+    return row
+
+
+ROWS = [
+    agg_row("control", 2000, 200, 5000.0, 250_000.0, sum_x=4000.0, sum_x_sq=12_000.0, xy=900.0),
+    agg_row("treatment", 2010, 260, 6500.0, 330_000.0, sum_x=4100.0, sum_x_sq=12_500.0,
+            xy=1200.0, contaminated=10),
+    agg_row("control", 1200, 120, 3000.0, 150_000.0, segment="region", value="emea"),
+    agg_row("treatment", 1190, 150, 3900.0, 200_000.0, segment="region", value="emea"),
+    agg_row("control", 800, 80, 2000.0, 100_000.0, segment="device_type", value="mobile"),
+    agg_row("treatment", 820, 110, 2600.0, 130_000.0, segment="device_type", value="mobile"),
+]
+
+
+def test_cells_cover_every_metric_variant_and_segment():
+    cells = job.cells_from_rows(ROWS, SPEC)
+    keys = {(c["metric"], c["variant"], c["segment"]) for c in cells}
+    assert len(cells) == len(keys) == 3 * 2 * 3
+    act = next(c for c in cells if c["metric"] == "activation" and c["variant"] == "treatment"
+               and c["segment"] == "overall")
+    assert act == {"metric": "activation", "variant": "treatment", "segment": "overall",
+                   "n": 2010.0, "sum": 260.0, "sum_sq": 260.0, "sum_x": 4100.0,
+                   "sum_x_sq": 12_500.0, "sum_xy": 1200.0}
+    assert {c["segment"] for c in cells} == {"overall", "region=emea", "device_type=mobile"}
+
+
+def test_cells_keep_only_requested_segments():
+    cells = job.cells_from_rows(ROWS, SPEC, segments=("region",))
+    assert {c["segment"] for c in cells} == {"overall", "region=emea"}
+
+
+def test_empty_arm_becomes_zero_cells_and_insufficient_data():
+    rows = [r for r in ROWS if not (r["variant"] == "treatment" and r["segment"] == "region")]
+    cells = job.cells_from_rows(rows, SPEC)
+    empty = [c for c in cells if c["variant"] == "treatment" and c["segment"] == "region=emea"]
+    assert len(empty) == 3 and all(c["n"] == 0 and c["sum"] == 0 for c in empty)
+    result = job.build_result(SPEC, job.ReadoutParams("cta_demo", 0.05, ("region",)), rows, {})
+    region = [r for r in result["records"] if r["segment"] == "region=emea"]
+    assert {r["status"] for r in region} == {"insufficient_data"}
+    assert all(r["p_value"] is None for r in region)
+
+
+def test_no_rows_at_all_keeps_running():
+    result = job.build_result(SPEC, job.ReadoutParams("cta_demo", 0.05, ()), [], {})
+    assert result["verdict"].verdict == "keep_running"
+    assert result["trust"].status == "pass"  # no units: nothing to judge yet
+    assert result["counts"] == {"control": 0.0, "treatment": 0.0}
+    assert all(r["status"] == "insufficient_data" for r in result["records"])
+
+
+def test_build_result_trust_stats_cuped_and_mrr():
+    result = job.build_result(
+        SPEC, job.ReadoutParams("cta_demo", 0.05, SPEC.segments), ROWS,
+        {"silver_fct_website_events": "pass"},
+    )
+    t = result["trust"]
+    checks = {c.name: c for c in t.checks}
+    assert checks["contamination_rate"].value == pytest.approx(10 / 4020)
+    assert checks["sample_ratio_mismatch"].status == "pass"
+    assert "quality_gate:silver_fct_website_events" in checks
+    overall = {r["metric"]: r for r in result["records"] if r["segment"] == "overall"}
+    assert overall["activation"]["control_mean"] == pytest.approx(0.1)
+    assert overall["activation"]["variant_mean"] == pytest.approx(260 / 2010)
+    assert overall["activation"]["correction"] == "holm"
+    assert set(result["cuped"]) == {"activation · treatment", "new_booking · treatment",
+                                    "nb_mrr · treatment"}
+    mrr = result["mrr"]["treatment"]
+    assert mrr.per_user.estimate == pytest.approx(6500 / 2010 - 5000 / 2000)
+    assert mrr.n_total_users == 4010
+    assert result["funnel"]["exposed"] == {"control": 2000.0, "treatment": 2010.0}
+
+
+def test_srm_against_configured_weights_fails_the_verdict():
+    rows = [agg_row("control", 2000, 200, 0.0, 0.0), agg_row("treatment", 2600, 260, 0.0, 0.0)]
+    result = job.build_result(SPEC, job.ReadoutParams("cta_demo", 0.05, ()), rows, {})
+    assert result["trust"].status == "fail"
+    assert result["verdict"].verdict == "invalid"
+
+
+def test_failed_quality_gate_is_invalid():
+    gates = job.gate_statuses([
+        {"suite": "s", "success": True, "severity": "block"},
+        {"suite": "s", "success": False, "severity": "block"},
+        {"suite": "w", "success": False, "severity": "warn"},
+    ])
+    assert gates == {"s": "fail", "w": "warn"}
+    result = job.build_result(SPEC, job.ReadoutParams("cta_demo", 0.05, ()), ROWS, gates)
+    assert result["verdict"].verdict == "invalid"
+
+
+def test_readout_rows_carry_slice_versions_and_verdict():
+    result = job.build_result(SPEC, job.ReadoutParams("cta_demo", 0.05, ()), ROWS, {})
+    rows = job.readout_rows(SPEC, "2024-01-10", result, {"gold.cta_demo_aggregated": 7})
+    assert {r["readout"] for r in rows} == {"experiment_cta_demo"}
+    assert {r["readout_id"] for r in rows} == {"experiment_cta_demo:2024-01-10"}
+    assert rows[0]["input_versions"] == {"gold.cta_demo_aggregated": 7}
+    assert rows[0]["verdict"] == result["verdict"].verdict
+    from include.table_catalog import READOUTS
+    from include.tables import partition_predicate
+
+    assert partition_predicate(READOUTS, "2024-01-10", {"readout": rows[0]["readout"]}) == (
+        "ds = '2024-01-10' AND readout = 'experiment_cta_demo'"
+    )
+
+
+def test_stats_config_from_the_experiment_config():
+    cfg = job.stats_config(SPEC, 0.01)
+    assert cfg["alpha"] == 0.01 and cfg["control"] == "control"
+    assert cfg["metrics"]["nb_mrr"] == {"type": "revenue", "role": "primary"}
+    assert cfg["metrics"]["new_booking"] == {"type": "conversion", "role": "guardrail"}
+    assert job.verdict_rules(SPEC)["min_sample_per_arm"] == 1000
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"experiment": "cta_demo", "alpha": 0.5}, "alpha must be in"),
+        ({"experiment": "cta_demo", "alpha": "x"}, "alpha must be a number"),
+        ({"experiment": "cta_demo", "alpha": 0}, "alpha must be in"),
+        ({"experiment": "cta_demo", "segments": ["plan"]}, "unknown segments"),
+        ({"experiment": "other"}, "config 'cta_demo'"),
+        ({"experiment": "cta_demo", "colour": 1}, "unknown params"),
+    ],
+)
+def test_params_are_validated(params, message):
+    with pytest.raises(ValueError, match=message):
+        job.parse_params(params, SPEC)
+
+
+def test_params_defaults_and_comma_separated_segments():
+    assert job.parse_params({"experiment": "cta_demo"}, SPEC) == job.ReadoutParams(
+        "cta_demo", 0.05, ("region", "device_type")
+    )
+    run = job.parse_params(
+        {"experiment": "cta_demo", "alpha": "0.1", "segments": "device_type, region"}, SPEC
+    )
+    assert run == job.ReadoutParams("cta_demo", 0.1, ("device_type", "region"))
+
+
+def test_cumulative_series_from_as_of_partitions():
+    """Differenced as-of states, re-accumulated, give back each day's cumulative state."""
+    days = {
+        "2024-01-01": [agg_row("control", 100, 10, 0.0, 0.0, ds="2024-01-01"),
+                       agg_row("treatment", 100, 12, 0.0, 0.0, ds="2024-01-01")],
+        "2024-01-03": [agg_row("control", 300, 30, 0.0, 0.0, ds="2024-01-03"),
+                       agg_row("treatment", 310, 40, 0.0, 0.0, ds="2024-01-03")],
+        "2024-01-02": [agg_row("control", 200, 20, 0.0, 0.0, ds="2024-01-02")],  # empty arm
+    }
+    series = job.cumulative_series(days, SPEC, 0.05)["activation"]["treatment"]
+    assert [r["day"] for r in series] == ["2024-01-01", "2024-01-02", "2024-01-03"]
+    assert [r["control_n"] for r in series] == [100, 200, 300]
+    assert [r["treatment_n"] for r in series] == [100, 0, 310]
+    assert series[2]["treatment_mean"] == pytest.approx(40 / 310)
+    assert series[1]["status"] == "insufficient_data"
+    assert not math.isnan(series[2]["p_value"])
+
+
+def test_window_start_and_readout_name():
+    assert job.window_start(SPEC, "2023-12-31") is None
+    assert job.window_start(SPEC, "2024-02-10") == "2024-01-01"
+    assert job.readout_name("cta_demo") == "experiment_cta_demo"
+    with pytest.raises(ValueError):
+        job.readout_name("x" * 60)
