@@ -109,9 +109,7 @@ def stats_config(spec: ExperimentSpec, alpha: float = DEFAULT_ALPHA) -> dict[str
         "control": spec.control,
         "alpha": alpha,
         "correction": rules["correction"],
-        "metrics": {
-            m.name: {"type": STATS_TYPES[m.type], "role": m.role} for m in spec.metrics
-        },
+        "metrics": {m.name: {"type": STATS_TYPES[m.type], "role": m.role} for m in spec.metrics},
     }
 
 
@@ -178,8 +176,12 @@ def cells_from_rows(
             row = by_key.get((label, variant), {})
             for m in spec.metrics:
                 cells.append(
-                    {"metric": m.name, "variant": variant, "segment": label,
-                     **metric_sums(row, m.name)}
+                    {
+                        "metric": m.name,
+                        "variant": variant,
+                        "segment": label,
+                        **metric_sums(row, m.name),
+                    }
                 )
     return cells
 
@@ -332,13 +334,22 @@ def build_result(
     records = build_readout(cells, config)
     t = trust_inputs(rows, spec)
     trust = run_trust_checks(
-        t["counts"], t["weights"], contaminated=t["contaminated"], duplicates=t["duplicates"],
-        total_rows=t["total_rows"] or None, quality_gates=dict(gates),
+        t["counts"],
+        t["weights"],
+        contaminated=t["contaminated"],
+        duplicates=t["duplicates"],
+        total_rows=t["total_rows"] or None,
+        quality_gates=dict(gates),
     )
     verdict = decide(records, trust, verdict_rules(spec))
     return {
-        "config": config, "records": records, "trust": trust, "verdict": verdict,
-        "counts": t["counts"], "weights": t["weights"], "cells": cells,
+        "config": config,
+        "records": records,
+        "trust": trust,
+        "verdict": verdict,
+        "counts": t["counts"],
+        "weights": t["weights"],
+        "cells": cells,
         "cuped": cuped_results(cells, spec, run.alpha),
         "mrr": mrr_results(cells, spec, run.alpha),
         "funnel": funnel_from_rows(rows),
@@ -370,12 +381,23 @@ def bundle_for(spec, ds: str, result: Mapping[str, Any], cumulative: Mapping, ve
     from include.report import ReadoutBundle
 
     return ReadoutBundle(
-        experiment=spec.name, ds=ds, records=result["records"], trust=result["trust"],
-        verdict=result["verdict"], variants=list(spec.variant_names), control=spec.control,
-        hypothesis=spec.hypothesis, start_date=spec.start_date.isoformat(),
-        end_date=spec.end_date.isoformat(), config=result["config"],
-        assignment_counts=result["counts"], weights=result["weights"], cumulative=cumulative,
-        funnel=result["funnel"], cuped=result["cuped"], mrr=result["mrr"],
+        experiment=spec.name,
+        ds=ds,
+        records=result["records"],
+        trust=result["trust"],
+        verdict=result["verdict"],
+        variants=list(spec.variant_names),
+        control=spec.control,
+        hypothesis=spec.hypothesis,
+        start_date=spec.start_date.isoformat(),
+        end_date=spec.end_date.isoformat(),
+        config=result["config"],
+        assignment_counts=result["counts"],
+        weights=result["weights"],
+        cumulative=cumulative,
+        funnel=result["funnel"],
+        cuped=result["cuped"],
+        mrr=result["mrr"],
         table_versions=dict(versions),
     )
 
@@ -445,11 +467,18 @@ def main(spark, ds: str, settings, params: dict | None = None) -> JobResult:
     bundle = bundle_for(spec, ds, result, cumulative, versions)
     paths = write_report(bundle, settings.reports_dir / "experiments")
     return JobResult(
-        job=JOB, ds=ds, rows_in=len(rows), rows_out=out["rows"],
+        job=JOB,
+        ds=ds,
+        rows_in=len(rows),
+        rows_out=out["rows"],
         versions={**versions, READOUTS.qualified_name: out["version"]},
         extra={
-            "experiment": spec.name, "readout": readout, "verdict": result["verdict"].verdict,
-            "trust": result["trust"].status, "alpha": run.alpha, "segments": list(run.segments),
+            "experiment": spec.name,
+            "readout": readout,
+            "verdict": result["verdict"].verdict,
+            "trust": result["trust"].status,
+            "alpha": run.alpha,
+            "segments": list(run.segments),
             "reports": {k: str(v) for k, v in paths.items()},
         },
     )

@@ -28,30 +28,72 @@ SPEC = parse_experiment(
 )
 
 
-def agg_row(variant, users, activations, mrr, mrr_sq, *, segment="overall", value="all",
-            bookings=None, sum_x=0.0, sum_x_sq=0.0, xy=0.0, contaminated=0, duplicates=0,
-            ds="2024-01-10"):
+def agg_row(
+    variant,
+    users,
+    activations,
+    mrr,
+    mrr_sq,
+    *,
+    segment="overall",
+    value="all",
+    bookings=None,
+    sum_x=0.0,
+    sum_x_sq=0.0,
+    xy=0.0,
+    contaminated=0,
+    duplicates=0,
+    ds="2024-01-10",
+):
     """One aggregated row as the gold job writes it (sums on the clean cohort)."""
     bookings = activations // 2 if bookings is None else bookings
     row = {
-        "experiment": "cta_demo", "variant": variant, "segment": segment,
-        "segment_value": value, "exposed_rows": users + contaminated + duplicates,
-        "contaminated_rows": contaminated, "duplicate_rows": duplicates, "ineligible_rows": 0,
-        "users": users, "activations": activations, "conversions": bookings,
-        "new_bookings": bookings, "total_new_mrr": mrr, "sum_x": sum_x, "sum_x_sq": sum_x_sq,
+        "experiment": "cta_demo",
+        "variant": variant,
+        "segment": segment,
+        "segment_value": value,
+        "exposed_rows": users + contaminated + duplicates,
+        "contaminated_rows": contaminated,
+        "duplicate_rows": duplicates,
+        "ineligible_rows": 0,
+        "users": users,
+        "activations": activations,
+        "conversions": bookings,
+        "new_bookings": bookings,
+        "total_new_mrr": mrr,
+        "sum_x": sum_x,
+        "sum_x_sq": sum_x_sq,
         "ds": ds,
     }
-    for metric, s, sq in (("activation", activations, activations),
-                          ("new_booking", bookings, bookings), ("nb_mrr", mrr, mrr_sq)):
-        row.update({f"{metric}_n": users, f"{metric}_sum": float(s), f"{metric}_sum_sq": float(sq),
-                    f"{metric}_sum_xy": xy})
+    for metric, s, sq in (
+        ("activation", activations, activations),
+        ("new_booking", bookings, bookings),
+        ("nb_mrr", mrr, mrr_sq),
+    ):
+        row.update(
+            {
+                f"{metric}_n": users,
+                f"{metric}_sum": float(s),
+                f"{metric}_sum_sq": float(sq),
+                f"{metric}_sum_xy": xy,
+            }
+        )
     return row
 
 
 ROWS = [
     agg_row("control", 2000, 200, 5000.0, 250_000.0, sum_x=4000.0, sum_x_sq=12_000.0, xy=900.0),
-    agg_row("treatment", 2010, 260, 6500.0, 330_000.0, sum_x=4100.0, sum_x_sq=12_500.0,
-            xy=1200.0, contaminated=10),
+    agg_row(
+        "treatment",
+        2010,
+        260,
+        6500.0,
+        330_000.0,
+        sum_x=4100.0,
+        sum_x_sq=12_500.0,
+        xy=1200.0,
+        contaminated=10,
+    ),
     agg_row("control", 1200, 120, 3000.0, 150_000.0, segment="region", value="emea"),
     agg_row("treatment", 1190, 150, 3900.0, 200_000.0, segment="region", value="emea"),
     agg_row("control", 800, 80, 2000.0, 100_000.0, segment="device_type", value="mobile"),
@@ -63,11 +105,22 @@ def test_cells_cover_every_metric_variant_and_segment():
     cells = job.cells_from_rows(ROWS, SPEC)
     keys = {(c["metric"], c["variant"], c["segment"]) for c in cells}
     assert len(cells) == len(keys) == 3 * 2 * 3
-    act = next(c for c in cells if c["metric"] == "activation" and c["variant"] == "treatment"
-               and c["segment"] == "overall")
-    assert act == {"metric": "activation", "variant": "treatment", "segment": "overall",
-                   "n": 2010.0, "sum": 260.0, "sum_sq": 260.0, "sum_x": 4100.0,
-                   "sum_x_sq": 12_500.0, "sum_xy": 1200.0}
+    act = next(
+        c
+        for c in cells
+        if c["metric"] == "activation" and c["variant"] == "treatment" and c["segment"] == "overall"
+    )
+    assert act == {
+        "metric": "activation",
+        "variant": "treatment",
+        "segment": "overall",
+        "n": 2010.0,
+        "sum": 260.0,
+        "sum_sq": 260.0,
+        "sum_x": 4100.0,
+        "sum_x_sq": 12_500.0,
+        "sum_xy": 1200.0,
+    }
     assert {c["segment"] for c in cells} == {"overall", "region=emea", "device_type=mobile"}
 
 
@@ -97,7 +150,9 @@ def test_no_rows_at_all_keeps_running():
 
 def test_build_result_trust_stats_cuped_and_mrr():
     result = job.build_result(
-        SPEC, job.ReadoutParams("cta_demo", 0.05, SPEC.segments), ROWS,
+        SPEC,
+        job.ReadoutParams("cta_demo", 0.05, SPEC.segments),
+        ROWS,
         {"silver_fct_website_events": "pass"},
     )
     t = result["trust"]
@@ -109,8 +164,11 @@ def test_build_result_trust_stats_cuped_and_mrr():
     assert overall["activation"]["control_mean"] == pytest.approx(0.1)
     assert overall["activation"]["variant_mean"] == pytest.approx(260 / 2010)
     assert overall["activation"]["correction"] == "holm"
-    assert set(result["cuped"]) == {"activation · treatment", "new_booking · treatment",
-                                    "nb_mrr · treatment"}
+    assert set(result["cuped"]) == {
+        "activation · treatment",
+        "new_booking · treatment",
+        "nb_mrr · treatment",
+    }
     mrr = result["mrr"]["treatment"]
     assert mrr.per_user.estimate == pytest.approx(6500 / 2010 - 5000 / 2000)
     assert mrr.n_total_users == 4010
@@ -125,11 +183,13 @@ def test_srm_against_configured_weights_fails_the_verdict():
 
 
 def test_failed_quality_gate_is_invalid():
-    gates = job.gate_statuses([
-        {"suite": "s", "success": True, "severity": "block"},
-        {"suite": "s", "success": False, "severity": "block"},
-        {"suite": "w", "success": False, "severity": "warn"},
-    ])
+    gates = job.gate_statuses(
+        [
+            {"suite": "s", "success": True, "severity": "block"},
+            {"suite": "s", "success": False, "severity": "block"},
+            {"suite": "w", "success": False, "severity": "warn"},
+        ]
+    )
     assert gates == {"s": "fail", "w": "warn"}
     result = job.build_result(SPEC, job.ReadoutParams("cta_demo", 0.05, ()), ROWS, gates)
     assert result["verdict"].verdict == "invalid"
@@ -187,10 +247,14 @@ def test_params_defaults_and_comma_separated_segments():
 def test_cumulative_series_from_as_of_partitions():
     """Differenced as-of states, re-accumulated, give back each day's cumulative state."""
     days = {
-        "2024-01-01": [agg_row("control", 100, 10, 0.0, 0.0, ds="2024-01-01"),
-                       agg_row("treatment", 100, 12, 0.0, 0.0, ds="2024-01-01")],
-        "2024-01-03": [agg_row("control", 300, 30, 0.0, 0.0, ds="2024-01-03"),
-                       agg_row("treatment", 310, 40, 0.0, 0.0, ds="2024-01-03")],
+        "2024-01-01": [
+            agg_row("control", 100, 10, 0.0, 0.0, ds="2024-01-01"),
+            agg_row("treatment", 100, 12, 0.0, 0.0, ds="2024-01-01"),
+        ],
+        "2024-01-03": [
+            agg_row("control", 300, 30, 0.0, 0.0, ds="2024-01-03"),
+            agg_row("treatment", 310, 40, 0.0, 0.0, ds="2024-01-03"),
+        ],
         "2024-01-02": [agg_row("control", 200, 20, 0.0, 0.0, ds="2024-01-02")],  # empty arm
     }
     series = job.cumulative_series(days, SPEC, 0.05)["activation"]["treatment"]
