@@ -76,10 +76,11 @@ def ensure_table(spark: SparkSession, contract: TableContract, settings: Setting
     location = table_location(contract, settings)
     builder = DeltaTable.createIfNotExists(spark)
     if uses_metastore(spark):
-        spark.sql(
-            f"CREATE DATABASE IF NOT EXISTS {contract.layer} "
-            f"LOCATION '{(settings or load_settings()).warehouse_root}/{contract.layer}'"
-        )
+        if not spark.catalog.databaseExists(contract.layer):
+            spark.sql(
+                f"CREATE DATABASE IF NOT EXISTS {contract.layer} "
+                f"LOCATION '{(settings or load_settings()).warehouse_root}/{contract.layer}'"
+            )
         builder = builder.tableName(contract.qualified_name)
     builder = (
         builder.location(location)

@@ -135,7 +135,7 @@ def build_rows(cells: list[dict], trust_rows: list[dict], gates: dict[str, str],
         trust = run_trust_checks(
             counts, weights, contaminated=t["contaminated"], quality_gates=gates
         )
-        verdict = decide(records, trust, {"min_sample_per_arm": 100})
+        verdict = decide(records, trust, {"min_sample_per_arm": 100, "planned_sample_per_arm": 5000})
         summaries[exp] = {
             "verdict": verdict, "trust": trust, "counts": counts, "weights": weights,
             "records": records, "config": config,
