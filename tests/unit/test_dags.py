@@ -45,9 +45,13 @@ def test_daily_pipeline_order(dagbag):
 def test_spark_tasks_submit_through_the_runner_for_their_own_ds(dagbag):
     from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
 
+    from include.dag_factory import SOURCES, gold_chains, readout_configs
+
     dag = dagbag.dags["lakehouse_daily"]
     spark_tasks = [t for t in dag.tasks if isinstance(t, SparkSubmitOperator)]
-    assert len(spark_tasks) == 5
+    # the web slice (5), bronze + silver per non-web source, each experiment's gold chain
+    chains = gold_chains(readout_configs())
+    assert len(spark_tasks) == 5 + 2 * len(SOURCES) + sum(len(c) for c in chains.values())
     for task in spark_tasks:
         assert task.application.endswith("spark_jobs/run.py")
         assert task.application_args[1:3] == ["--ds", "{{ ds }}"]

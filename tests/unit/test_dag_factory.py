@@ -1,0 +1,189 @@
+"""The experiment DAG factory and the daily DAG's source and experiment task groups."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+pytest.importorskip("airflow")
+
+from include.dag_factory import (  # noqa: E402
+    SOURCES,
+    ExperimentConfigError,
+    load_configs,
+    readout_configs,
+    resolve_run,
+)
+from tests.conftest import ROOT  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def dagbag():
+    from airflow.dag_processing.dagbag import DagBag
+
+    return DagBag(dag_folder=str(ROOT / "dags"))
+
+
+@pytest.fixture(scope="module")
+def specs():
+    return {s.name: s for s in readout_configs()}
+
+
+def test_dagbag_has_no_import_errors(dagbag):
+    assert dagbag.import_errors == {}
+
+
+def test_one_dag_per_config_with_unique_ids(dagbag, specs):
+    assert specs, "no experiment config with an aggregated table"
+    experiment_dags = {d for d in dagbag.dag_ids if d.startswith("experiment_")}
+    assert experiment_dags == {f"experiment_{name}" for name in specs}
+    assert len(dagbag.dag_ids) == len(set(dagbag.dag_ids))
+
+
+def test_schedule_is_the_aggregated_asset(dagbag, specs):
+    from airflow.sdk import Asset
+
+    from include.airflow_tasks import table_asset
+
+    for name in specs:
+        dag = dagbag.dags[f"experiment_{name}"]
+        condition = dag.timetable.asset_condition
+        assert isinstance(condition, Asset)
+        assert condition == table_asset(f"gold.{name}_aggregated")
+        assert dag.catchup is False and dag.max_active_runs == 1
+
+
+def test_daily_dag_publishes_the_assets_the_experiment_dags_wait_for(dagbag, specs):
+    daily = dagbag.dags["lakehouse_daily"]
+    for name in specs:
+        task = daily.get_task(f"experiments.{name}.aggregated")
+        assert [o.name for o in task.outlets] == [f"gold.{name}_aggregated"]
+        assert task.application_args[4] == f'{{"experiment": "{name}"}}'
+
+
+def test_experiment_dag_structure_and_docs(dagbag, specs):
+    from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
+
+    for name, spec in specs.items():
+        dag = dagbag.dags[f"experiment_{name}"]
+        readout = dag.get_task("readout")
+        assert isinstance(readout, SparkSubmitOperator)
+        assert readout.upstream_task_ids == {"resolve_run"}
+        assert readout.application.endswith("spark_jobs/run.py")
+        assert readout.application_args[0] == "readouts.experiment"
+        assert "resolve_run" in readout.application_args[2]
+        assert [o.name for o in readout.outlets] == ["gold.readouts"]
+        assert spec.hypothesis.split()[0] in dag.doc_md
+        assert all(f"`{m.name}`" in dag.doc_md for m in spec.metrics)
+        assert "experiment" in dag.tags
+        for task in dag.tasks:
+            assert task.owner == "data-platform" and task.retries >= 1
+
+
+def test_params_reject_a_bad_alpha_and_unknown_segments(dagbag, specs):
+    from airflow.sdk.definitions.param import ParamValidationError
+
+    name, spec = next(iter(specs.items()))
+    params = dagbag.dags[f"experiment_{name}"].params
+    params.validate()  # defaults are valid
+    for bad in (0, -0.1, 0.5, "0.05"):
+        with pytest.raises(ParamValidationError):
+            params.get_param("alpha").resolve(value=bad)
+    assert params.get_param("alpha").resolve(value=0.01) == 0.01
+    with pytest.raises(ParamValidationError):
+        params.get_param("segments").resolve(value=["not_a_segment"])
+    with pytest.raises(ParamValidationError):
+        params.get_param("experiment").resolve(value="another_experiment")
+    with pytest.raises(ParamValidationError):
+        params.get_param("ds").resolve(value="2024/01/05")
+
+
+def test_resolve_run_picks_the_day_and_fails_fast(specs):
+    spec = next(iter(specs.values()))
+    run = resolve_run(spec, {"alpha": 0.1, "segments": [spec.segments[0]]}, "2024-01-05")
+    assert run.ds == "2024-01-05"
+    assert run.params == {"experiment": spec.name, "alpha": 0.1, "segments": [spec.segments[0]]}
+    # Asset-triggered runs have no logical date: the latest triggering daily run's ds
+    assert resolve_run(spec, {}, None, ["2024-01-03", "2024-01-04"]).ds == "2024-01-04"
+    assert resolve_run(spec, {"ds": "2024-01-02"}, "2024-01-05").ds == "2024-01-02"
+    assert resolve_run(spec, {}, "2024-01-05").params["segments"] == list(spec.segments)
+    with pytest.raises(ValueError, match="alpha must be in"):
+        resolve_run(spec, {"alpha": 0.9}, "2024-01-05")
+    with pytest.raises(ValueError, match="unknown segments"):
+        resolve_run(spec, {"segments": ["nope"]}, "2024-01-05")
+    with pytest.raises(ValueError, match="no ds to read out"):
+        resolve_run(spec, {}, None, [])
+
+
+def test_invalid_config_is_an_import_error_naming_the_file(tmp_path, monkeypatch):
+    good = (ROOT / "experiments" / "homepage_cta_test.yaml").read_text()
+    (tmp_path / "homepage_cta_test.yaml").write_text(good)
+    (tmp_path / "broken_test.yaml").write_text(
+        textwrap.dedent(
+            """
+            name: broken_test
+            variants: [{name: control, weight: 0.7}, {name: treatment, weight: 0.7}]
+            control: control
+            start_date: "2024-01-01"
+            end_date: "2024-01-31"
+            metrics: [{name: activation, type: conversion, role: primary}]
+            """
+        )
+    )
+    with pytest.raises(ExperimentConfigError, match="broken_test.yaml.*weights must sum to 1"):
+        load_configs(tmp_path)
+
+    from airflow.dag_processing.dagbag import DagBag
+
+    monkeypatch.setenv("LAKEHOUSE_EXPERIMENTS_DIR", str(tmp_path))
+    bag = DagBag(dag_folder=str(ROOT / "dags" / "experiment_readouts.py"))
+    (message,) = bag.import_errors.values()
+    assert "broken_test.yaml" in message and "weights must sum to 1" in message
+
+
+def test_daily_dag_source_groups_in_order(dagbag):
+    dag = dagbag.dags["lakehouse_daily"]
+    for source in SOURCES:
+        bronze = dag.get_task(f"bronze_sources.{source}")
+        silver = dag.get_task(f"silver_sources.{source}")
+        assert "land_raw" in bronze.upstream_task_ids
+        assert silver.task_id in bronze.downstream_task_ids
+        assert bronze.application_args[0] == f"bronze.{source}"
+    assays = dag.get_task("silver_sources.experiment_assignments").upstream_task_ids
+    assert "silver_sources.sessions" in assays
+
+
+def test_daily_dag_experiment_chains_behind_the_gate(dagbag, specs):
+    dag = dagbag.dags["lakehouse_daily"]
+    # the web gate still guards gold.agg_website_events, and nothing else feeds it
+    assert dag.get_task("gold.agg_website_events").upstream_task_ids == {
+        "silver.gate_fct_website_events"
+    }
+    assert dag.get_task("silver.fct_website_events").downstream_task_ids == {
+        "silver.gate_fct_website_events"
+    }
+    for name in specs:
+        group = f"experiments.{name}"
+        steps = [t for t in dag.tasks if t.task_id.startswith(group + ".")]
+        assert [t.task_id.rsplit(".", 1)[1] for t in steps][-1] == "aggregated"
+        first = steps[0]
+        assert "silver.gate_fct_website_events" in first.upstream_task_ids
+        assert {f"silver_sources.{s}" for s in SOURCES} <= first.upstream_task_ids
+        for up, down in zip(steps, steps[1:], strict=False):
+            assert down.task_id in up.downstream_task_ids
+        assert all(t.application_args[4] == f'{{"experiment": "{name}"}}' for t in steps)
+
+
+def test_parsing_the_dags_imports_no_pyspark():
+    code = (
+        "import runpy, sys; sys.path.insert(0, '.');"
+        "[runpy.run_path(p) for p in ('dags/lakehouse_daily.py', 'dags/experiment_readouts.py')];"
+        "print('pyspark' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip().splitlines()[-1] == "False"
