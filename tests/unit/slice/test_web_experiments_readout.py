@@ -74,6 +74,18 @@ def test_build_rows_fit_the_readouts_contract(spark):
     assert len(rows) == 2 and {r["metric"] for r in rows} == {"signup_rate", "purchase_rate"}
     signup = next(r for r in rows if r["metric"] == "signup_rate")
     assert abs(signup["abs_lift"] - 0.05) < 1e-12 and signup["p_value"] < 0.01
-    assert summaries["e"]["verdict"].verdict in ("ship", "keep_running")
+    assert summaries["e"]["verdict"].verdict == "ship"  # +5 pp on 1000/arm: p = 0.0014
     df = spark.createDataFrame(rows, READOUTS.spark_schema())
     assert df.count() == 2 and df.first().input_versions == {"t": 3}
+
+
+def test_verdicts_wait_for_sample_and_stop_on_contamination():
+    flat = [
+        {"experiment": "e", "variant": v, "segment": "overall", "metric": m,
+         "n": 1000.0, "sum": 100.0, "sum_sq": 100.0}
+        for m in ("signup_rate", "purchase_rate") for v in ("control", "treatment")
+    ]
+    _, s = build_rows(flat, [{"experiment": "e", "contaminated": 0}], {}, DS, {})
+    assert s["e"]["verdict"].verdict == "keep_running"  # 1000 of the planned 5000 per arm
+    _, s = build_rows(flat, [{"experiment": "e", "contaminated": 300}], {}, DS, {})
+    assert s["e"]["verdict"].verdict == "invalid"  # 300 / 2300 = 13% > 5% maximum
