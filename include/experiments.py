@@ -1,8 +1,10 @@
 """Experiment configuration: one YAML file per experiment in ``experiments/``, validated on load.
 
 Adding an experiment is a config file only: the gold jobs take ``{"experiment": name}``, the
-table contracts ``{experiment}_base`` / ``_outcomes`` / ``_aggregated`` / ``_details`` are
-generated from the config (``include.table_catalog_experiments``), and the DAG factory reads
+table contracts ``{experiment}_base`` / ``_outcomes`` / ``_aggregated`` / ``_details`` (SaaS
+funnel) or ``{experiment}_aggregated`` plus rows in the shared ``user_exposure`` /
+``user_outcomes`` (shop funnel, exposure on product_view) are generated from the config
+(``include.table_catalog_experiments``), and the DAG factory reads
 the same files. Names become table names, so they must be plain identifiers.
 
 The directory defaults to ``<repo>/experiments`` and can be moved with the environment
@@ -34,6 +36,8 @@ SEGMENT_COLUMNS = (
     "list_size_group",
     "utm_source",
 )
+# Dimensions seed 002's user_exposure / user_outcomes carry for a shop-funnel experiment.
+SHOP_SEGMENT_COLUMNS = ("device_type", "country", "utm_source")
 # Exposure events of each funnel (raw_sources.ACTION_TYPES).
 EXPOSURE_EVENTS = {"saas": "experiment_exposure", "shop": "product_view"}
 
@@ -141,6 +145,9 @@ def parse_experiment(raw: dict) -> ExperimentSpec:
     segments = tuple(raw.get("segments") or ())
     bad = [s for s in segments if s not in SEGMENT_COLUMNS]
     _require(not bad, name, f"unknown segments {bad}; known {SEGMENT_COLUMNS}")
+    if funnel == "shop":
+        bad = [s for s in segments if s not in SHOP_SEGMENT_COLUMNS]
+        _require(not bad, name, f"shop segments must be in {SHOP_SEGMENT_COLUMNS}, not {bad}")
     lookback = int(raw.get("activation_lookback_days", 0))
     window = int(raw.get("outcome_window_days", 7))
     _require(0 <= lookback <= 366, name, "activation_lookback_days must be in [0, 366]")

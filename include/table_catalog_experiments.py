@@ -5,8 +5,10 @@ row per id per experiment, with the candidate event times), ``{experiment}_outco
 seed 001 rule applied), ``{experiment}_aggregated`` (sufficient statistics by variant and
 segment), ``{experiment}_details`` (tenure, cohort, retention, promo, usage). Seed 002's
 ``user_exposure`` and ``user_outcomes`` are shared tables partitioned by ``ds`` and
-``experiment``. Every gold experiment table is rebuilt as of ``ds``: partition ds holds the
-cumulative state of the experiment up to and including ds.
+``experiment``; a shop-funnel experiment (exposure on product_view) gets its own
+``{experiment}_aggregated`` of seed 002 sufficient statistics. Every gold experiment table is
+rebuilt as of ``ds``: partition ds holds the cumulative state of the experiment up to and
+including ds.
 """
 
 from __future__ import annotations
@@ -106,17 +108,50 @@ def details_contract(experiment: str) -> TableContract:
         layer="gold",
         ddl=(
             "experiment STRING, unit_id STRING, person_id STRING, user_id BIGINT, "
-            "variant STRING, exposure_date DATE, exposure_week STRING, signup_cohort STRING, "
-            "tenure_days INT, tenure_group STRING, is_converted INT, conversion_date DATE, "
-            "m1_retained INT, m2_retained INT, promo_type STRING, logins BIGINT, "
-            "emails_sent BIGINT, features_adopted INT, duplication_rank INT, "
-            "contamination_flag STRING, ds STRING"
+            "variant STRING, first_exposure_at TIMESTAMP, exposure_date DATE, "
+            "signup_at TIMESTAMP, signup_cohort STRING, tenure_days INT, "
+            "tenure_bucket STRING, is_converted INT, converted_at TIMESTAMP, "
+            "conversion_date DATE, promo_type STRING, m1_retained INT, m2_retained INT, "
+            "logins BIGINT, emails_sent BIGINT, features_adopted INT, usage_days INT, "
+            "usage_window_complete BOOLEAN, ds STRING"
         ),
         primary_key=("experiment", "unit_id"),
         description=(
-            f"Deep-dive rows of {experiment} as of ds: tenure and cohort, M1/M2 retention "
-            "(null until observable), promo type of the paid start, product usage since "
-            "exposure (logins, emails sent, features adopted)."
+            f"Deep-dive rows of {experiment} as of ds, one per clean-cohort eligible visitor "
+            "(duplication_rank = 1, 'Not Contaminated'): tenure at exposure and its bucket, "
+            "signup cohort month, promo code of the converting paid start, M1/M2 retention "
+            "(MRR > 0 one / two calendar months after the conversion instant; null until "
+            "that instant has passed as of ds, or when not converted), product usage in the "
+            "30 days from the exposure date (logins, emails sent, highest features-adopted "
+            "level)."
+        ),
+    )
+
+
+def shop_aggregated_contract(experiment: str, metrics: tuple[str, ...]) -> TableContract:
+    """Seed 002 sufficient statistics by variant and segment (from ``gold.user_outcomes``)."""
+    validate_identifier(experiment, "experiment name")
+    stats = ", ".join(
+        f"{m}_n BIGINT, {m}_sum DOUBLE, {m}_sum_sq DOUBLE, {m}_sum_xy DOUBLE" for m in metrics
+    )
+    return TableContract(
+        name=f"{experiment}_aggregated",
+        layer="gold",
+        ddl=(
+            "experiment STRING, variant STRING, segment STRING, segment_value STRING, "
+            "exposed_rows BIGINT, contaminated_rows BIGINT, open_window_rows BIGINT, "
+            "users BIGINT, purchases BIGINT, total_revenue DECIMAL(18,2), "
+            "sum_x DOUBLE, sum_x_sq DOUBLE, "
+            f"{stats}, ds STRING"
+        ),
+        primary_key=("experiment", "variant", "segment", "segment_value"),
+        description=(
+            f"{experiment} (seed 002) by variant and segment ('overall' or one configured "
+            "dimension), as of ds. Statistics are on the clean cohort of units whose outcome "
+            "window has closed ('Not Contaminated', window_complete); x = "
+            "engagement_intensity (the diagnostic covariate of seed 002), y = each "
+            "configured metric. Trust counts (all rows, contaminated, still-open windows) are "
+            "over every row. Sums merge exactly, so a readout never scans user rows."
         ),
     )
 
@@ -126,15 +161,21 @@ USER_EXPOSURE = register(
         name="user_exposure",
         layer="gold",
         ddl=(
-            "experiment STRING, person_id STRING, variant STRING, "
-            "first_exposure_at TIMESTAMP, exposure_ids INT, variants_seen INT, "
-            "contamination_flag STRING, device_type STRING, ds STRING"
+            "experiment STRING, person_id STRING, user_id BIGINT, unit_id STRING, "
+            "unit_ids ARRAY<STRING>, variant STRING, first_exposure_at TIMESTAMP, "
+            "exposure_ids INT, variants_seen INT, "
+            "contamination_flag STRING, device_type STRING, country STRING, "
+            "utm_source STRING, ds STRING"
         ),
         primary_key=("experiment", "person_id"),
         partition_by=("ds", "experiment"),
         description=(
-            "seed 002 user_exposure: one row per user (person) per shop experiment, first "
-            "exposure (product view) time and its variant, as of ds."
+            "seed 002 user_exposure: one row per user (person: a user id, or a cookie that "
+            "no login links to one) per experiment whose exposure event is product_view, "
+            "as of ds: first exposure time over all the person's ids, its variant and id "
+            "(unit_id), every exposed id (unit_ids, sorted), how many ids and variants were "
+            "seen, and the segment dimensions "
+            "(device of the first session, country and UTM source of the exposure event)."
         ),
     )
 )
@@ -146,15 +187,20 @@ USER_OUTCOMES = register(
         ddl=(
             "experiment STRING, person_id STRING, variant STRING, "
             "first_exposure_at TIMESTAMP, window_end_at TIMESTAMP, window_complete BOOLEAN, "
-            "purchased INT, revenue DECIMAL(12,2), engagement_intensity BIGINT, "
-            "contamination_flag STRING, ds STRING"
+            "purchased INT, orders BIGINT, revenue DECIMAL(12,2), "
+            "engagement_intensity BIGINT, window_events BIGINT, contamination_flag STRING, "
+            "device_type STRING, country STRING, utm_source STRING, ds STRING"
         ),
         primary_key=("experiment", "person_id"),
         partition_by=("ds", "experiment"),
         description=(
-            "seed 002 user_outcomes: purchase and revenue within the outcome window (default "
-            "7 days) after the first exposure, engagement intensity = events in the window; "
-            "window_complete says whether the window has closed as of ds."
+            "seed 002 user_outcomes, one row per user_exposure row: window = [first "
+            "exposure, first exposure + outcome_window_days) (half-open: an order at exactly "
+            "7 days does not count); purchased = a non-failed order in the window, revenue = "
+            "completed orders' amount, engagement_intensity = browsing events in the window "
+            "(every event except the add_to_cart / checkout / purchase steps, which are the "
+            "outcome), window_events = all events; window_complete says whether the window "
+            "has closed as of ds."
         ),
     )
 )
@@ -162,12 +208,13 @@ USER_OUTCOMES = register(
 
 def experiment_contracts(spec) -> list[TableContract]:
     """Every gold contract of one experiment spec (``include.experiments.ExperimentSpec``)."""
-    if spec.funnel != "saas":
-        return []
+    metrics = tuple(m.name for m in spec.metrics)
+    if spec.funnel == "shop":
+        return [shop_aggregated_contract(spec.name, metrics)]
     return [
         base_contract(spec.name),
         outcomes_contract(spec.name),
-        aggregated_contract(spec.name, tuple(m.name for m in spec.metrics)),
+        aggregated_contract(spec.name, metrics),
         details_contract(spec.name),
     ]
 

@@ -10,6 +10,14 @@ contamination_flag = 'Not Contaminated'); x = pre_exposure_sessions is the pre-e
 CUPED covariate (``sum_x``, ``sum_x_sq``). Trust inputs (all rows, contaminated, duplicate,
 ineligible rows) are counted over every row, so the readout's sample-ratio and contamination
 checks never scan user rows. Sums merge exactly across segments and days.
+
+Shop-funnel experiments (seed 002, exposure on product_view, e.g. pdp_redesign) aggregate
+``gold.user_outcomes`` of (ds, experiment) instead (``transform_shop``): the clean cohort is
+the users who saw one variant and whose outcome window has closed as of ds; counts are
+users, purchases and completed-order revenue; x = engagement_intensity (a diagnostic of
+seed 002, measured *after* exposure: not a CUPED covariate); per configured metric
+(purchase, revenue, engagement_intensity) n / sum / sum_sq / sum_xy. Trust counts: every
+row, contaminated rows, rows whose window is still open.
 """
 
 from __future__ import annotations
@@ -41,8 +49,62 @@ def with_segments(outcomes: DataFrame, spec: ExperimentSpec) -> DataFrame:
     ).drop("_seg")
 
 
+def metric_sums(spec: ExperimentSpec, clean_sum, x) -> list:
+    """``{metric}_n / _sum / _sum_sq / _sum_xy`` of every configured metric on the clean rows."""
+    from pyspark.sql import functions as F
+
+    aggs = []
+    for m in spec.metrics:
+        y = F.col(metric_column(spec, m.name)).cast("double")
+        aggs += [
+            clean_sum(F.lit(1)).alias(f"{m.name}_n"),
+            clean_sum(y).alias(f"{m.name}_sum"),
+            clean_sum(y * y).alias(f"{m.name}_sum_sq"),
+            clean_sum(x * y).alias(f"{m.name}_sum_xy"),
+        ]
+    return aggs
+
+
+def transform_shop(spec: ExperimentSpec, user_outcomes: DataFrame, ds: str) -> DataFrame:
+    """user_outcomes rows of (ds, experiment) -> seed 002 sufficient statistics."""
+    from pyspark.sql import functions as F
+
+    from include.table_catalog_experiments import shop_aggregated_contract
+
+    clean = (F.col("contamination_flag") == NOT_CONTAMINATED) & F.col("window_complete")
+    x = F.col("engagement_intensity").cast("double")
+
+    def clean_sum(value):
+        return F.sum(F.when(clean, value).otherwise(F.lit(0)))
+
+    aggs = [
+        F.count(F.lit(1)).alias("exposed_rows"),
+        F.sum((F.col("contamination_flag") != NOT_CONTAMINATED).cast("int")).alias(
+            "contaminated_rows"
+        ),
+        F.sum((~F.col("window_complete")).cast("int")).alias("open_window_rows"),
+        clean_sum(F.lit(1)).alias("users"),
+        clean_sum(F.col("purchased")).alias("purchases"),
+        clean_sum(F.col("revenue")).alias("total_revenue"),
+        clean_sum(x).alias("sum_x"),
+        clean_sum(x * x).alias("sum_x_sq"),
+        *metric_sums(spec, clean_sum, x),
+    ]
+    out = (
+        with_segments(user_outcomes.where(F.col("experiment") == spec.name), spec)
+        .groupBy("experiment", "variant", "segment", "segment_value")
+        .agg(*aggs)
+        .withColumn("ds", F.lit(ds))
+    )
+    contract = shop_aggregated_contract(spec.name, tuple(m.name for m in spec.metrics))
+    return cast_to_contract(out, contract)
+
+
 def transform(spec: ExperimentSpec, outcomes: DataFrame, ds: str) -> DataFrame:
     from pyspark.sql import functions as F
+
+    if spec.funnel == "shop":
+        return transform_shop(spec, outcomes, ds)
 
     from include.table_catalog_experiments import aggregated_contract
 
@@ -71,14 +133,7 @@ def transform(spec: ExperimentSpec, outcomes: DataFrame, ds: str) -> DataFrame:
         clean_sum(x).alias("sum_x"),
         clean_sum(x * x).alias("sum_x_sq"),
     ]
-    for m in spec.metrics:
-        y = F.col(metric_column(spec, m.name)).cast("double")
-        aggs += [
-            clean_sum(F.lit(1)).alias(f"{m.name}_n"),
-            clean_sum(y).alias(f"{m.name}_sum"),
-            clean_sum(y * y).alias(f"{m.name}_sum_sq"),
-            clean_sum(x * y).alias(f"{m.name}_sum_xy"),
-        ]
+    aggs += metric_sums(spec, clean_sum, x)
     out = (
         with_segments(outcomes, spec)
         .groupBy("experiment", "variant", "segment", "segment_value")
@@ -90,12 +145,15 @@ def transform(spec: ExperimentSpec, outcomes: DataFrame, ds: str) -> DataFrame:
 
 
 def main(spark: SparkSession, ds: str, settings, params: dict | None = None) -> JobResult:
-    from include.table_catalog_experiments import contract_for
+    from include.table_catalog_experiments import USER_OUTCOMES, contract_for
     from include.tables import read_partition, write_partition
 
     spec = spec_from_params(params)
-    source, contract = contract_for(spec.name, "outcomes"), contract_for(spec.name, "aggregated")
-    outcomes = read_partition(spark, source, ds, settings)
+    contract = contract_for(spec.name, "aggregated")
+    if spec.funnel == "shop":
+        outcomes = read_partition(spark, USER_OUTCOMES, ds, settings)
+    else:
+        outcomes = read_partition(spark, contract_for(spec.name, "outcomes"), ds, settings)
     out = write_partition(spark, transform(spec, outcomes, ds), contract, ds, settings)
     result = JobResult(job="gold.experiments.aggregated", ds=ds, rows_in=out["rows"])
     result.rows_out = out["rows"]

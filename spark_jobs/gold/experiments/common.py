@@ -11,6 +11,7 @@ same partitions and writes identical rows.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import TYPE_CHECKING
 
 from include.experiments import ExperimentSpec, load_experiment
@@ -127,3 +128,24 @@ def resolved_exposures(
             F.coalesce(F.col("resolved_user_id").cast("string"), F.col("anonymous_id")),
         )
     )
+
+
+def day_after(ds: str) -> str:
+    """The ISO day after ``ds`` (the exclusive end of what is known as of ds)."""
+    from datetime import date, timedelta
+
+    return (date.fromisoformat(ds) + timedelta(days=1)).isoformat()
+
+
+def capped(ds: str, last_useful: date) -> str:
+    """``min(ds, last_useful)`` as ISO text: the upper partition bound of a bounded read."""
+    return min(date.fromisoformat(ds), last_useful).isoformat()
+
+
+def add_months(day: date, months: int) -> date:
+    """Calendar months, clamped to the month's last day (Spark's ``add_months`` rule)."""
+    import calendar
+
+    y, m = divmod(day.month - 1 + months, 12)
+    year, month = day.year + y, m + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))

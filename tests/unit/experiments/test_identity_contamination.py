@@ -1,0 +1,105 @@
+"""Identity and contamination through base -> outcomes -> aggregated (pure transforms).
+
+- person 42: cookies c1 and c2 (both log in as user 42 in silver.sessions) and an assignment
+  logged with user id 42 under cookie c3 -> three rows, one person, exactly one
+  ``duplication_rank = 1`` row (the earliest exposed, c1);
+- person 7: cookie c4 in control, cookie c5 in treatment, both linked to user 7 ->
+  'Multiple Variants' on both rows, and left out of the aggregated statistics.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from spark_jobs.gold.experiments import aggregated, base, outcomes
+from tests.unit.experiments.helpers import spec
+
+DS = "2024-02-05"
+
+
+def _empty(spark, contract):
+    return spark.createDataFrame([], contract.spark_schema())
+
+
+@pytest.fixture(scope="module")
+def chain(spark):
+    from include.table_catalog import FCT_WEBSITE_EVENTS
+    from include.table_catalog_sources import (
+        SILVER_ACCOUNTS,
+        SILVER_BILLING_EVENTS,
+        SILVER_EXPERIMENT_ASSIGNMENTS,
+        SILVER_SESSIONS,
+    )
+
+    def at(h):
+        return datetime(2024, 2, 1, h)
+
+    assignments = spark.createDataFrame(
+        [
+            ("a1", "homepage_cta_test", "control", None, "c1", "c1", at(10), "2024-02-01"),
+            ("a2", "homepage_cta_test", "control", None, "c2", "c2", at(11), "2024-02-01"),
+            ("a3", "homepage_cta_test", "control", 42, "c3", "42", at(12), "2024-02-01"),
+            ("a4", "homepage_cta_test", "control", None, "c4", "c4", at(9), "2024-02-01"),
+            ("a5", "homepage_cta_test", "treatment", None, "c5", "c5", at(13), "2024-02-01"),
+            ("a6", "other_test", "treatment", None, "c1", "c1", at(8), "2024-02-01"),
+        ],
+        SILVER_EXPERIMENT_ASSIGNMENTS.spark_schema(),
+    )
+    sessions = spark.createDataFrame(
+        [
+            ("s1", 42, "c1", "www", "desktop", at(10), at(10), "2024-02-01"),
+            ("s2", 42, "c2", "www", "mobile", at(11), at(11), "2024-02-01"),
+            ("s4", 7, "c4", "www", "desktop", at(9), at(9), "2024-02-01"),
+            ("s5", 7, "c5", "www", "desktop", at(13), at(13), "2024-02-01"),
+        ],
+        SILVER_SESSIONS.spark_schema(),
+    )
+    s = spec()
+    rows = base.transform(
+        s, DS, assignments, sessions, _empty(spark, SILVER_ACCOUNTS),
+        _empty(spark, SILVER_BILLING_EVENTS), _empty(spark, FCT_WEBSITE_EVENTS),
+    ).cache()
+    outs = outcomes.transform(s, rows, DS).cache()
+    return s, rows, outs
+
+
+def test_three_ids_one_person_one_primary_row(chain):
+    _, rows, _ = chain
+    got = {
+        r.unit_id: (r.person_id, r.duplication_rank, r.person_id_count, r.contamination_flag)
+        for r in rows.where("person_id = '42'").collect()
+    }
+    assert got == {
+        "c1": ("42", 1, 3, "Not Contaminated"),
+        "c2": ("42", 2, 3, "Not Contaminated"),
+        "c3": ("42", 3, 3, "Not Contaminated"),
+    }
+
+
+def test_both_variants_flagged_on_every_row(chain):
+    _, rows, _ = chain
+    got = {
+        r.unit_id: (r.person_id, r.variant, r.variants_seen, r.contamination_flag)
+        for r in rows.where("person_id = '7'").collect()
+    }
+    assert got == {
+        "c4": ("7", "control", 2, "Multiple Variants"),
+        "c5": ("7", "treatment", 2, "Multiple Variants"),
+    }
+
+
+def test_aggregated_counts_only_the_clean_cohort(chain):
+    s, _, outs = chain
+    overall = {
+        r.variant: r
+        for r in aggregated.transform(s, outs, DS).where("segment = 'overall'").collect()
+    }
+    control, treatment = overall["control"], overall["treatment"]
+    # control rows: c1 (clean), c2 and c3 (duplicates of 42), c4 (contaminated, rank 1 of 7)
+    assert (control.exposed_rows, control.duplicate_rows, control.contaminated_rows) == (4, 2, 1)
+    assert (control.users, control.activation_n) == (1, 1)
+    # treatment: c5 only, contaminated and rank 2 -> no clean user at all
+    assert (treatment.exposed_rows, treatment.contaminated_rows, treatment.users) == (1, 1, 0)
+    assert treatment.activation_n == 0
