@@ -19,8 +19,11 @@ def runs(dag: str) -> list[dict]:
         ["airflow", "dags", "list-runs", dag, "-o", "json"],
         capture_output=True, text=True, check=True,
     ).stdout
-    start = out.find("[")
-    return json.loads(out[start:]) if start >= 0 else []
+    # Airflow may log lines before the JSON document: take the line that is the document.
+    for line in reversed(out.splitlines()):
+        if line.startswith("[{") or line.strip() == "[]":
+            return json.loads(line)
+    return []
 
 
 def main() -> int:
@@ -30,12 +33,13 @@ def main() -> int:
     limit = float(sys.argv[4]) if len(sys.argv) > 4 else 7200
     while True:
         states: dict[str, str] = {}
+        newest: dict[str, str] = {}
         for r in runs(dag):
             day = str(r.get("logical_date", ""))[:10]
-            if day in wanted:
-                states[day] = r.get("state", "?")  # newest first in the listing
-                wanted_state = states[day]
-                del wanted_state
+            # the latest run of each wanted day is the one this backfill made
+            if day in wanted and str(r.get("run_after", "")) >= newest.get(day, ""):
+                newest[day] = str(r.get("run_after", ""))
+                states[day] = r.get("state", "?")
         summary = ", ".join(f"{d}={states.get(d, 'pending')}" for d in sorted(wanted))
         if summary != last:
             print(f"[{time.monotonic() - t0:6.0f}s] {summary}", flush=True)
