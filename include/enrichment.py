@@ -32,7 +32,9 @@ DEVICE_BRAND_RULES: tuple[tuple[str, str], ...] = (
 )
 BOT_PATTERN = r"(?i)bot\b|bot/|crawler|spider|headless|python-requests|curl/"
 # seed 003: "dim_hostname is well formatted (something like this www.xx.com)"
-HOSTNAME_PATTERN = r"^www\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*\.[a-z]{2,}$"
+HOSTNAME_PATTERN = (
+    r"^www\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*\.[a-z]{2,}$"
+)
 
 
 @lru_cache(maxsize=1)

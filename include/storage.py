@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 from functools import lru_cache
+
 from include.settings import Settings, load_settings
+
 
 def split_s3_uri(uri: str) -> tuple[str, str]:
     """``s3a://bucket/a/b`` -> ``("bucket", "a/b")``."""

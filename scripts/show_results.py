@@ -41,7 +41,9 @@ def main() -> int:
     print("readout pages:")
     for p in pages:
         print(f"  file://{p}")
-    docs = settings.state_dir / "gx" / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+    docs = (
+        settings.state_dir / "gx" / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+    )
     if docs.exists():
         print(f"validation report (GX Data Docs): file://{docs}")
     print("Spark SQL shell: make spark-sql   |   JDBC (Thrift server): make thrift")

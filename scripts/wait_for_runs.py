@@ -17,7 +17,9 @@ TERMINAL = {"success", "failed"}
 def runs(dag: str) -> list[dict]:
     out = subprocess.run(
         ["airflow", "dags", "list-runs", dag, "-o", "json"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     # Airflow may log lines before the JSON document: take the line that is the document.
     for line in reversed(out.splitlines()):
@@ -27,7 +29,11 @@ def runs(dag: str) -> list[dict]:
 
 
 def main() -> int:
-    dag, start, end = sys.argv[1], dt.date.fromisoformat(sys.argv[2]), dt.date.fromisoformat(sys.argv[3])
+    dag, start, end = (
+        sys.argv[1],
+        dt.date.fromisoformat(sys.argv[2]),
+        dt.date.fromisoformat(sys.argv[3]),
+    )
     wanted = {(start + dt.timedelta(days=i)).isoformat() for i in range((end - start).days + 1)}
     t0, last = time.monotonic(), None
     limit = float(sys.argv[4]) if len(sys.argv) > 4 else 7200
@@ -47,7 +53,10 @@ def main() -> int:
         if len(states) == len(wanted) and set(states.values()) <= TERMINAL:
             failed = sorted(d for d, s in states.items() if s == "failed")
             if failed:
-                print(f"runs failed: {failed}; see the Airflow UI or var/airflow/logs", file=sys.stderr)
+                print(
+                    f"runs failed: {failed}; see the Airflow UI or var/airflow/logs",
+                    file=sys.stderr,
+                )
                 return 1
             print(f"all {len(wanted)} runs succeeded in {time.monotonic() - t0:.0f}s")
             return 0

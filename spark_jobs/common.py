@@ -35,8 +35,15 @@ class JobResult:
 
 
 def quarantine_rows(
-    df: DataFrame, *, source: str, layer: str, reason: Column, ds: str, record: Column,
-    source_file: Column, record_hash: Column,
+    df: DataFrame,
+    *,
+    source: str,
+    layer: str,
+    reason: Column,
+    ds: str,
+    record: Column,
+    source_file: Column,
+    record_hash: Column,
 ) -> DataFrame:
     """Shape rejected rows for ``bronze.quarantine`` (one schema for every job)."""
     from pyspark.sql import functions as F

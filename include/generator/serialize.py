@@ -131,7 +131,7 @@ def web_lines(b: Block, null_field: np.ndarray, truncate: np.ndarray) -> np.ndar
     logged = uid > 0
     uid_text[logged] = uid[logged].astype(str).astype(object)
     props = b["props"].copy()
-    props[props == None] = "{}"
+    props[props == None] = "{}"  # noqa: E711 (numpy elementwise comparison)
     parts = [
         '{"event_id":"',
         hex_ids(eid),

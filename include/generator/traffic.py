@@ -92,7 +92,7 @@ def bot_block(cfg: GeneratorConfig, day: date, n_events: int) -> Block:
 
 def exposure_rows(block: Block) -> np.ndarray:
     """Indexes of exposure events (they carry an ``experiment`` property)."""
-    has = np.flatnonzero(block["props"] != None)
+    has = np.flatnonzero(block["props"] != None)  # noqa: E711 (numpy elementwise)
     text = pd.Series(block["props"][has], dtype=object)
     return has[text.str.contains('"experiment":"', regex=False).to_numpy(dtype=bool)]
 

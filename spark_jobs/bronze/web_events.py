@@ -74,9 +74,7 @@ def transform(lines: DataFrame, ds: str) -> tuple[DataFrame, DataFrame]:
         r["user_id"].try_cast("bigint").alias("user_id"),
         *[r[c].alias(c) for c in ("ip", "user_agent", "hostname", "url", "referrer")],
         *[r[c].alias(c) for c in ("utm_source", "session_id", "action_type")],
-        F.coalesce(r["properties"], F.create_map().cast("map<string,string>")).alias(
-            "properties"
-        ),
+        F.coalesce(r["properties"], F.create_map().cast("map<string,string>")).alias("properties"),
         F.col("source_file").alias("_source_file"),
         F.col("record_hash").alias("_record_hash"),
         F.lit(ds).alias("ds"),
@@ -97,8 +95,10 @@ def transform(lines: DataFrame, ds: str) -> tuple[DataFrame, DataFrame]:
 def read_raw_lines(spark: SparkSession, path: str) -> DataFrame:
     from pyspark.sql import functions as F
 
-    return spark.read.option("lineSep", "\n").text(path).select(
-        F.col("value"), F.col("_metadata.file_path").alias("source_file")
+    return (
+        spark.read.option("lineSep", "\n")
+        .text(path)
+        .select(F.col("value"), F.col("_metadata.file_path").alias("source_file"))
     )
 
 

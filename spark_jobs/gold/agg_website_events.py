@@ -33,7 +33,7 @@ def level_name(grouping: tuple[str, ...]) -> str:
 
 
 def _grouping_id(grouping: tuple[str, ...]) -> int:
-    """Spark's grouping_id(): bit i (from the left, of len(DIMENSIONS)) set = dimension i rolled up."""
+    """Spark's grouping_id(): bit i from the left set = dimension i of DIMENSIONS rolled up."""
     bits = ["0" if d in grouping else "1" for d in DIMENSIONS]
     return int("".join(bits), 2)
 
@@ -45,9 +45,11 @@ def transform(events: DataFrame, ds: str) -> DataFrame:
 
     validate_ds(ds)  # it is interpolated into the SQL below
     sets = ", ".join("(" + ", ".join(g) + ")" for g in GROUPING_SETS)
-    level = "CASE grouping_id() " + " ".join(
-        f"WHEN {_grouping_id(g)} THEN '{level_name(g)}'" for g in GROUPING_SETS
-    ) + " END"
+    level = (
+        "CASE grouping_id() "
+        + " ".join(f"WHEN {_grouping_id(g)} THEN '{level_name(g)}'" for g in GROUPING_SETS)
+        + " END"
+    )
     hourly = events.withColumn("event_hour", F.hour("event_timestamp").cast("int"))
     hourly.createOrReplaceTempView("_fct_website_events_day")
     return hourly.sparkSession.sql(

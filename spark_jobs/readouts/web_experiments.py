@@ -37,13 +37,17 @@ def with_exposure(events: DataFrame) -> DataFrame:
     """Units' first exposure per experiment, and how many variants they saw."""
     from pyspark.sql import functions as F
 
-    exposures = events.where(F.col("dim_action_type") == "experiment_exposure").select(
-        "logged_out_user_id",
-        F.col("other_properties")["experiment"].alias("experiment"),
-        F.col("other_properties")["variant"].alias("variant"),
-        "event_timestamp",
-        *SEGMENT_COLUMNS,
-    ).where(F.col("experiment").isNotNull() & F.col("variant").isNotNull())
+    exposures = (
+        events.where(F.col("dim_action_type") == "experiment_exposure")
+        .select(
+            "logged_out_user_id",
+            F.col("other_properties")["experiment"].alias("experiment"),
+            F.col("other_properties")["variant"].alias("variant"),
+            "event_timestamp",
+            *SEGMENT_COLUMNS,
+        )
+        .where(F.col("experiment").isNotNull() & F.col("variant").isNotNull())
+    )
     return exposures.groupBy("experiment", "logged_out_user_id").agg(
         F.min("event_timestamp").alias("first_exposure"),
         F.min_by("variant", "event_timestamp").alias("variant"),
@@ -84,8 +88,10 @@ def sufficient_stats(outcomes: DataFrame) -> DataFrame:
     clean = outcomes.where("n_variants = 1")
     frames = []
     for segment_col in (None, *SEGMENT_COLUMNS):
-        seg = F.lit("overall") if segment_col is None else F.concat_ws(
-            "=", F.lit(segment_col), F.col(segment_col)
+        seg = (
+            F.lit("overall")
+            if segment_col is None
+            else F.concat_ws("=", F.lit(segment_col), F.col(segment_col))
         )
         for metric in METRICS:
             frames.append(
@@ -111,8 +117,13 @@ def trust_counts(outcomes: DataFrame) -> DataFrame:
     )
 
 
-def build_rows(cells: list[dict], trust_rows: list[dict], gates: dict[str, str], ds: str,
-               versions: dict[str, int]) -> tuple[list[dict], dict[str, dict]]:
+def build_rows(
+    cells: list[dict],
+    trust_rows: list[dict],
+    gates: dict[str, str],
+    ds: str,
+    versions: dict[str, int],
+) -> tuple[list[dict], dict[str, dict]]:
     """Pure: cells -> readout rows (with verdicts) and a per-experiment summary."""
     from include.stats import build_readout, decide, run_trust_checks
 
@@ -127,7 +138,8 @@ def build_rows(cells: list[dict], trust_rows: list[dict], gates: dict[str, str],
         }
         records = build_readout(exp_cells, config)
         counts = {
-            c["variant"]: c["n"] for c in exp_cells
+            c["variant"]: c["n"]
+            for c in exp_cells
             if c["segment"] == "overall" and c["metric"] == "signup_rate"
         }
         weights = {v: 1 / len(counts) for v in counts} if counts else {}
@@ -135,10 +147,16 @@ def build_rows(cells: list[dict], trust_rows: list[dict], gates: dict[str, str],
         trust = run_trust_checks(
             counts, weights, contaminated=t["contaminated"], quality_gates=gates
         )
-        verdict = decide(records, trust, {"min_sample_per_arm": 100, "planned_sample_per_arm": 5000})
+        verdict = decide(
+            records, trust, {"min_sample_per_arm": 100, "planned_sample_per_arm": 5000}
+        )
         summaries[exp] = {
-            "verdict": verdict, "trust": trust, "counts": counts, "weights": weights,
-            "records": records, "config": config,
+            "verdict": verdict,
+            "trust": trust,
+            "counts": counts,
+            "weights": weights,
+            "records": records,
+            "config": config,
         }
         for r in records:
             rows.append(
@@ -163,8 +181,11 @@ def funnel_counts(outcomes: DataFrame) -> dict[str, dict[str, dict[str, float]]]
     rows = (
         outcomes.where("n_variants = 1")
         .groupBy("experiment", "variant")
-        .agg(F.count("*").alias("exposed"), F.sum("signup_rate").alias("signed_up"),
-             F.sum("purchase_rate").alias("purchased"))
+        .agg(
+            F.count("*").alias("exposed"),
+            F.sum("signup_rate").alias("signed_up"),
+            F.sum("purchase_rate").alias("purchased"),
+        )
         .collect()
     )
     out: dict[str, dict[str, dict[str, float]]] = {}
@@ -180,12 +201,20 @@ def write_reports(reports_dir, ds: str, summaries: dict, funnels: dict, versions
     paths = []
     for exp, s in sorted(summaries.items()):
         bundle = ReadoutBundle(
-            experiment=exp, ds=ds, records=s["records"], trust=s["trust"], verdict=s["verdict"],
-            variants=sorted(s["counts"]), control="control",
+            experiment=exp,
+            ds=ds,
+            records=s["records"],
+            trust=s["trust"],
+            verdict=s["verdict"],
+            variants=sorted(s["counts"]),
+            control="control",
             hypothesis="Same-day web readout: does the variant change signups and purchases "
             "after exposure? (early warning; the seed-001 outcome readout is authoritative)",
-            config=s["config"], assignment_counts=s["counts"], weights=s["weights"],
-            funnel=funnels.get(exp, {}), table_versions=versions,
+            config=s["config"],
+            assignment_counts=s["counts"],
+            weights=s["weights"],
+            funnel=funnels.get(exp, {}),
+            table_versions=versions,
         )
         paths.append(str(write_report(bundle, reports_dir / READOUT)["html"]))
     return paths
@@ -210,20 +239,31 @@ def main(spark, ds: str, settings, params: dict | None = None) -> JobResult:
     from include.tables import read_partition, table_version, write_partition
 
     events = read_partition(spark, FCT_WEBSITE_EVENTS, ds, settings)
-    versions = {FCT_WEBSITE_EVENTS.qualified_name: table_version(spark, FCT_WEBSITE_EVENTS, settings)}
+    versions = {
+        FCT_WEBSITE_EVENTS.qualified_name: table_version(spark, FCT_WEBSITE_EVENTS, settings)
+    }
     outcomes = unit_outcomes(events).cache()
     cells = [r.asDict() for r in sufficient_stats(outcomes).collect()]
     trust_rows = [r.asDict() for r in trust_counts(outcomes).collect()]
     funnels = funnel_counts(outcomes)
     outcomes.unpersist()
-    rows, summaries = build_rows(cells, trust_rows, gate_statuses(spark, ds, settings), ds, versions)
-    df = spark.createDataFrame(rows, READOUTS.spark_schema()) if rows else spark.createDataFrame(
-        [], READOUTS.spark_schema()
+    rows, summaries = build_rows(
+        cells, trust_rows, gate_statuses(spark, ds, settings), ds, versions
+    )
+    df = (
+        spark.createDataFrame(rows, READOUTS.spark_schema())
+        if rows
+        else spark.createDataFrame([], READOUTS.spark_schema())
     )
     out = write_partition(spark, df, READOUTS, ds, settings, {"readout": READOUT})
     pages = write_reports(settings.reports_dir, ds, summaries, funnels, versions)
     return JobResult(
-        job="readouts.web_experiments", ds=ds, rows_out=out["rows"],
+        job="readouts.web_experiments",
+        ds=ds,
+        rows_out=out["rows"],
         versions={**versions, READOUTS.qualified_name: out["version"]},
-        extra={"reports": pages, "verdicts": {e: s["verdict"].verdict for e, s in summaries.items()}},
+        extra={
+            "reports": pages,
+            "verdicts": {e: s["verdict"].verdict for e, s in summaries.items()},
+        },
     )

@@ -93,7 +93,8 @@ def transform(bronze: DataFrame, ds: str, spark: SparkSession) -> tuple[DataFram
         F.lit(ds).alias("ds"),
     )
     rejected = (
-        checked.where(F.col("reason").isNotNull()).select(*bronze.columns, "reason")
+        checked.where(F.col("reason").isNotNull())
+        .select(*bronze.columns, "reason")
         .unionByName(
             valid.where("_event_rank > 1")
             .select(*bronze.columns)
@@ -108,8 +109,14 @@ def transform(bronze: DataFrame, ds: str, spark: SparkSession) -> tuple[DataFram
     # The quarantined record drops the raw IP too: it must not outlive bronze.
     record = F.to_json(F.struct(*[c for c in bronze.columns if c not in ("ip", "ds")]))
     quarantine = quarantine_rows(
-        rejected, source=SOURCE, layer="silver", reason=F.col("reason"), ds=ds, record=record,
-        source_file=F.col("_source_file"), record_hash=F.col("_record_hash"),
+        rejected,
+        source=SOURCE,
+        layer="silver",
+        reason=F.col("reason"),
+        ds=ds,
+        record=record,
+        source_file=F.col("_source_file"),
+        record_hash=F.col("_record_hash"),
     )
     return facts, quarantine
 

@@ -64,35 +64,45 @@ def _content_hash(df) -> str:
 
 def _tables():
     from include.table_catalog import (
-        AGG_WEBSITE_EVENTS, BRONZE_WEB_EVENTS, FCT_WEBSITE_EVENTS, QUALITY_RESULTS, QUARANTINE,
+        AGG_WEBSITE_EVENTS,
+        BRONZE_WEB_EVENTS,
+        FCT_WEBSITE_EVENTS,
+        QUALITY_RESULTS,
+        QUARANTINE,
         READOUTS,
     )
 
-    return [BRONZE_WEB_EVENTS, QUARANTINE, FCT_WEBSITE_EVENTS, AGG_WEBSITE_EVENTS,
-            QUALITY_RESULTS, READOUTS]
+    return [
+        BRONZE_WEB_EVENTS,
+        QUARANTINE,
+        FCT_WEBSITE_EVENTS,
+        AGG_WEBSITE_EVENTS,
+        QUALITY_RESULTS,
+        READOUTS,
+    ]
 
 
 def _raw_line_count(settings) -> int:
     from include.storage import get_bytes, list_keys
 
     keys = list_keys(f"{settings.raw_root}/web_events/ds={DS}/", settings)
-    return sum(
-        get_bytes(f"s3a://{settings.raw_bucket}/{k}", settings).count(b"\n") for k in keys
-    )
+    return sum(get_bytes(f"s3a://{settings.raw_bucket}/{k}", settings).count(b"\n") for k in keys)
 
 
 def test_daily_dag_end_to_end_and_idempotent(stack, spark):
     from pyspark.sql import functions as F
 
     from include.table_catalog import (
-        AGG_WEBSITE_EVENTS, BRONZE_WEB_EVENTS, FCT_WEBSITE_EVENTS, QUARANTINE, READOUTS,
+        AGG_WEBSITE_EVENTS,
+        BRONZE_WEB_EVENTS,
+        FCT_WEBSITE_EVENTS,
+        QUARANTINE,
+        READOUTS,
     )
     from include.tables import read_partition, table_version
 
     run = _run_dag()
-    assert run.state == "success", [
-        (ti.task_id, ti.state) for ti in run.get_task_instances()
-    ]
+    assert run.state == "success", [(ti.task_id, ti.state) for ti in run.get_task_instances()]
 
     # gold rows: the overall rollup counts exactly the silver events of the day
     agg = read_partition(spark, AGG_WEBSITE_EVENTS, DS, stack)
@@ -113,17 +123,22 @@ def test_daily_dag_end_to_end_and_idempotent(stack, spark):
     readouts = read_partition(spark, READOUTS, DS, stack)
     assert readouts.where("experiment = 'homepage_cta_test'").count() > 0
     assert set(r.verdict for r in readouts.collect()) <= {
-        "ship", "do_not_ship", "keep_running", "invalid"
+        "ship",
+        "do_not_ship",
+        "keep_running",
+        "invalid",
     }
     pages = list(Path(stack.reports_dir).glob(f"*/homepage_cta_test/{DS}/readout.html"))
     assert pages and "homepage_cta_test" in pages[0].read_text()
 
     # idempotency: the same ds again -> same content everywhere, new Delta versions
-    before = {t.qualified_name: _content_hash(read_partition(spark, t, DS, stack))
-              for t in _tables()}
+    before = {
+        t.qualified_name: _content_hash(read_partition(spark, t, DS, stack)) for t in _tables()
+    }
     versions = {t.qualified_name: table_version(spark, t, stack) for t in _tables()}
     assert _run_dag().state == "success"
-    after = {t.qualified_name: _content_hash(read_partition(spark, t, DS, stack))
-             for t in _tables()}
+    after = {
+        t.qualified_name: _content_hash(read_partition(spark, t, DS, stack)) for t in _tables()
+    }
     assert after == before
     assert all(table_version(spark, t, stack) > versions[t.qualified_name] for t in _tables())

@@ -11,10 +11,17 @@ DS = "2024-01-05"
 
 def _line(**overrides) -> str:
     record = {
-        "event_id": "e1", "event_time": "2024-01-05T10:00:00.000Z", "user_id": 42,
-        "ip": "23.1.2.3", "user_agent": "Mozilla/5.0 (Windows NT 10.0; Win64; x64)",
-        "hostname": "www.learnlake.io", "url": "https://www.learnlake.io/", "referrer": None,
-        "utm_source": "linkedin", "session_id": "s1", "action_type": "page_view",
+        "event_id": "e1",
+        "event_time": "2024-01-05T10:00:00.000Z",
+        "user_id": 42,
+        "ip": "23.1.2.3",
+        "user_agent": "Mozilla/5.0 (Windows NT 10.0; Win64; x64)",
+        "hostname": "www.learnlake.io",
+        "url": "https://www.learnlake.io/",
+        "referrer": None,
+        "utm_source": "linkedin",
+        "session_id": "s1",
+        "action_type": "page_view",
         "properties": {"k": "v"},
     }
     record.update(overrides)
@@ -22,7 +29,9 @@ def _line(**overrides) -> str:
 
 
 def _lines(spark, values):
-    return spark.createDataFrame([(v, "f.jsonl") for v in values], "value STRING, source_file STRING")
+    return spark.createDataFrame(
+        [(v, "f.jsonl") for v in values], "value STRING, source_file STRING"
+    )
 
 
 def test_each_bad_line_is_quarantined_with_its_reason(spark):
@@ -40,8 +49,14 @@ def test_each_bad_line_is_quarantined_with_its_reason(spark):
     assert sorted(r.event_id for r in good.collect()) == ["e1", "e2"]
     reasons = sorted(r.reason for r in bad.collect())
     assert reasons == sorted(
-        ["unparsable_json", "missing_event_id", "missing_event_time", "bad_event_time",
-         "bad_user_id", "empty_line"]
+        [
+            "unparsable_json",
+            "missing_event_id",
+            "missing_event_time",
+            "bad_event_time",
+            "bad_user_id",
+            "empty_line",
+        ]
     )
     assert good.count() + bad.count() == len(values)  # nothing lost
 

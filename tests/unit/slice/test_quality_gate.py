@@ -15,8 +15,17 @@ SUITE = "silver_fct_website_events"
 
 def _rows(n=1200):
     return [
-        (None, i, "www.learnlake.io", "US", "apple", "page_view",
-         dt.datetime(2024, 1, 5, 0, 0) + dt.timedelta(seconds=i), {}, DS)
+        (
+            None,
+            i,
+            "www.learnlake.io",
+            "US",
+            "apple",
+            "page_view",
+            dt.datetime(2024, 1, 5, 0, 0) + dt.timedelta(seconds=i),
+            {},
+            DS,
+        )
         for i in range(n)
     ]
 

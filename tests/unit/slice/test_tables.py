@@ -15,7 +15,10 @@ from include.tables import (
 )
 
 T = TableContract(
-    name="t_unit", layer="gold", ddl="k STRING, v BIGINT, ds STRING", primary_key=("k",),
+    name="t_unit",
+    layer="gold",
+    ddl="k STRING, v BIGINT, ds STRING",
+    primary_key=("k",),
     description="test table",
 )
 
@@ -53,7 +56,9 @@ def test_schema_contract_is_enforced(spark, lakehouse_env):
     bad = spark.createDataFrame([("a", "1", "2024-01-01")], "k STRING, v STRING, ds STRING")
     with pytest.raises(SchemaMismatch, match="column v: expected bigint, got string"):
         write_partition(spark, bad, T, "2024-01-01", lakehouse_env)
-    extra = spark.createDataFrame([("a", 1, 2, "2024-01-01")], "k STRING, v BIGINT, w INT, ds STRING")
+    extra = spark.createDataFrame(
+        [("a", 1, 2, "2024-01-01")], "k STRING, v BIGINT, w INT, ds STRING"
+    )
     with pytest.raises(SchemaMismatch, match="unexpected columns"):
         write_partition(spark, extra, T, "2024-01-01", lakehouse_env)
 
@@ -68,8 +73,14 @@ def test_names_are_validated():
     for bad in ("Gold", "a-b", "x; drop table y", "1abc", ""):
         with pytest.raises(ValueError):
             validate_identifier(bad)
-    q = TableContract(name="q", layer="bronze", ddl="a STRING, layer STRING, ds STRING",
-                      primary_key=(), partition_by=("ds", "layer"), description="")
+    q = TableContract(
+        name="q",
+        layer="bronze",
+        ddl="a STRING, layer STRING, ds STRING",
+        primary_key=(),
+        partition_by=("ds", "layer"),
+        description="",
+    )
     assert partition_predicate(q, "2024-01-01", {"layer": "silver"}) == (
         "ds = '2024-01-01' AND layer = 'silver'"
     )

@@ -17,23 +17,36 @@ DS = "2024-01-05"
 
 def _ev(unit, action, minute, variant=None, exp="homepage_cta_test"):
     props = {"experiment": exp, "variant": variant} if variant else {}
-    return (None, unit, "www.learnlake.io", "US", "apple", action,
-            dt.datetime(2024, 1, 5, 10, minute), props, DS)
+    return (
+        None,
+        unit,
+        "www.learnlake.io",
+        "US",
+        "apple",
+        action,
+        dt.datetime(2024, 1, 5, 10, minute),
+        props,
+        DS,
+    )
 
 
 def _events(spark):
     rows = [
         # unit 1: control, signs up after exposure
-        _ev(1, "page_view", 0), _ev(1, "experiment_exposure", 1, "control"),
+        _ev(1, "page_view", 0),
+        _ev(1, "experiment_exposure", 1, "control"),
         _ev(1, "signup", 2),
         # unit 2: treatment, signed up BEFORE exposure only -> not a conversion
-        _ev(2, "signup", 0), _ev(2, "experiment_exposure", 1, "treatment"),
+        _ev(2, "signup", 0),
+        _ev(2, "experiment_exposure", 1, "treatment"),
         _ev(2, "page_view", 3),
         # unit 3: treatment, signs up and purchases after exposure
-        _ev(3, "experiment_exposure", 0, "treatment"), _ev(3, "signup", 1),
+        _ev(3, "experiment_exposure", 0, "treatment"),
+        _ev(3, "signup", 1),
         _ev(3, "purchase", 2),
         # unit 4: saw both variants -> contaminated, excluded from the comparison
-        _ev(4, "experiment_exposure", 0, "control"), _ev(4, "experiment_exposure", 1, "treatment"),
+        _ev(4, "experiment_exposure", 0, "control"),
+        _ev(4, "experiment_exposure", 1, "treatment"),
         _ev(4, "signup", 2),
     ]
     return spark.createDataFrame(rows, FCT_WEBSITE_EVENTS.spark_schema())
@@ -64,13 +77,25 @@ def test_sufficient_stats_exclude_contaminated_units(spark):
 
 def test_build_rows_fit_the_readouts_contract(spark):
     cells = [
-        {"experiment": "e", "variant": v, "segment": "overall", "metric": m,
-         "n": 1000.0, "sum": s, "sum_sq": s}
+        {
+            "experiment": "e",
+            "variant": v,
+            "segment": "overall",
+            "metric": m,
+            "n": 1000.0,
+            "sum": s,
+            "sum_sq": s,
+        }
         for m in ("signup_rate", "purchase_rate")
         for v, s in (("control", 100.0), ("treatment", 150.0))
     ]
-    rows, summaries = build_rows(cells, [{"experiment": "e", "contaminated": 0}],
-                                 {"silver_fct_website_events": "pass"}, DS, {"t": 3})
+    rows, summaries = build_rows(
+        cells,
+        [{"experiment": "e", "contaminated": 0}],
+        {"silver_fct_website_events": "pass"},
+        DS,
+        {"t": 3},
+    )
     assert len(rows) == 2 and {r["metric"] for r in rows} == {"signup_rate", "purchase_rate"}
     signup = next(r for r in rows if r["metric"] == "signup_rate")
     assert abs(signup["abs_lift"] - 0.05) < 1e-12 and signup["p_value"] < 0.01
@@ -81,9 +106,17 @@ def test_build_rows_fit_the_readouts_contract(spark):
 
 def test_verdicts_wait_for_sample_and_stop_on_contamination():
     flat = [
-        {"experiment": "e", "variant": v, "segment": "overall", "metric": m,
-         "n": 1000.0, "sum": 100.0, "sum_sq": 100.0}
-        for m in ("signup_rate", "purchase_rate") for v in ("control", "treatment")
+        {
+            "experiment": "e",
+            "variant": v,
+            "segment": "overall",
+            "metric": m,
+            "n": 1000.0,
+            "sum": 100.0,
+            "sum_sq": 100.0,
+        }
+        for m in ("signup_rate", "purchase_rate")
+        for v in ("control", "treatment")
     ]
     _, s = build_rows(flat, [{"experiment": "e", "contaminated": 0}], {}, DS, {})
     assert s["e"]["verdict"].verdict == "keep_running"  # 1000 of the planned 5000 per arm
