@@ -48,13 +48,16 @@ MRR_METRIC = "nb_mrr"
 STATS_TYPES = {"conversion": "conversion", "revenue": "revenue", "count": "revenue"}
 # Verdict/correction defaults; a config may override them under ``readout:`` (spec.extra).
 DEFAULT_RULES = {"correction": "holm", "min_sample_per_arm": 1000, "planned_sample_per_arm": None}
-# Funnel stages of the aggregated counts (SaaS funnel), first = denominator.
-FUNNEL_STAGES = (
-    ("exposed", "users"),
-    ("activated", "activations"),
-    ("converted", "conversions"),
-    ("booked", "new_bookings"),
-)
+# Funnel stages per funnel from the aggregated counts, first = denominator (clean users).
+FUNNEL_STAGES = {
+    "saas": (
+        ("exposed", "users"),
+        ("activated", "activations"),
+        ("converted", "conversions"),
+        ("booked", "new_bookings"),
+    ),
+    "shop": (("exposed", "users"), ("purchased", "purchases")),
+}
 SUM_FIELDS = ("n", "sum", "sum_sq", "sum_x", "sum_x_sq", "sum_xy")
 
 
@@ -216,12 +219,16 @@ def gate_statuses(rows: Iterable[Mapping[str, Any]]) -> dict[str, str]:
     return out
 
 
-def funnel_from_rows(rows: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, float]]:
-    """{stage: {variant: users}} from the overall counts (exposed -> ... -> booked)."""
+def funnel_from_rows(
+    rows: Iterable[Mapping[str, Any]], spec: ExperimentSpec
+) -> dict[str, dict[str, float]]:
+    """{stage: {variant: users}} from the overall counts (exposed -> ... in funnel order)."""
     overall = overall_rows(rows)
+    if not overall:
+        return {}
     return {
         stage: {r["variant"]: _num(r.get(column)) for r in overall}
-        for stage, column in FUNNEL_STAGES
+        for stage, column in FUNNEL_STAGES[spec.funnel]
     }
 
 
@@ -352,7 +359,7 @@ def build_result(
         "cells": cells,
         "cuped": cuped_results(cells, spec, run.alpha),
         "mrr": mrr_results(cells, spec, run.alpha),
-        "funnel": funnel_from_rows(rows),
+        "funnel": funnel_from_rows(rows, spec),
     }
 
 

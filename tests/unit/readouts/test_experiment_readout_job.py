@@ -1,0 +1,107 @@
+"""readouts.experiment main(): hand-made aggregated partitions -> gold.readouts + report.
+
+One local Delta warehouse per test (``lakehouse_env``); the experiment is the repo's
+homepage_cta_test config. Two as-of partitions feed the cumulative chart; re-running the
+day replaces its readouts slice with identical rows.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from spark_jobs.readouts import experiment as job
+
+DAY1, DAY2 = "2024-01-02", "2024-01-03"
+
+
+def _row(spec, ds, variant, users, conv_rate, mrr_per_user, segment="overall", value="all"):
+    row = {
+        "experiment": spec.name,
+        "variant": variant,
+        "segment": segment,
+        "segment_value": value,
+        "exposed_rows": users + 2,
+        "contaminated_rows": 1,
+        "duplicate_rows": 1,
+        "ineligible_rows": 0,
+        "users": users,
+        "activations": int(users * conv_rate),
+        "conversions": int(users * conv_rate / 2),
+        "new_bookings": int(users * conv_rate / 4),
+        "total_new_mrr": Decimal(f"{users * mrr_per_user:.2f}"),
+        "sum_x": 2.0 * users,
+        "sum_x_sq": 6.0 * users,
+        "ds": ds,
+    }
+    for m in spec.metrics:
+        if m.type == "conversion":
+            s = float(int(users * conv_rate))
+            sq, xy = s, 2.5 * s
+        else:
+            s = users * mrr_per_user
+            sq, xy = s * mrr_per_user * 3, 2.2 * s
+        row.update(
+            {
+                f"{m.name}_n": users,
+                f"{m.name}_sum": s,
+                f"{m.name}_sum_sq": sq,
+                f"{m.name}_sum_xy": xy,
+            }
+        )
+    return row
+
+
+def _write_aggregated(spark, spec, settings):
+    from include.table_catalog_experiments import contract_for
+    from include.tables import write_partition
+
+    contract = contract_for(spec.name, "aggregated")
+    for ds, scale in ((DAY1, 1), (DAY2, 2)):
+        rows = [
+            _row(spec, ds, "control", 1500 * scale, 0.10, 4.0),
+            _row(spec, ds, "treatment", 1510 * scale, 0.12, 4.5),
+            _row(spec, ds, "control", 700 * scale, 0.10, 4.0, "region", "emea"),
+        ]  # no treatment row for region=emea: an empty arm
+        df = spark.createDataFrame(rows, contract.spark_schema())
+        version = write_partition(spark, df, contract, ds, settings)["version"]
+    return contract, version
+
+
+@pytest.mark.slow  # four Delta commits on a local Spark: minutes on a busy 2-core machine
+def test_main_writes_readouts_slice_versions_and_report(spark, lakehouse_env):
+    from include.experiments import load_experiment
+    from include.table_catalog import READOUTS
+    from include.tables import read_partition
+
+    spec = load_experiment("homepage_cta_test")
+    contract, version = _write_aggregated(spark, spec, lakehouse_env)
+    params = {"experiment": spec.name, "alpha": 0.1, "segments": ["region"]}
+
+    result = job.main(spark, DAY2, lakehouse_env, params)
+    assert result.versions[contract.qualified_name] == version  # the version it read
+    assert result.extra["readout"] == "experiment_homepage_cta_test"
+    out = read_partition(spark, READOUTS, DAY2, lakehouse_env).collect()
+    assert len(out) == result.rows_out == len(spec.metrics) * 2  # overall + region=emea
+    assert {r.readout for r in out} == {"experiment_homepage_cta_test"}
+    assert {r.segment for r in out} == {"overall", "region=emea"}
+    assert all(r.alpha == 0.1 for r in out)
+    assert out[0].input_versions == {contract.qualified_name: version}
+    emea = [r for r in out if r.segment == "region=emea"]
+    assert {r.status for r in emea} == {"insufficient_data"}
+    act = next(r for r in out if r.segment == "overall" and r.metric == "activation")
+    assert act.control_n == 3000 and act.variant_n == 3020
+
+    page = lakehouse_env.reports_dir / "experiments" / spec.name / DAY2 / "readout.html"
+    html = page.read_text()
+    assert spec.name in html and "readout.md" in {p.name for p in page.parent.iterdir()}
+
+    # re-running the day replaces the slice with the same rows
+    again = job.main(spark, DAY2, lakehouse_env, params)
+    rows_again = read_partition(spark, READOUTS, DAY2, lakehouse_env).collect()
+    assert again.rows_out == len(rows_again) == len(out)
+    key = lambda r: (r.metric, r.segment, r.variant)  # noqa: E731
+    assert sorted((key(r), r.p_value) for r in rows_again) == sorted(
+        (key(r), r.p_value) for r in out
+    )
