@@ -187,3 +187,21 @@ def test_parsing_the_dags_imports_no_pyspark():
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     )
     assert out.stdout.strip().splitlines()[-1] == "False"
+
+
+def test_event_days_from_the_triggering_daily_runs():
+    from datetime import datetime, timezone
+    from types import SimpleNamespace as NS
+
+    from include.dag_factory import _event_days
+
+    run = NS(logical_date=datetime(2024, 1, 6, tzinfo=timezone.utc))  # noqa: UP017
+    events = {
+        "gold.x_aggregated": [
+            NS(extra={}, source_dag_run=run),
+            NS(extra={"ds": "2024-01-07"}, source_dag_run=None),
+            NS(extra=None, source_dag_run=None),  # e.g. an event posted through the API
+        ]
+    }
+    assert sorted(_event_days(events)) == ["2024-01-06", "2024-01-07"]
+    assert _event_days(None) == []
