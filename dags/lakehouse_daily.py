@@ -11,11 +11,12 @@ deduplicated, IP/UA enriched, raw IP dropped) → **quality gate** (Great Expect
 leaves the previous good data in place) → gold `agg_website_events` (grouping sets) →
 readout (`gold.readouts` + an HTML page under `var/reports/`).
 
-**Other sources** (`bronze_sources`, `silver_sources`): accounts, billing, assignments,
-sessions, orders, products, usage, support, NPS: raw → bronze → silver per source
-(`silver.sessions` before `silver.experiment_assignments`, which resolves people through
-sessions). **Experiments** (`experiments.<name>`): for every config in `experiments/*.yaml`,
-the gold chain (SaaS: base → outcomes → aggregated; shop: user_exposure → user_outcomes →
+**Other sources** (`sources.bronze`, `sources.silver`): accounts, billing, assignments,
+sessions, orders, products, usage, support, NPS: raw → bronze → silver, each layer one task
+running the per-source jobs in order (`silver.sessions` before
+`silver.experiment_assignments`, which resolves people through sessions).
+**Experiments** (`experiments.<name>`): for every config in `experiments/*.yaml`, one task
+running the gold chain (SaaS: base → outcomes → aggregated; shop: user_exposure → user_outcomes →
 aggregated), after the web gate and the silver sources. Each `gold.<name>_aggregated` is an
 Asset: updating it triggers the DAG `experiment_<name>` (the experiment's readout).
 
@@ -31,7 +32,7 @@ import pendulum
 from airflow.sdk import Param, TaskGroup, dag, task
 
 from include.airflow_tasks import DEFAULT_ARGS, spark_job, table_asset
-from include.dag_factory import SILVER_UPSTREAM, SOURCES, gold_chains, readout_configs
+from include.dag_factory import SOURCES, gold_chains, readout_configs, silver_order
 
 
 @dag(
@@ -86,37 +87,31 @@ def lakehouse_daily():
     with TaskGroup("readouts", tooltip="statistical readouts and their reports"):
         readout = spark_job("readouts.web_experiments", outlets=[table_asset("gold.readouts")])
 
-    with TaskGroup("bronze_sources", tooltip="raw -> bronze Delta for the non-web sources"):
-        bronze_src = {
-            s: spark_job(f"bronze.{s}", outlets=[table_asset(f"bronze.{s}")]) for s in SOURCES
-        }
-    with TaskGroup("silver_sources", tooltip="conformed, deduplicated non-web sources"):
-        silver_src = {
-            s: spark_job(f"silver.{s}", outlets=[table_asset(f"silver.{s}")]) for s in SOURCES
-        }
-        for source, upstream in SILVER_UPSTREAM.items():
-            for u in upstream:
-                silver_src[u] >> silver_src[source]
-    with TaskGroup("experiments", tooltip="gold experiment tables, one group per config"):
+    # The non-web sources are many small jobs: one task (one JVM) per layer runs them in
+    # order, instead of one spark-submit each (JVM start-up would dominate the work).
+    with TaskGroup("sources", tooltip="raw -> bronze -> silver for the non-web sources"):
+        bronze_src = spark_job(
+            [f"bronze.{s}" for s in SOURCES], task_id="bronze",
+            outlets=[table_asset(f"bronze.{s}") for s in SOURCES],
+        )
+        silver_src = spark_job(
+            [f"silver.{s}" for s in silver_order()], task_id="silver",
+            outlets=[table_asset(f"silver.{s}") for s in SOURCES],
+        )
+        bronze_src >> silver_src
+    with TaskGroup("experiments", tooltip="gold experiment tables, one task per config"):
         for experiment, chain in gold_chains(readout_configs()).items():
-            with TaskGroup(experiment, tooltip=f"gold tables of {experiment}"):
-                steps = [
-                    spark_job(
-                        job, task_id=task_id, params={"experiment": experiment},
-                        outlets=[table_asset(table)],
-                    )
-                    for job, task_id, table in chain
-                ]
-            # gold reads silver only through the web gate, and after every silver source
-            [gate_web, *silver_src.values()] >> steps[0]
-            for upstream_step, downstream_step in zip(steps, steps[1:], strict=False):
-                upstream_step >> downstream_step
+            step = spark_job(
+                [job for job, _, _ in chain], task_id=experiment,
+                params={"experiment": experiment},
+                outlets=[table_asset(table) for _, _, table in chain],
+            )
+            [gate_web, silver_src] >> step
 
     land = land_raw()
     land >> bronze_web >> silver_web
     gate_web >> gold_agg >> readout
-    for source in SOURCES:
-        land >> bronze_src[source] >> silver_src[source]
+    land >> bronze_src
 
 
 lakehouse_daily()

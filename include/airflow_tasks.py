@@ -9,6 +9,7 @@ logical date, never "the latest". Imports here are light (no pyspark) so DAG par
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import timedelta
 
 from include.settings import PROJECT_ROOT
@@ -38,18 +39,26 @@ def table_asset(qualified_name: str):
     return Asset(name=qualified_name, uri=uri, group="lakehouse")
 
 
-def spark_job(job: str, *, task_id: str | None = None, params: dict | None = None,
-              outlets: list | None = None, **kwargs):
-    """A SparkSubmitOperator running ``spark_jobs/run.py JOB --ds {{ ds }}``."""
+def spark_job(job: str | Sequence[str], *, task_id: str | None = None,
+              params: dict | None = None, outlets: list | None = None, **kwargs):
+    """A SparkSubmitOperator running ``spark_jobs/run.py JOB [JOB ...] --ds {{ ds }}``.
+
+    Several jobs in one task run in order in one Spark session: each spark-submit costs a
+    JVM start (~20 s on the 2-core build machine), more than many small daily jobs take.
+    """
     from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
 
+    jobs = [job] if isinstance(job, str) else list(job)
+    if len(jobs) > 1 and not task_id:
+        raise ValueError("a task running several jobs needs an explicit task_id")
+    listing = ", ".join(f"`{j}`" for j in jobs)
     return SparkSubmitOperator(
-        task_id=task_id or job.split(".", 1)[1].replace(".", "_"),
+        task_id=task_id or jobs[0].split(".", 1)[1].replace(".", "_"),
         conn_id=SPARK_CONN_ID,
         application=RUNNER,
-        application_args=[job, "--ds", "{{ ds }}", "--params", json.dumps(params or {})],
-        name=f"{job}",
+        application_args=[*jobs, "--ds", "{{ ds }}", "--params", json.dumps(params or {})],
+        name=task_id or jobs[0],
         outlets=outlets or [],
-        doc_md=f"Runs Spark job `{job}` for the run's `ds` (see `spark_jobs/`).",
+        doc_md=f"Runs Spark job(s) {listing} in order for the run's `ds` (see `spark_jobs/`).",
         **kwargs,
     )

@@ -63,6 +63,21 @@ SOURCES = (
 SILVER_UPSTREAM: dict[str, tuple[str, ...]] = {"experiment_assignments": ("sessions",)}
 
 
+def silver_order() -> list[str]:
+    """SOURCES ordered so every silver job runs after the silver tables it reads."""
+    ordered: list[str] = []
+
+    def visit(source: str) -> None:
+        for upstream in SILVER_UPSTREAM.get(source, ()):
+            visit(upstream)
+        if source not in ordered:
+            ordered.append(source)
+
+    for source in SOURCES:
+        visit(source)
+    return ordered
+
+
 class ExperimentConfigError(ValueError):
     """A config file in ``experiments/`` that does not validate (message names the file)."""
 

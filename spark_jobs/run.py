@@ -57,15 +57,27 @@ def run(job: str, ds: str, params: dict | None = None, spark=None) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("job", help="<layer>.<module>, e.g. silver.fct_website_events")
+    parser.add_argument(
+        "jobs", nargs="+", metavar="job",
+        help="<layer>.<module>, e.g. silver.fct_website_events; several run in order in one "
+        "Spark session (one JVM start for a group of small jobs)",
+    )
     parser.add_argument("--ds", required=True, help="partition date YYYY-MM-DD")
     parser.add_argument("--params", default="{}", help="JSON object of job parameters")
     args = parser.parse_args(argv)
     params = json.loads(args.params)
     if not isinstance(params, dict):
         raise SystemExit("--params must be a JSON object")
-    result = run(args.job, args.ds, params)
-    print("LAKEHOUSE_RESULT " + json.dumps(result, default=str, sort_keys=True), flush=True)
+    for job in args.jobs:  # validate every name before any work starts
+        job_module(job)
+    spark = None
+    for job in args.jobs:
+        result = run(job, args.ds, params, spark=spark)
+        print("LAKEHOUSE_RESULT " + json.dumps(result, default=str, sort_keys=True), flush=True)
+        if spark is None:
+            from pyspark.sql import SparkSession
+
+            spark = SparkSession.getActiveSession()
     return 0
 
 

@@ -59,9 +59,9 @@ def test_schedule_is_the_aggregated_asset(dagbag, specs):
 def test_daily_dag_publishes_the_assets_the_experiment_dags_wait_for(dagbag, specs):
     daily = dagbag.dags["lakehouse_daily"]
     for name in specs:
-        task = daily.get_task(f"experiments.{name}.aggregated")
-        assert [o.name for o in task.outlets] == [f"gold.{name}_aggregated"]
-        assert task.application_args[4] == f'{{"experiment": "{name}"}}'
+        task = daily.get_task(f"experiments.{name}")
+        assert f"gold.{name}_aggregated" in [o.name for o in task.outlets]
+        assert task.application_args[-1] == f'{{"experiment": "{name}"}}'
 
 
 def test_experiment_dag_structure_and_docs(dagbag, specs):
@@ -145,18 +145,24 @@ def test_invalid_config_is_an_import_error_naming_the_file(tmp_path, monkeypatch
 
 
 def test_daily_dag_source_groups_in_order(dagbag):
+    from include.dag_factory import silver_order
+
     dag = dagbag.dags["lakehouse_daily"]
-    for source in SOURCES:
-        bronze = dag.get_task(f"bronze_sources.{source}")
-        silver = dag.get_task(f"silver_sources.{source}")
-        assert "land_raw" in bronze.upstream_task_ids
-        assert silver.task_id in bronze.downstream_task_ids
-        assert bronze.application_args[0] == f"bronze.{source}"
-    assays = dag.get_task("silver_sources.experiment_assignments").upstream_task_ids
-    assert "silver_sources.sessions" in assays
+    bronze = dag.get_task("sources.bronze")
+    silver = dag.get_task("sources.silver")
+    assert "land_raw" in bronze.upstream_task_ids
+    assert silver.task_id in bronze.downstream_task_ids
+    n = len(SOURCES)
+    assert bronze.application_args[:n] == [f"bronze.{s}" for s in SOURCES]
+    jobs = silver.application_args[:n]
+    assert jobs == [f"silver.{s}" for s in silver_order()]
+    # people are resolved through sessions: silver.sessions runs first
+    assert jobs.index("silver.sessions") < jobs.index("silver.experiment_assignments")
 
 
 def test_daily_dag_experiment_chains_behind_the_gate(dagbag, specs):
+    from include.dag_factory import gold_chains
+
     dag = dagbag.dags["lakehouse_daily"]
     # the web gate still guards gold.agg_website_events, and nothing else feeds it
     assert dag.get_task("gold.agg_website_events").upstream_task_ids == {
@@ -165,16 +171,14 @@ def test_daily_dag_experiment_chains_behind_the_gate(dagbag, specs):
     assert dag.get_task("silver.fct_website_events").downstream_task_ids == {
         "silver.gate_fct_website_events"
     }
+    chains = gold_chains(specs.values())
     for name in specs:
-        group = f"experiments.{name}"
-        steps = [t for t in dag.tasks if t.task_id.startswith(group + ".")]
-        assert [t.task_id.rsplit(".", 1)[1] for t in steps][-1] == "aggregated"
-        first = steps[0]
-        assert "silver.gate_fct_website_events" in first.upstream_task_ids
-        assert {f"silver_sources.{s}" for s in SOURCES} <= first.upstream_task_ids
-        for up, down in zip(steps, steps[1:], strict=False):
-            assert down.task_id in up.downstream_task_ids
-        assert all(t.application_args[4] == f'{{"experiment": "{name}"}}' for t in steps)
+        task = dag.get_task(f"experiments.{name}")
+        assert task.upstream_task_ids == {"silver.gate_fct_website_events", "sources.silver"}
+        jobs = [job for job, _, _ in chains[name]]
+        assert task.application_args[: len(jobs)] == jobs
+        assert jobs[-1] == "gold.experiments.aggregated"
+        assert task.application_args[-1] == f'{{"experiment": "{name}"}}'
 
 
 def test_parsing_the_dags_imports_no_pyspark():
