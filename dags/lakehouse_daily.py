@@ -28,6 +28,8 @@ Spark jobs go through the `spark_lakehouse` connection (Spark master URL).
 
 from __future__ import annotations
 
+import os
+
 import pendulum
 from airflow.sdk import Param, TaskGroup, dag, task
 
@@ -39,6 +41,13 @@ from include.dag_factory import SOURCES, gold_chains, readout_configs, silver_or
     dag_id="lakehouse_daily",
     schedule="@daily",
     start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
+    # The synthetic world covers 2024 (seed 004: "12 months (2024)"); locally
+    # scripts/env.sh sets this so unpausing schedules nothing past it. Unset in production.
+    end_date=(
+        pendulum.parse(os.environ["LAKEHOUSE_SCHEDULE_END"])
+        if os.environ.get("LAKEHOUSE_SCHEDULE_END")
+        else None
+    ),
     catchup=False,
     max_active_runs=1,
     default_args=DEFAULT_ARGS,

@@ -19,7 +19,8 @@ start() {
     if [ -f "$pidf" ] && kill -0 "$(cat "$pidf")" 2>/dev/null; then step "airflow $c already running"; continue; fi
     args=()
     [ "$c" = api-server ] && args=(--host 127.0.0.1 --port "$LAKEHOUSE_AIRFLOW_PORT")
-    nohup "$LAKEHOUSE_VENV/bin/airflow" "$c" "${args[@]}" >>"$LOGS/airflow-$c.log" 2>&1 &
+    # own session (process group), so stop can end the component and every worker it forked
+    setsid nohup "$LAKEHOUSE_VENV/bin/airflow" "$c" "${args[@]}" >>"$LOGS/airflow-$c.log" 2>&1 &
     echo $! >"$pidf"
     step "started airflow $c (log: $LOGS/airflow-$c.log)"
   done
@@ -36,8 +37,10 @@ stop() {
   for c in "${COMPONENTS[@]}"; do
     pidf="$LAKEHOUSE_STATE_DIR/airflow-$c.pid"
     if [ -f "$pidf" ]; then
-      pkill -TERM -P "$(cat "$pidf")" 2>/dev/null || true
-      kill "$(cat "$pidf")" 2>/dev/null || true
+      pid="$(cat "$pidf")"
+      kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+      for _ in $(seq 20); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+      kill -KILL -- "-$pid" 2>/dev/null || true
       rm -f "$pidf"
     fi
   done
