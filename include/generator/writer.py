@@ -57,21 +57,10 @@ def split_s3_root(root: str) -> tuple[str, str]:
 
 
 def s3_client():
-    """A boto3 S3 client configured from the lakehouse settings (path-style for MinIO)."""
-    import boto3
-    from botocore.config import Config
+    """The project's boto3 client (endpoint, keys, path-style: ``include.storage``)."""
+    from include.storage import s3_client as project_client
 
-    from include.settings import load_settings
-
-    s = load_settings()
-    return boto3.client(
-        "s3",
-        endpoint_url=s.s3_endpoint,
-        aws_access_key_id=s.s3_access_key,
-        aws_secret_access_key=s.s3_secret_key,
-        region_name=s.s3_region,
-        config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 5}),
-    )
+    return project_client()
 
 
 def _write_s3(ds: str, root: str, files: Iterable[tuple[str, bytes]], client=None) -> list[str]:
