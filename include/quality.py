@@ -10,6 +10,14 @@ Every run is validated through a GX Checkpoint in a file-backed context under
 the result of each rule is also written to ``gold.quality_results`` so readouts and
 analysts can query it. A blocking failure raises :class:`QualityGateFailed` with the table,
 the ds, the rule and a sample of offending values.
+
+Derived checks (``include.quality_checks``) are rules GX cannot state on the raw partition
+(week-over-week counts, rollup sizes, the MRR bridge identity, funnel ordering): Spark derives
+a small frame, and the expectations of the suite whose ``meta.check`` names that check are
+validated on it (``validate(..., check=name)``). Those frames are tiny, so they are collected
+and validated with GX's pandas engine (a Spark-engine validation costs several Spark jobs per
+expectation); the rules still go through the same Checkpoint and Data Docs. Expectations
+without ``meta.check`` are the row-level rules, validated on the partition itself.
 """
 
 from __future__ import annotations
@@ -110,20 +118,57 @@ def _context(settings: Settings):
     return gx.get_context(mode="file", project_root_dir=str(root))
 
 
+def suite_expectations(spec: dict[str, Any], check: str | None = None) -> list[dict]:
+    """The row-level expectations of a suite (``check=None``) or those of one derived check."""
+    return [e for e in spec["expectations"] if (e.get("meta") or {}).get("check") == check]
+
+
+def suite_checks(spec: dict[str, Any]) -> list[str]:
+    """Names of the derived checks a suite has expectations for, in file order."""
+    names: list[str] = []
+    for e in spec["expectations"]:
+        check = (e.get("meta") or {}).get("check")
+        if check and check not in names:
+            names.append(check)
+    return names
+
+
 def validate(
-    df: DataFrame, suite: str, ds: str, settings: Settings, *, spec: dict | None = None,
+    df: Any,
+    suite: str,
+    ds: str,
+    settings: Settings,
+    *,
+    spec: dict | None = None,
     batch_name: str | None = None,
+    check: str | None = None,
+    index_columns: list[str] | None = None,
+    table: str | None = None,
 ) -> GateResult:
-    """Validate ``df`` (one partition, or a derived frame) against a suite; never raises on
-    a failed expectation (see :func:`enforce`)."""
+    """Validate ``df`` against a suite; never raises on a failed expectation (see
+    :func:`enforce`).
+
+    ``df`` is a Spark DataFrame (one partition) or, for a derived check, a pandas DataFrame
+    (see :func:`to_pandas`). ``check`` selects the expectations whose ``meta.check`` is that
+    derived check (``None``: the row-level ones); ``index_columns`` name the columns that
+    identify an offending row in the sample; ``table`` overrides the suite's ``table`` (a
+    suite shared by several tables, e.g. every experiment's outcomes).
+    """
     import great_expectations as gx
     from great_expectations.checkpoint import UpdateDataDocsAction
     from great_expectations.core.run_identifier import RunIdentifier
 
-    spec = spec or load_suite_file(suite)
+    spec = dict(spec or load_suite_file(suite))
+    spec["expectations"] = suite_expectations(spec, check)
+    if check:
+        spec["name"] = f"{spec['name']}__{check}"
+    table = table or spec["table"]
     context = _context(settings)
-    source = context.data_sources.add_or_update_spark("lakehouse_spark")
-    asset_name = batch_name or spec["table"]
+    if _is_pandas(df):
+        source = context.data_sources.add_or_update_pandas("lakehouse_pandas")
+    else:
+        source = context.data_sources.add_or_update_spark("lakehouse_spark")
+    asset_name = batch_name or check or spec["table"]
     try:
         asset = source.get_asset(asset_name)
     except LookupError:
@@ -136,14 +181,16 @@ def validate(
         gx.ExpectationSuite(name=spec["name"], expectations=spec["expectations"])
     )
     definition = context.validation_definitions.add_or_update(
-        gx.ValidationDefinition(name=f"{spec['name']}__{asset_name}", data=batch_def, suite=gx_suite)
+        gx.ValidationDefinition(
+            name=f"{spec['name']}__{asset_name}", data=batch_def, suite=gx_suite
+        )
     )
     checkpoint = context.checkpoints.add_or_update(
         gx.Checkpoint(
             name=f"gate__{spec['name']}__{asset_name}",
             validation_definitions=[definition],
             actions=[UpdateDataDocsAction(name="update_data_docs")],
-            result_format={"result_format": "SUMMARY", "partial_unexpected_count": 20},
+            result_format=_result_format(index_columns),
         )
     )
     run = checkpoint.run(
@@ -156,7 +203,11 @@ def validate(
             cfg = res.expectation_config
             meta = cfg.meta or {}
             result = res.result or {}
-            sample = result.get("partial_unexpected_list") or []
+            sample = (
+                result.get("partial_unexpected_index_list")
+                or result.get("partial_unexpected_list")
+                or []
+            )
             observed = (
                 f"{result.get('unexpected_count')} unexpected of {result.get('element_count')}"
                 if "unexpected_count" in result
@@ -179,12 +230,64 @@ def validate(
     docs = settings.state_dir / "gx" / "gx" / "uncommitted" / "data_docs" / "local_site"
     index = docs / "index.html"
     return GateResult(
-        table=spec["table"], suite=spec["name"], ds=ds, rules=rules,
+        table=table,
+        suite=spec["name"],
+        ds=ds,
+        rules=rules,
         data_docs=str(index) if index.exists() else None,
     )
 
 
+def _result_format(index_columns: list[str] | None) -> dict[str, Any]:
+    fmt: dict[str, Any] = {"result_format": "SUMMARY", "partial_unexpected_count": 20}
+    if index_columns:
+        fmt["unexpected_index_column_names"] = list(index_columns)
+    return fmt
+
+
+def _is_pandas(df: Any) -> bool:
+    return type(df).__module__.startswith("pandas")
+
+
+def to_pandas(df: DataFrame):
+    """Collect a small derived Spark frame for GX's pandas engine (decimals become floats,
+    dates and timestamps ISO strings, so samples and Data Docs render plainly)."""
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import DateType, DecimalType, TimestampType
+
+    cols = []
+    for f in df.schema.fields:
+        if isinstance(f.dataType, DecimalType):
+            cols.append(F.col(f.name).cast("double").alias(f.name))
+        elif isinstance(f.dataType, DateType | TimestampType):
+            cols.append(F.col(f.name).cast("string").alias(f.name))
+        else:
+            cols.append(F.col(f.name))
+    return df.select(*cols).toPandas()
+
+
+def merge(table: str, suite: str, ds: str, results: list[GateResult]) -> GateResult:
+    """One gate verdict from the row-level and derived validations of one table."""
+    docs = next((r.data_docs for r in reversed(results) if r.data_docs), None)
+    return GateResult(
+        table=table,
+        suite=suite,
+        ds=ds,
+        rules=[rule for r in results for rule in r.rules],
+        data_docs=docs,
+    )
+
+
 def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if hasattr(value, "item") and callable(value.item):  # numpy scalars
+        try:
+            return value.item()
+        except (ValueError, TypeError):
+            pass
     try:
         json.dumps(value)
         return value

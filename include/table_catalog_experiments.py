@@ -66,6 +66,7 @@ def outcomes_contract(experiment: str) -> TableContract:
             "contamination_flag STRING, duplication_rank INT, ds STRING"
         ),
         primary_key=("experiment", "unit_id"),
+        suite="gold_experiment_outcomes",
         description=(
             f"seed 001 outcomes of {experiment} as of ds: eligibility, exposure -> activation "
             "-> conversion -> booking order, hybrid look-back, first-time bookings, optional "

@@ -85,6 +85,7 @@ MRR_BRIDGE = register(
         ),
         primary_key=("month",),
         partition_by=("month",),
+        suite="gold_mrr_bridge",
         description=(
             "seed 004 MRR bridge by month with the strict snapshot approach: "
             "end_mrr = start_mrr + new_mrr + expansion_mrr - contraction_mrr - churn_mrr "

@@ -1,8 +1,13 @@
 """Quality gate job: validate one table's ds partition against its expectation suite.
 
 params: {"table": "silver.fct_website_events"} (the suite comes from the table's contract).
-Writes every rule's result to gold.quality_results, renders Data Docs, and fails (non-zero
-exit, so the Airflow task fails and downstream tasks do not run) on a blocking failure.
+The gate runs the suite's row-level rules on the partition (a month-partitioned table: the
+month containing ds) and then each derived check of the suite (``include.quality_checks``:
+week-over-week counts, rollup sizes, hourly pattern, row accounting, the MRR bridge identity,
+funnel ordering) on its small derived frame. Every rule's result is written to
+gold.quality_results (one partition per ds and suite), Data Docs are rendered, and the job
+fails (non-zero exit, so the Airflow task fails and downstream tasks do not run) on any
+blocking failure, naming the table, ds, rule and sample rows.
 The partition it validated stays as it is: the gate judges data, it does not delete it;
 downstream layers simply never read it because they never run.
 """
@@ -12,42 +17,113 @@ from __future__ import annotations
 import json
 
 from include.contracts import get_contract
-from include.quality import GateResult, enforce, validate
+from include.quality import GateResult, enforce, load_suite_file, merge, to_pandas, validate
+from include.quality_checks import derived_checks
 from include.table_catalog import QUALITY_RESULTS
 from spark_jobs.common import JobResult
 
 
-def results_frame(spark, result: GateResult):
+def results_frame(spark, result: GateResult, suite: str | None = None):
     rows = [
         (
-            result.suite, result.table, r.rule, r.expectation, json.dumps(r.kwargs, default=str),
-            r.severity, r.success, r.observed, r.unexpected_count,
-            json.dumps(r.sample[:20], default=str), result.data_docs, result.ds,
+            suite or result.suite,
+            result.table,
+            r.rule,
+            r.expectation,
+            json.dumps(r.kwargs, default=str),
+            r.severity,
+            r.success,
+            r.observed,
+            r.unexpected_count,
+            json.dumps(r.sample[:20], default=str),
+            result.data_docs,
+            result.ds,
         )
         for r in result.rules
     ]
     return spark.createDataFrame(rows, QUALITY_RESULTS.ddl)
 
 
+def partition_value(contract, ds: str) -> str:
+    """The partition a ds gates: ds itself, or its month for month-partitioned tables."""
+    return ds[:7] if contract.partition_by[0] == "month" else ds
+
+
+def run_gate(spark, contract, ds: str, settings) -> GateResult:
+    """Row-level suite on the partition plus every derived check; never raises on a rule."""
+    from include.tables import read_partition
+
+    spec = load_suite_file(contract.suite)
+    table = contract.qualified_name
+    results = []
+    if any(not (e.get("meta") or {}).get("check") for e in spec["expectations"]):
+        df = read_partition(spark, contract, partition_value(contract, ds), settings)
+        results.append(
+            validate(
+                df,
+                contract.suite,
+                ds,
+                settings,
+                spec=spec,
+                table=table,
+                batch_name=f"{table}__rows",
+            )
+        )
+    checks = derived_checks(contract.suite)
+    for name, check in checks.items():
+        derived = check(spark, contract, ds, settings)
+        results.append(
+            validate(
+                to_pandas(derived.frame),
+                contract.suite,
+                ds,
+                settings,
+                spec=spec,
+                check=derived.check,
+                index_columns=derived.index_columns,
+                table=table,
+                batch_name=f"{table}__{name}",
+            )
+        )
+    return merge(table, contract.suite, ds, results)
+
+
 def main(spark, ds: str, settings, params: dict | None = None) -> JobResult:
-    from include.tables import read_partition, write_partition
+    from include.tables import validate_ds, write_partition
 
     params = params or {}
+    validate_ds(ds)
     contract = get_contract(params.get("table", ""))
     if not contract.suite:
         raise ValueError(f"{contract.qualified_name} has no expectation suite")
-    df = read_partition(spark, contract, ds, settings)
-    result = validate(df, contract.suite, ds, settings)
+    result = run_gate(spark, contract, ds, settings)
+    slice_ = _suite_slice(contract)
     write_partition(
-        spark, results_frame(spark, result), QUALITY_RESULTS, ds, settings,
-        {"suite": contract.suite},
+        spark,
+        results_frame(spark, result, slice_),
+        QUALITY_RESULTS,
+        ds,
+        settings,
+        {"suite": slice_},
     )
     enforce(result)
     return JobResult(
-        job="quality.gate", ds=ds,
+        job="quality.gate",
+        ds=ds,
         extra={
-            "table": contract.qualified_name, "status": result.status,
-            "rules": len(result.rules), "warnings": [w.rule for w in result.warnings],
+            "table": contract.qualified_name,
+            "status": result.status,
+            "rules": len(result.rules),
+            "warnings": [w.rule for w in result.warnings],
             "data_docs": result.data_docs,
         },
     )
+
+
+def _suite_slice(contract) -> str:
+    """The quality_results slice of a gate: the suite, or suite + table for a shared suite
+    (every experiment's outcomes share one suite but must not overwrite each other)."""
+    spec = load_suite_file(contract.suite)
+    if spec["table"] == contract.qualified_name:
+        return contract.suite
+    return f"{contract.suite}__{contract.name}"

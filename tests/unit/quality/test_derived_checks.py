@@ -1,0 +1,259 @@
+"""Derived quality checks: each rule fails on data breaking exactly it and names the rows.
+
+The derived frames are computed by the real Spark functions of ``include.quality_checks`` on
+tiny inputs and judged by the real suites in ``expectations/`` (GX pandas engine, as the
+gate does).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from include import quality_checks as qc
+from include.quality import QualityGateFailed, enforce, to_pandas, validate
+
+DS = "2024-01-15"
+
+
+def judge(frame, suite, check, index, settings):
+    return validate(
+        to_pandas(frame),
+        suite,
+        DS,
+        settings,
+        check=check,
+        index_columns=index,
+        table=f"test.{suite}",
+    )
+
+
+def failed(result):
+    return {r.rule: r for r in result.rules if not r.success}
+
+
+# ------------------------------------------------------------------ gold.agg_website_events
+LEVELS = (
+    "overall",
+    "dim_action_type",
+    "dim_country",
+    "dim_device_brand",
+    "event_hour",
+    "dim_action_type__dim_country",
+    "dim_action_type__dim_device_brand",
+    "dim_action_type__event_hour",
+    "dim_country__dim_device_brand",
+)
+AGG_DDL = (
+    "dim_action_type STRING, dim_country STRING, dim_device_brand STRING, event_hour INT, "
+    "m_total_events BIGINT, aggregation_level STRING, ds STRING"
+)
+
+
+def agg_rows(total=2400, ds=DS, hours=None):
+    """Every level of a day whose events all share one action/country/brand."""
+    rows = []
+    dims = {"dim_action_type": "page_view", "dim_country": "US", "dim_device_brand": "apple"}
+    for level in LEVELS:
+        if "event_hour" in level:
+            weights = hours or [1] * 24
+            for h, w in enumerate(weights):
+                n = total * w // sum(weights)
+                rows.append(
+                    ("page_view" if "action" in level else None, None, None, h, n, level, ds)
+                )
+        else:
+            vals = [dims[d] if d in level.split("__") else None for d in dims]
+            rows.append((*vals, None, total, level, ds))
+    return rows
+
+
+RULE_ROLLUP = "overall rollup >= every other row (level max / overall total <= 1)"
+RULE_MIN = "minimum events per aggregation level (>= 1000, overall included)"
+RULE_HOURLY = (
+    "event_hour pattern close to the trailing 7 days (max |hourly share difference| <= 0.03)"
+)
+
+
+def test_agg_rollup_and_minimum_counts_pass_on_a_clean_day(spark, settings):
+    agg = spark.createDataFrame(agg_rows(), AGG_DDL)
+    rollup = qc.rollup_frame(agg)
+    r1 = judge(rollup, "gold_agg_website_events", "rollup", ["aggregation_level"], settings)
+    r2 = judge(
+        rollup.select("aggregation_level", "level_events"),
+        "gold_agg_website_events",
+        "minimum_counts",
+        ["aggregation_level"],
+        settings,
+    )
+    assert r1.status == "pass" and len(r1.rules) == 3
+    assert r2.status == "pass" and len(r2.rules) == 1
+
+
+def test_a_slice_larger_than_the_overall_rollup_blocks(spark, settings):
+    rows = agg_rows()
+    rows.append(("page_view", "FR", None, None, 9999, "dim_action_type__dim_country", DS))
+    rollup = qc.rollup_frame(spark.createDataFrame(rows, AGG_DDL))
+    result = judge(rollup, "gold_agg_website_events", "rollup", ["aggregation_level"], settings)
+    assert list(failed(result)) == [RULE_ROLLUP]
+    assert failed(result)[RULE_ROLLUP].sample[0]["aggregation_level"] == (
+        "dim_action_type__dim_country"
+    )
+    with pytest.raises(QualityGateFailed, match="overall rollup >= every other row"):
+        enforce(result)
+
+
+def test_too_few_events_blocks_on_minimum_counts(spark, settings):
+    rollup = qc.rollup_frame(spark.createDataFrame(agg_rows(total=480), AGG_DDL))
+    result = judge(
+        rollup.select("aggregation_level", "level_events"),
+        "gold_agg_website_events",
+        "minimum_counts",
+        ["aggregation_level"],
+        settings,
+    )
+    assert list(failed(result)) == [RULE_MIN]
+    assert {s["aggregation_level"] for s in failed(result)[RULE_MIN].sample} == set(LEVELS)
+
+
+def test_hourly_pattern_warns_on_a_shifted_day_and_passes_without_history(spark, settings):
+    history = spark.createDataFrame(agg_rows(ds="2024-01-14") + agg_rows(ds="2024-01-13"), AGG_DDL)
+    night_heavy = [10 if h < 4 else 1 for h in range(24)]
+    today = spark.createDataFrame(agg_rows(hours=night_heavy), AGG_DDL)
+    shifted = judge(
+        qc.hourly_pattern_frame(today, history),
+        "gold_agg_website_events",
+        "hourly_pattern",
+        ["event_hour"],
+        settings,
+    )
+    assert list(failed(shifted)) == [RULE_HOURLY] and shifted.status == "warn"
+    assert {s["event_hour"] for s in failed(shifted)[RULE_HOURLY].sample} >= {0, 1, 2, 3}
+    enforce(shifted)  # warn-only: does not raise
+
+    same = spark.createDataFrame(agg_rows(), AGG_DDL)
+    no_history = judge(
+        qc.hourly_pattern_frame(same, None),
+        "gold_agg_website_events",
+        "hourly_pattern",
+        ["event_hour"],
+        settings,
+    )
+    assert no_history.status == "pass"
+
+
+# ------------------------------------------------------------------ silver.fct_website_events
+RULE_WOW = "week-over-week rows per dim_hostname within [0.5, 2.0] of ds-7"
+RULE_WOW_HISTORY = "week-over-week history present (dim_hostname seen at ds-7)"
+
+
+def hosts(spark, counts):
+    rows = [(h,) for h, n in counts.items() for _ in range(n)]
+    return spark.createDataFrame(rows, "dim_hostname STRING")
+
+
+def test_week_over_week_counts_per_hostname(spark, settings):
+    week_ago = hosts(spark, {"www.learnlake.io": 100, "www.learnlake.com": 40})
+    ok = qc.week_over_week_frame(
+        hosts(spark, {"www.learnlake.io": 110, "www.learnlake.com": 30}), week_ago
+    )
+    assert (
+        judge(ok, "silver_fct_website_events", "week_over_week", ["dim_hostname"], settings).status
+        == "pass"
+    )
+
+    dropped = qc.week_over_week_frame(
+        hosts(spark, {"www.learnlake.io": 110, "www.learnlake.com": 10}), week_ago
+    )
+    result = judge(
+        dropped, "silver_fct_website_events", "week_over_week", ["dim_hostname"], settings
+    )
+    assert list(failed(result)) == [RULE_WOW]
+    assert [s["dim_hostname"] for s in failed(result)[RULE_WOW].sample] == ["www.learnlake.com"]
+    with pytest.raises(QualityGateFailed, match="www.learnlake.com"):
+        enforce(result)
+
+
+def test_week_over_week_without_history_only_warns(spark, settings):
+    frame = qc.week_over_week_frame(hosts(spark, {"www.learnlake.io": 5}), None)
+    result = judge(frame, "silver_fct_website_events", "week_over_week", ["dim_hostname"], settings)
+    assert result.status == "warn" and list(failed(result)) == [RULE_WOW_HISTORY]
+    enforce(result)
+
+
+# ------------------------------------------------------------------ bronze row accounting
+RULE_ACCOUNTING = "row accounting: raw lines = bronze rows + quarantined rows"
+
+
+def test_bronze_row_accounting(spark, settings):
+    ok = qc.accounting_frame(spark, "web_events", 10, 8, 2)
+    assert judge(ok, "bronze_web_events", "row_accounting", ["source"], settings).status == "pass"
+    lost = judge(
+        qc.accounting_frame(spark, "web_events", 10, 8, 1),
+        "bronze_web_events",
+        "row_accounting",
+        ["source"],
+        settings,
+    )
+    assert list(failed(lost)) == [RULE_ACCOUNTING]
+    assert failed(lost)[RULE_ACCOUNTING].sample == [
+        {"unaccounted_lines": 1, "source": "web_events"}
+    ]
+
+
+# ------------------------------------------------------------------ gold.mrr_bridge
+BRIDGE_DDL = (
+    "start_mrr DECIMAL(14,2), new_mrr DECIMAL(14,2), expansion_mrr DECIMAL(14,2), "
+    "contraction_mrr DECIMAL(14,2), churn_mrr DECIMAL(14,2), end_mrr DECIMAL(14,2), "
+    "as_of_ds STRING, month STRING"
+)
+RULE_IDENTITY = "MRR bridge identity: end = start + new + expansion - contraction - churn (exact)"
+RULE_CONTINUITY = "start of month m = end of month m-1 (when m-1 is present and complete)"
+
+
+def bridge(jan_end="150.00", feb_start="150.00", feb_end="175.50", jan_as_of="2024-01-31"):
+    d = Decimal
+    return [
+        (
+            d("100.00"),
+            d("80.00"),
+            d("10.00"),
+            d("15.00"),
+            d("25.00"),
+            d(jan_end),
+            jan_as_of,
+            "2024-01",
+        ),
+        (
+            d(feb_start),
+            d("30.50"),
+            d("5.00"),
+            d("0.00"),
+            d(str(Decimal(feb_start) - d("150.00") + d("10.00"))),
+            d(feb_end),
+            "2024-02-15",
+            "2024-02",
+        ),
+    ]
+
+
+@pytest.mark.parametrize(
+    "kwargs, broken",
+    [
+        ({}, []),
+        ({"jan_end": "150.01", "feb_start": "150.01", "feb_end": "175.50"}, [RULE_IDENTITY]),
+        ({"feb_start": "160.00", "feb_end": "175.50"}, [RULE_CONTINUITY]),
+        ({"feb_start": "160.00", "jan_as_of": "2024-01-20"}, []),  # Jan month-to-date only
+    ],
+    ids=["clean", "identity", "continuity", "open-previous-month"],
+)
+def test_mrr_bridge_identity_and_continuity(spark, settings, kwargs, broken):
+    rows = bridge(**kwargs)
+    frame = qc.mrr_bridge_frame(spark.createDataFrame(rows, BRIDGE_DDL))
+    result = judge(frame, "gold_mrr_bridge", "bridge_identity", ["month"], settings)
+    assert sorted(failed(result)) == broken
+    for rule in broken:
+        assert failed(result)[rule].sample[0]["month"] == (
+            "2024-01" if rule == RULE_IDENTITY else "2024-02"
+        )
