@@ -28,15 +28,18 @@ DEFAULT_ARGS = {
 
 
 def table_asset(qualified_name: str):
-    """The Airflow Asset a job's output table is published as (for Asset-driven DAGs)."""
+    """The Airflow Asset a job's output table is published as (for Asset-driven DAGs).
+
+    Identified by the table's catalog name only (``gold.x``), not by its storage URI: the
+    location is configuration (warehouse root per environment, or an isolated test
+    prefix), while the Asset graph must not change with it.
+    """
     from airflow.sdk import Asset
 
     from include.contracts import get_contract
-    from include.settings import load_settings
 
-    contract = get_contract(qualified_name)
-    uri = load_settings().table_path(contract.layer, contract.name).replace("s3a://", "s3://")
-    return Asset(name=qualified_name, uri=uri, group="lakehouse")
+    contract = get_contract(qualified_name)  # an unknown table fails at parse time
+    return Asset(name=contract.qualified_name, group="lakehouse")
 
 
 def spark_job(job: str | Sequence[str], *, task_id: str | None = None,
