@@ -26,6 +26,9 @@ if TYPE_CHECKING:
 
 HISTORY_DAYS = 7
 MAX_OFFENDING = 1000
+# week-over-week ratios are judged only for hostnames with at least this many rows at ds-7:
+# a host with a handful of hits swings by 2x on noise alone
+WOW_MIN_ROWS = 100
 
 
 class Derived(NamedTuple):
@@ -154,8 +157,14 @@ def agg_minimum_counts(spark, contract, ds, settings) -> Derived:
 
 
 # ------------------------------------------------------------------ silver.fct_website_events
-def week_over_week_frame(today: DataFrame, week_ago: DataFrame | None) -> DataFrame:
-    """Per dim_hostname: today's rows, rows at ds-7 and their ratio (null: no history)."""
+def week_over_week_frame(
+    today: DataFrame, week_ago: DataFrame | None, min_rows: int = WOW_MIN_ROWS
+) -> DataFrame:
+    """Per dim_hostname: today's rows, rows at ds-7 and their ratio.
+
+    ``wow_ratio`` is null (not judged) when the host had no rows at ds-7 (no history: the
+    warn rule on ``rows_week_ago`` says so) or fewer than ``min_rows``.
+    """
     from pyspark.sql import functions as F
 
     now = today.groupBy("dim_hostname").agg(F.count(F.lit(1)).alias("rows_today"))
@@ -168,7 +177,10 @@ def week_over_week_frame(today: DataFrame, week_ago: DataFrame | None) -> DataFr
         F.coalesce("dim_hostname", F.lit("(null)")).alias("dim_hostname"),
         F.coalesce("rows_today", F.lit(0)).cast("bigint").alias("rows_today"),
         F.col("rows_week_ago").cast("bigint").alias("rows_week_ago"),
-        (F.coalesce("rows_today", F.lit(0)) / F.col("rows_week_ago")).alias("wow_ratio"),
+        F.when(
+            F.col("rows_week_ago") >= min_rows,
+            F.coalesce("rows_today", F.lit(0)) / F.col("rows_week_ago"),
+        ).alias("wow_ratio"),
     )
 
 

@@ -154,9 +154,10 @@ def hosts(spark, counts):
 
 
 def test_week_over_week_counts_per_hostname(spark, settings):
-    week_ago = hosts(spark, {"www.learnlake.io": 100, "www.learnlake.com": 40})
+    week_ago = hosts(spark, {"www.learnlake.io": 300, "www.learnlake.com": 200, "www.tiny.io": 3})
     ok = qc.week_over_week_frame(
-        hosts(spark, {"www.learnlake.io": 110, "www.learnlake.com": 30}), week_ago
+        hosts(spark, {"www.learnlake.io": 330, "www.learnlake.com": 150, "www.tiny.io": 12}),
+        week_ago,
     )
     assert (
         judge(ok, "silver_fct_website_events", "week_over_week", ["dim_hostname"], settings).status
@@ -164,7 +165,7 @@ def test_week_over_week_counts_per_hostname(spark, settings):
     )
 
     dropped = qc.week_over_week_frame(
-        hosts(spark, {"www.learnlake.io": 110, "www.learnlake.com": 10}), week_ago
+        hosts(spark, {"www.learnlake.io": 330, "www.learnlake.com": 60}), week_ago
     )
     result = judge(
         dropped, "silver_fct_website_events", "week_over_week", ["dim_hostname"], settings

@@ -1,5 +1,5 @@
 """The quality.gate job end to end on bronze.web_events: row-level suite + derived row
-accounting, results in gold.quality_results, a blocking failure names table, ds, rule and
+accounting, every rule in gold.quality_results, a blocking failure names table, ds, rule and
 rows, and the gated partition stays readable."""
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ def _line(event_id: str) -> str:
     )
 
 
-def test_bronze_gate_passes_then_blocks_on_lost_lines(spark, settings):
+def test_bronze_gate_blocks_on_lost_lines_and_records_every_rule(spark, settings):
     from include.tables import read_partition
     from spark_jobs.bronze import web_events
 
@@ -40,24 +40,38 @@ def test_bronze_gate_passes_then_blocks_on_lost_lines(spark, settings):
     raw = folder / "part-00000.jsonl"
     raw.write_text("\n".join([_line("e1"), _line("e2"), "{not json"]) + "\n")
     web_events.main(spark, DS, settings)
-
-    out = gate.main(spark, DS, settings, {"table": "bronze.web_events"})
-    assert out.extra["status"] == "pass" and out.extra["rules"] == 6
-    results = read_partition(spark, QUALITY_RESULTS, DS, settings).collect()
-    assert len(results) == 6 and all(r.success for r in results)
-    assert {r.suite for r in results} == {"bronze_web_events"}
-
     # a line lands after bronze ran: raw no longer equals bronze + quarantine
     raw.write_text(raw.read_text() + _line("e3") + "\n")
+
     with pytest.raises(QualityGateFailed) as err:
         gate.main(spark, DS, settings, {"table": "bronze.web_events"})
     text = str(err.value)
     assert "bronze.web_events" in text and DS in text and RULE in text
     assert "'unaccounted_lines': 1" in text
 
-    failed = [
-        r for r in read_partition(spark, QUALITY_RESULTS, DS, settings).collect() if not r.success
-    ]
-    assert [(r.rule, r.severity) for r in failed] == [(RULE, "block")]
+    # every rule (4 row-level + 2 derived) is recorded; only the accounting one failed
+    results = read_partition(spark, QUALITY_RESULTS, DS, settings).collect()
+    assert len(results) == 6 and {r.suite for r in results} == {"bronze_web_events"}
+    assert [(r.rule, r.severity) for r in results if not r.success] == [(RULE, "block")]
     # the gate never deletes: the partition it judged is still there
     assert read_partition(spark, BRONZE_WEB_EVENTS, DS, settings).count() == 2
+
+
+def test_month_partitioned_tables_gate_the_month_of_ds():
+    from include.contracts import get_contract
+
+    assert gate.partition_value(get_contract("gold.mrr_bridge"), "2024-03-31") == "2024-03"
+    assert gate.partition_value(get_contract("bronze.web_events"), "2024-03-31") == "2024-03-31"
+
+
+def test_every_suite_of_a_contract_exists_and_its_derived_checks_have_rules():
+    from include.contracts import all_contracts
+    from include.quality import load_suite_file, suite_checks
+    from include.quality_checks import derived_checks
+
+    suites = {c.suite for c in all_contracts() if c.suite}
+    assert {"gold_agg_website_events", "gold_mrr_bridge", "bronze_web_events"} <= suites
+    assert "gold_experiment_outcomes" in suites
+    for suite in suites:
+        spec = load_suite_file(suite)  # exists, every rule has a severity
+        assert set(suite_checks(spec)) == set(derived_checks(suite)), suite
