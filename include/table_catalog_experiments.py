@@ -130,10 +130,17 @@ def details_contract(experiment: str) -> TableContract:
 
 
 def shop_aggregated_contract(experiment: str, metrics: tuple[str, ...]) -> TableContract:
-    """Seed 002 sufficient statistics by variant and segment (from ``gold.user_outcomes``)."""
+    """Seed 002 sufficient statistics by variant and segment (from ``gold.user_outcomes``).
+
+    No ``sum_x`` / ``{m}_sum_xy`` columns: a shop visitor has no pre-exposure covariate, so
+    the readout finds none and does not apply CUPED. Engagement intensity is measured after
+    exposure (the treatment can move it), so its cross-products are kept under their own
+    names, for diagnostics only.
+    """
     validate_identifier(experiment, "experiment name")
     stats = ", ".join(
-        f"{m}_n BIGINT, {m}_sum DOUBLE, {m}_sum_sq DOUBLE, {m}_sum_xy DOUBLE" for m in metrics
+        f"{m}_n BIGINT, {m}_sum DOUBLE, {m}_sum_sq DOUBLE, {m}_intensity_sum_xy DOUBLE"
+        for m in metrics
     )
     return TableContract(
         name=f"{experiment}_aggregated",
@@ -142,17 +149,18 @@ def shop_aggregated_contract(experiment: str, metrics: tuple[str, ...]) -> Table
             "experiment STRING, variant STRING, segment STRING, segment_value STRING, "
             "exposed_rows BIGINT, contaminated_rows BIGINT, open_window_rows BIGINT, "
             "users BIGINT, purchases BIGINT, total_revenue DECIMAL(18,2), "
-            "sum_x DOUBLE, sum_x_sq DOUBLE, "
+            "intensity_sum DOUBLE, intensity_sum_sq DOUBLE, "
             f"{stats}, ds STRING"
         ),
         primary_key=("experiment", "variant", "segment", "segment_value"),
         description=(
             f"{experiment} (seed 002) by variant and segment ('overall' or one configured "
-            "dimension), as of ds. Statistics are on the clean cohort of units whose outcome "
-            "window has closed ('Not Contaminated', window_complete); x = "
-            "engagement_intensity (the diagnostic covariate of seed 002), y = each "
-            "configured metric. Trust counts (all rows, contaminated, still-open windows) are "
-            "over every row. Sums merge exactly, so a readout never scans user rows."
+            "dimension), as of ds. Statistics are on the clean cohort of users whose outcome "
+            "window has closed ('Not Contaminated', window_complete): n / sum / sum_sq per "
+            "configured metric, and engagement_intensity sums and cross-products with each "
+            "metric (diagnostic; post-exposure, so never a CUPED covariate). Trust counts "
+            "(all rows, contaminated, still-open windows) are over every row. Sums merge "
+            "exactly, so a readout never scans user rows."
         ),
     )
 

@@ -14,10 +14,12 @@ checks never scan user rows. Sums merge exactly across segments and days.
 Shop-funnel experiments (seed 002, exposure on product_view, e.g. pdp_redesign) aggregate
 ``gold.user_outcomes`` of (ds, experiment) instead (``transform_shop``): the clean cohort is
 the users who saw one variant and whose outcome window has closed as of ds; counts are
-users, purchases and completed-order revenue; x = engagement_intensity (a diagnostic of
-seed 002, measured *after* exposure: not a CUPED covariate); per configured metric
-(purchase, revenue, engagement_intensity) n / sum / sum_sq / sum_xy. Trust counts: every
-row, contaminated rows, rows whose window is still open.
+users, purchases and completed-order revenue; per configured metric (purchase, revenue,
+engagement_intensity) n / sum / sum_sq, and engagement-intensity sums and cross-products
+(``intensity_sum``, ``{metric}_intensity_sum_xy``: seed 002's "engagement drives purchase"
+diagnostic). Intensity is measured *after* exposure, so it is deliberately not written as
+the CUPED covariate ``sum_x``. Trust counts: every row, contaminated rows, rows whose window
+is still open.
 """
 
 from __future__ import annotations
@@ -49,8 +51,8 @@ def with_segments(outcomes: DataFrame, spec: ExperimentSpec) -> DataFrame:
     ).drop("_seg")
 
 
-def metric_sums(spec: ExperimentSpec, clean_sum, x) -> list:
-    """``{metric}_n / _sum / _sum_sq / _sum_xy`` of every configured metric on the clean rows."""
+def metric_sums(spec: ExperimentSpec, clean_sum, x, xy_suffix: str = "sum_xy") -> list:
+    """``{metric}_n / _sum / _sum_sq / _{xy_suffix}`` of every configured metric (clean rows)."""
     from pyspark.sql import functions as F
 
     aggs = []
@@ -60,7 +62,7 @@ def metric_sums(spec: ExperimentSpec, clean_sum, x) -> list:
             clean_sum(F.lit(1)).alias(f"{m.name}_n"),
             clean_sum(y).alias(f"{m.name}_sum"),
             clean_sum(y * y).alias(f"{m.name}_sum_sq"),
-            clean_sum(x * y).alias(f"{m.name}_sum_xy"),
+            clean_sum(x * y).alias(f"{m.name}_{xy_suffix}"),
         ]
     return aggs
 
@@ -86,9 +88,9 @@ def transform_shop(spec: ExperimentSpec, user_outcomes: DataFrame, ds: str) -> D
         clean_sum(F.lit(1)).alias("users"),
         clean_sum(F.col("purchased")).alias("purchases"),
         clean_sum(F.col("revenue")).alias("total_revenue"),
-        clean_sum(x).alias("sum_x"),
-        clean_sum(x * x).alias("sum_x_sq"),
-        *metric_sums(spec, clean_sum, x),
+        clean_sum(x).alias("intensity_sum"),
+        clean_sum(x * x).alias("intensity_sum_sq"),
+        *metric_sums(spec, clean_sum, x, "intensity_sum_xy"),
     ]
     out = (
         with_segments(user_outcomes.where(F.col("experiment") == spec.name), spec)

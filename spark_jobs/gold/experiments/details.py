@@ -164,11 +164,15 @@ def usage_totals(units: DataFrame, usage: DataFrame, ds: str) -> DataFrame:
         usage.select("user_id", "usage_date", "logins", "emails_sent", "features_adopted"),
         "user_id",
     )
-    return joined.where(window).groupBy("unit_id").agg(
-        F.sum("logins").alias("logins"),
-        F.sum("emails_sent").alias("emails_sent"),
-        F.max("features_adopted").alias("features_adopted"),
-        F.countDistinct("usage_date").alias("usage_days"),
+    return (
+        joined.where(window)
+        .groupBy("unit_id")
+        .agg(
+            F.sum("logins").alias("logins"),
+            F.sum("emails_sent").alias("emails_sent"),
+            F.max("features_adopted").alias("features_adopted"),
+            F.countDistinct("usage_date").alias("usage_days"),
+        )
     )
 
 
@@ -188,8 +192,15 @@ def transform(
     units = (
         filter_clean_cohort(outcomes)
         .select(
-            "experiment", "unit_id", "person_id", "user_id", "variant", "first_exposure_at",
-            "exposure_date", "is_converted", "conversion_date",
+            "experiment",
+            "unit_id",
+            "person_id",
+            "user_id",
+            "variant",
+            "first_exposure_at",
+            "exposure_date",
+            "is_converted",
+            "conversion_date",
         )
         .join(base.select("unit_id", "signup_at", "paid_start_times"), "unit_id", "left")
         .transform(with_tenure)
@@ -206,9 +217,21 @@ def transform(
         units.join(billing_states(converted, billing, ds), "unit_id", "left")
         .join(usage_totals(units.where(has_account), usage, ds), "unit_id", "left")
         .select(
-            "experiment", "unit_id", "person_id", "user_id", "variant", "first_exposure_at",
-            "exposure_date", "signup_at", "signup_cohort", "tenure_days", "tenure_bucket",
-            "is_converted", "converted_at", "conversion_date", "promo_type",
+            "experiment",
+            "unit_id",
+            "person_id",
+            "user_id",
+            "variant",
+            "first_exposure_at",
+            "exposure_date",
+            "signup_at",
+            "signup_cohort",
+            "tenure_days",
+            "tenure_bucket",
+            "is_converted",
+            "converted_at",
+            "conversion_date",
+            "promo_type",
             *[f"m{k}_retained" for k in RETENTION_MONTHS],
             per_account("logins").alias("logins"),
             per_account("emails_sent").alias("emails_sent"),

@@ -52,20 +52,24 @@ def persons_of(exposures: DataFrame, spec: ExperimentSpec) -> DataFrame:
     from pyspark.sql import functions as F
 
     first = F.struct("assigned_at", "assignment_id")
-    return exposures.groupBy("person_id").agg(
-        F.min("resolved_user_id").alias("user_id"),
-        F.min_by("anonymous_id", first).alias("unit_id"),
-        F.array_sort(F.collect_set("anonymous_id")).alias("unit_ids"),
-        F.min_by("variant", first).alias("variant"),
-        F.min("assigned_at").alias("first_exposure_at"),
-        F.countDistinct("anonymous_id").cast("int").alias("exposure_ids"),
-        F.countDistinct("variant").cast("int").alias("variants_seen"),
-    ).select(
-        F.lit(spec.name).alias("experiment"),
-        "*",
-        F.when(F.col("variants_seen") > 1, F.lit(MULTIPLE_VARIANTS))
-        .otherwise(F.lit(NOT_CONTAMINATED))
-        .alias("contamination_flag"),
+    return (
+        exposures.groupBy("person_id")
+        .agg(
+            F.min("resolved_user_id").alias("user_id"),
+            F.min_by("anonymous_id", first).alias("unit_id"),
+            F.array_sort(F.collect_set("anonymous_id")).alias("unit_ids"),
+            F.min_by("variant", first).alias("variant"),
+            F.min("assigned_at").alias("first_exposure_at"),
+            F.countDistinct("anonymous_id").cast("int").alias("exposure_ids"),
+            F.countDistinct("variant").cast("int").alias("variants_seen"),
+        )
+        .select(
+            F.lit(spec.name).alias("experiment"),
+            "*",
+            F.when(F.col("variants_seen") > 1, F.lit(MULTIPLE_VARIANTS))
+            .otherwise(F.lit(NOT_CONTAMINATED))
+            .alias("contamination_flag"),
+        )
     )
 
 
@@ -119,7 +123,10 @@ def main(spark: SparkSession, ds: str, settings, params: dict | None = None) -> 
         return read_range(spark, contract, lo, hi, settings)
 
     rows = transform(
-        spec, ds, bounded(SILVER_EXPERIMENT_ASSIGNMENTS), bounded(SILVER_SESSIONS),
+        spec,
+        ds,
+        bounded(SILVER_EXPERIMENT_ASSIGNMENTS),
+        bounded(SILVER_SESSIONS),
         bounded(FCT_WEBSITE_EVENTS),
     )
     if window is None:

@@ -153,14 +153,21 @@ def transform(
         windows.join(counts, "person_id", "left")
         .join(totals, "person_id", "left")
         .select(
-            "experiment", "person_id", "variant", "first_exposure_at", "window_end_at",
+            "experiment",
+            "person_id",
+            "variant",
+            "first_exposure_at",
+            "window_end_at",
             "window_complete",
             (F.coalesce("orders", F.lit(0)) > 0).cast("int").alias("purchased"),
             F.coalesce("orders", F.lit(0)).alias("orders"),
             F.coalesce(F.col("revenue").cast("decimal(12,2)"), zero).alias("revenue"),
             F.coalesce("engagement_intensity", F.lit(0)).alias("engagement_intensity"),
             F.coalesce("window_events", F.lit(0)).alias("window_events"),
-            "contamination_flag", "device_type", "country", "utm_source",
+            "contamination_flag",
+            "device_type",
+            "country",
+            "utm_source",
             F.lit(ds).alias("ds"),
         )
     )
@@ -189,7 +196,11 @@ def main(spark: SparkSession, ds: str, settings, params: dict | None = None) -> 
     )
     result = JobResult(job="gold.experiments.user_outcomes", ds=ds, rows_in=exposure.count())
     rows = transform(
-        spec, ds, exposure, bounded(FCT_WEBSITE_EVENTS), bounded(SILVER_SESSIONS),
+        spec,
+        ds,
+        exposure,
+        bounded(FCT_WEBSITE_EVENTS),
+        bounded(SILVER_SESSIONS),
         bounded(SILVER_ORDERS),
     )
     out = write_partition(

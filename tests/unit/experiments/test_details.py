@@ -57,15 +57,27 @@ def _inputs(spark):
         paid_at = t(paid) if paid else None
         row = {c: None for c in outcomes_contract("homepage_cta_test").columns}
         row.update(
-            experiment="homepage_cta_test", unit_id=unit, person_id=unit, user_id=user,
-            variant="control", first_exposure_at=t(exposed), exposure_date=t(exposed).date(),
-            is_eligible_visitor=1, is_converted=int(paid is not None),
-            conversion_date=paid_at.date() if paid_at else None, duplication_rank=rank,
-            contamination_flag=flag, ds=DS,
+            experiment="homepage_cta_test",
+            unit_id=unit,
+            person_id=unit,
+            user_id=user,
+            variant="control",
+            first_exposure_at=t(exposed),
+            exposure_date=t(exposed).date(),
+            is_eligible_visitor=1,
+            is_converted=int(paid is not None),
+            conversion_date=paid_at.date() if paid_at else None,
+            duplication_rank=rank,
+            contamination_flag=flag,
+            ds=DS,
         )
         out_rows.append(row)
-        b = base_row(unit, user_id=user, signup_at=t(signup) if signup else None,
-                     paid_start_times=[paid] if paid else [])
+        b = base_row(
+            unit,
+            user_id=user,
+            signup_at=t(signup) if signup else None,
+            paid_start_times=[paid] if paid else [],
+        )
         base_rows.append(b)
     outcomes = spark.createDataFrame(
         out_rows, outcomes_contract("homepage_cta_test").spark_schema()
@@ -107,28 +119,101 @@ def _inputs(spark):
 def test_details_retention_promo_tenure_usage(spark):
     result = details.transform(spec(), DS, *_inputs(spark))
     cols = (
-        "unit_id", "tenure_days", "tenure_bucket", "signup_cohort", "converted_at",
-        "promo_type", "m1_retained", "m2_retained", "logins", "emails_sent",
-        "features_adopted", "usage_days", "usage_window_complete",
+        "unit_id",
+        "tenure_days",
+        "tenure_bucket",
+        "signup_cohort",
+        "converted_at",
+        "promo_type",
+        "m1_retained",
+        "m2_retained",
+        "logins",
+        "emails_sent",
+        "features_adopted",
+        "usage_days",
+        "usage_window_complete",
     )
     expected = spark.createDataFrame(
         [
-            ("u1", 35, "30-89d", "2023-12", t("2024-01-10 09:00:00"), "WELCOME10", 1, 0,
-             3, 15, 4, 2, True),
-            ("u2", 9, "0-13d", "2024-03", t("2024-03-20 10:00:00"), "none", None, None,
-             0, 0, 0, 0, True),
-            ("u3", 384, "365d+", "2023-01", t("2024-01-31 12:00:00"), "none", 0, 0,
-             0, 0, 0, 0, True),
-            ("u4", -3, "signed_up_after_exposure", "2024-04", None, None, None, None,
-             1, 1, 1, 1, False),
-            ("anon", None, "no_account", None, None, None, None, None,
-             None, None, None, None, True),
+            (
+                "u1",
+                35,
+                "30-89d",
+                "2023-12",
+                t("2024-01-10 09:00:00"),
+                "WELCOME10",
+                1,
+                0,
+                3,
+                15,
+                4,
+                2,
+                True,
+            ),
+            (
+                "u2",
+                9,
+                "0-13d",
+                "2024-03",
+                t("2024-03-20 10:00:00"),
+                "none",
+                None,
+                None,
+                0,
+                0,
+                0,
+                0,
+                True,
+            ),
+            (
+                "u3",
+                384,
+                "365d+",
+                "2023-01",
+                t("2024-01-31 12:00:00"),
+                "none",
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                True,
+            ),
+            (
+                "u4",
+                -3,
+                "signed_up_after_exposure",
+                "2024-04",
+                None,
+                None,
+                None,
+                None,
+                1,
+                1,
+                1,
+                1,
+                False,
+            ),
+            (
+                "anon",
+                None,
+                "no_account",
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                True,
+            ),
         ],
         result.select(*cols).schema,
     )
-    assert_df_equality(
-        result.select(*cols), expected, ignore_row_order=True, ignore_nullable=True
-    )
+    assert_df_equality(result.select(*cols), expected, ignore_row_order=True, ignore_nullable=True)
 
 
 def test_read_bounds_stop_after_the_last_useful_day():

@@ -58,8 +58,13 @@ def chain(spark):
     )
     s = spec()
     rows = base.transform(
-        s, DS, assignments, sessions, _empty(spark, SILVER_ACCOUNTS),
-        _empty(spark, SILVER_BILLING_EVENTS), _empty(spark, FCT_WEBSITE_EVENTS),
+        s,
+        DS,
+        assignments,
+        sessions,
+        _empty(spark, SILVER_ACCOUNTS),
+        _empty(spark, SILVER_BILLING_EVENTS),
+        _empty(spark, FCT_WEBSITE_EVENTS),
     ).cache()
     outs = outcomes.transform(s, rows, DS).cache()
     return s, rows, outs

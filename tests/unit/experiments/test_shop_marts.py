@@ -104,8 +104,14 @@ def _web(spark):
     rows = [
         # (session, user_id, action, time, extra properties, country)
         ("s1", None, "page_view", "2024-01-10 09:00:00", {}, "NL"),  # before exposure
-        ("s1", None, "product_view", "2024-01-10 10:00:00",
-         {**exposure("v1", "control"), "utm_source": "google"}, "NL"),
+        (
+            "s1",
+            None,
+            "product_view",
+            "2024-01-10 10:00:00",
+            {**exposure("v1", "control"), "utm_source": "google"},
+            "NL",
+        ),
         ("s1", None, "page_view", "2024-01-10 10:05:00", {}, "NL"),
         ("s1", None, "add_to_cart", "2024-01-10 10:06:00", {}, "NL"),
         ("s1", None, "checkout_start", "2024-01-10 10:07:00", {}, "NL"),
@@ -123,8 +129,17 @@ def _web(spark):
     ]
     return spark.createDataFrame(
         [
-            (uid, i, "shop.example.com", country, "Apple", action, t(ts),
-             {**props, "session_id": sid}, ts[:10])
+            (
+                uid,
+                i,
+                "shop.example.com",
+                country,
+                "Apple",
+                action,
+                t(ts),
+                {**props, "session_id": sid},
+                ts[:10],
+            )
             for i, (sid, uid, action, ts, props, country) in enumerate(rows)
         ],
         C.spark_schema(),
@@ -141,8 +156,10 @@ def _orders(spark):
         ("o4", "s2", "30.00", "failed", "2024-01-12 10:00:00"),
     ]
     return spark.createDataFrame(
-        [(oid, None, sid, "crs_001", 1, Decimal(a), st, t(at), at[:10])
-         for oid, sid, a, st, at in rows],
+        [
+            (oid, None, sid, "crs_001", 1, Decimal(a), st, t(at), at[:10])
+            for oid, sid, a, st, at in rows
+        ],
         C.spark_schema(),
     )
 
@@ -160,22 +177,86 @@ def marts(spark):
 def test_user_exposure_one_row_per_person(spark, marts):
     _, exposure, _ = marts
     cols = (
-        "person_id", "unit_id", "unit_ids", "variant", "first_exposure_at", "exposure_ids",
-        "variants_seen", "contamination_flag", "device_type", "country", "utm_source",
+        "person_id",
+        "unit_id",
+        "unit_ids",
+        "variant",
+        "first_exposure_at",
+        "exposure_ids",
+        "variants_seen",
+        "contamination_flag",
+        "device_type",
+        "country",
+        "utm_source",
     )
     ok, multi = "Not Contaminated", "Multiple Variants"
     expected = spark.createDataFrame(
         [
-            ("v1", "v1", ["v1"], "control", t("2024-01-10 10:00:00"), 1, 1, ok, "desktop",
-             "NL", "google"),
-            ("v2", "v2", ["v2"], "treatment", t("2024-01-10 12:00:00"), 1, 1, ok, "mobile",
-             "DE", None),
-            ("9", "v3a", ["v3a", "v3b"], "control", t("2024-01-11 09:00:00"), 2, 2, multi,
-             "mobile", "FR", None),
-            ("v4", "v4", ["v4"], "control", t("2024-01-19 00:00:00"), 1, 1, ok, "desktop",
-             "NL", None),
-            ("v5", "v5", ["v5"], "control", t("2024-01-19 00:00:01"), 1, 1, ok, "desktop",
-             "NL", None),
+            (
+                "v1",
+                "v1",
+                ["v1"],
+                "control",
+                t("2024-01-10 10:00:00"),
+                1,
+                1,
+                ok,
+                "desktop",
+                "NL",
+                "google",
+            ),
+            (
+                "v2",
+                "v2",
+                ["v2"],
+                "treatment",
+                t("2024-01-10 12:00:00"),
+                1,
+                1,
+                ok,
+                "mobile",
+                "DE",
+                None,
+            ),
+            (
+                "9",
+                "v3a",
+                ["v3a", "v3b"],
+                "control",
+                t("2024-01-11 09:00:00"),
+                2,
+                2,
+                multi,
+                "mobile",
+                "FR",
+                None,
+            ),
+            (
+                "v4",
+                "v4",
+                ["v4"],
+                "control",
+                t("2024-01-19 00:00:00"),
+                1,
+                1,
+                ok,
+                "desktop",
+                "NL",
+                None,
+            ),
+            (
+                "v5",
+                "v5",
+                ["v5"],
+                "control",
+                t("2024-01-19 00:00:01"),
+                1,
+                1,
+                ok,
+                "desktop",
+                "NL",
+                None,
+            ),
         ],
         exposure.select(*cols).schema,
     )
@@ -187,20 +268,25 @@ def test_user_exposure_one_row_per_person(spark, marts):
 def test_user_outcomes_window_edges_and_intensity(spark, marts):
     _, _, outcomes = marts
     cols = (
-        "person_id", "variant", "window_end_at", "window_complete", "purchased", "orders",
-        "revenue", "engagement_intensity", "window_events", "contamination_flag",
+        "person_id",
+        "variant",
+        "window_end_at",
+        "window_complete",
+        "purchased",
+        "orders",
+        "revenue",
+        "engagement_intensity",
+        "window_events",
+        "contamination_flag",
     )
     ok, multi = "Not Contaminated", "Multiple Variants"
     expected = spark.createDataFrame(
         [
             ("v1", "control", t("2024-01-17 10:00:00"), True, 1, 1, Decimal("49.00"), 3, 7, ok),
-            ("v2", "treatment", t("2024-01-17 12:00:00"), True, 1, 1, Decimal("0.00"), 1, 1,
-             ok),
-            ("9", "control", t("2024-01-18 09:00:00"), True, 0, 0, Decimal("0.00"), 4, 4,
-             multi),
+            ("v2", "treatment", t("2024-01-17 12:00:00"), True, 1, 1, Decimal("0.00"), 1, 1, ok),
+            ("9", "control", t("2024-01-18 09:00:00"), True, 0, 0, Decimal("0.00"), 4, 4, multi),
             ("v4", "control", t("2024-01-26 00:00:00"), True, 0, 0, Decimal("0.00"), 1, 1, ok),
-            ("v5", "control", t("2024-01-26 00:00:01"), False, 0, 0, Decimal("0.00"), 1, 1,
-             ok),
+            ("v5", "control", t("2024-01-26 00:00:01"), False, 0, 0, Decimal("0.00"), 1, 1, ok),
         ],
         outcomes.select(*cols).schema,
     )
@@ -218,23 +304,32 @@ def test_shop_aggregated_excludes_contaminated_and_open_windows(spark, marts):
     assert (control["exposed_rows"], control["contaminated_rows"]) == (4, 1)
     assert (control["open_window_rows"], control["users"], control["purchases"]) == (1, 2, 1)
     assert control["total_revenue"] == Decimal("49.00")
-    assert (control["purchase_n"], control["purchase_sum"], control["purchase_sum_xy"]) == (
-        2, 1.0, 3.0,
-    )
+    assert (
+        control["purchase_n"],
+        control["purchase_sum"],
+        control["purchase_intensity_sum_xy"],
+    ) == (2, 1.0, 3.0)
     assert (control["revenue_sum"], control["revenue_sum_sq"]) == (49.0, 49.0 * 49.0)
-    assert (control["sum_x"], control["sum_x_sq"]) == (4.0, 10.0)
+    assert (control["intensity_sum"], control["intensity_sum_sq"]) == (4.0, 10.0)
+    assert "sum_x" not in control  # no pre-exposure covariate: the readout skips CUPED
     assert (control["engagement_intensity_sum"], control["engagement_intensity_sum_sq"]) == (
-        4.0, 10.0,
+        4.0,
+        10.0,
     )
     assert (treatment["users"], treatment["purchases"], treatment["total_revenue"]) == (
-        1, 1, Decimal("0.00"),
+        1,
+        1,
+        Decimal("0.00"),
     )
     segments = {
         (r.variant, r.segment_value): r.users
         for r in aggregated.transform(spec, outcomes, DS).where("segment = 'device_type'").collect()
     }
-    assert segments == {("control", "desktop"): 2, ("control", "mobile"): 0,
-                        ("treatment", "mobile"): 1}
+    assert segments == {
+        ("control", "desktop"): 2,
+        ("control", "mobile"): 0,
+        ("treatment", "mobile"): 1,
+    }
 
 
 def test_read_bound_covers_the_last_window():
@@ -249,3 +344,27 @@ def test_saas_experiment_is_refused():
 
     with pytest.raises(ValueError, match="product_view"):
         user_exposure.require_shop(spec())
+
+
+def test_contracts_follow_the_funnel():
+    from include.table_catalog_experiments import contract_for
+
+    shop = contract_for("pdp_redesign", "aggregated")
+    assert {"purchases", "purchase_n", "revenue_intensity_sum_xy"} <= set(shop.columns)
+    assert "sum_x" not in shop.columns
+    with pytest.raises(ValueError, match="no base table"):
+        contract_for("pdp_redesign", "base")
+    details_c = contract_for("homepage_cta_test", "details")
+    assert {"tenure_bucket", "m1_retained", "m2_retained", "promo_type"} <= set(details_c.columns)
+
+
+def test_shop_segments_must_exist_on_user_outcomes():
+    raw = {
+        "name": "shop_x", "funnel": "shop", "control": "a", "start_date": "2024-01-01",
+        "end_date": "2024-01-31",
+        "variants": [{"name": "a", "weight": 0.5}, {"name": "b", "weight": 0.5}],
+        "metrics": [{"name": "purchase", "type": "conversion", "role": "primary"}],
+        "segments": ["region"],
+    }
+    with pytest.raises(ValueError, match="shop segments"):
+        parse_experiment(raw)
