@@ -10,6 +10,7 @@ registered in the metastore (``{layer}.{name}``) so analysts can query them with
 from __future__ import annotations
 
 import re
+import uuid
 from typing import TYPE_CHECKING
 
 from include.contracts import TableContract, validate_identifier
@@ -132,15 +133,31 @@ def write_partition(
     df = check_schema(df, contract)
     ensure_table(spark, contract, settings)
     location = table_location(contract, settings)
+    # Tag the commit so its metrics are read from *this* commit, even when other jobs
+    # commit to the same table (the quarantine table is shared) right after it.
+    token = f"write:{contract.qualified_name}:{predicate}:{uuid.uuid4().hex}"
     (
         df.write.format("delta")
         .mode("overwrite")
         .option("replaceWhere", predicate)
+        .option("userMetadata", token)
         .partitionBy(*contract.partition_by)
         .save(location)
     )
-    version, metrics = _last_commit(spark, location)
+    version, metrics = _find_commit(spark, location, token)
     return {"rows": int(metrics.get("numOutputRows", 0)), "version": version}
+
+
+def _find_commit(spark: SparkSession, location: str, token: str) -> tuple[int, dict[str, str]]:
+    from delta.tables import DeltaTable
+
+    history = DeltaTable.forPath(spark, location).history(50).collect()
+    for row in history:
+        if row["userMetadata"] == token:
+            return int(row["version"]), dict(row["operationMetrics"] or {})
+    # Delta commits nothing when an overwrite adds no rows and removes no files: the
+    # partition was empty and stays empty.
+    return int(history[0]["version"]), {"numOutputRows": "0"}
 
 
 def _last_commit(spark: SparkSession, location: str) -> tuple[int, dict[str, str]]:

@@ -25,6 +25,9 @@ PREFIX = "e2e-test"
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
     subprocess.run([str(ROOT / "scripts" / "services.sh"), "start"], check=True)
+    # What the DAG processor does: serialise the DAGs into the metadata DB and activate
+    # their Assets (a task may only emit active Assets).
+    subprocess.run(["airflow", "dags", "reserialize"], check=True, capture_output=True)
     mp = pytest.MonkeyPatch()
     mp.setenv("LAKEHOUSE_WAREHOUSE_ROOT", f"s3a://warehouse/{PREFIX}")
     mp.setenv("LAKEHOUSE_RAW_ROOT", f"s3a://raw/{PREFIX}")

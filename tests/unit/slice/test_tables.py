@@ -86,3 +86,15 @@ def test_names_are_validated():
     )
     with pytest.raises(ValueError):
         partition_predicate(q, "2024-01-01", {"layer": "x' OR 1=1 --"})
+
+
+def test_row_counts_come_from_this_write_even_when_it_is_empty(spark, lakehouse_env):
+    s = lakehouse_env
+    write_partition(spark, _df(spark, [("a", 1, "2024-01-01"), ("b", 2, "2024-01-01")]), T,
+                    "2024-01-01", s)
+    # An empty day: Delta makes no commit; the count must be 0, not the last commit's 2.
+    empty = write_partition(spark, _df(spark, []), T, "2024-01-02", s)
+    assert empty["rows"] == 0
+    assert write_partition(spark, _df(spark, [("c", 3, "2024-01-03")]), T, "2024-01-03", s)[
+        "rows"
+    ] == 1
