@@ -40,6 +40,7 @@ GOLD_CHAINS: dict[str, tuple[tuple[str, str, str], ...]] = {
         ("gold.experiments.base", "base", "gold.{name}_base"),
         ("gold.experiments.outcomes", "outcomes", "gold.{name}_outcomes"),
         ("gold.experiments.aggregated", "aggregated", "gold.{name}_aggregated"),
+        ("gold.experiments.details", "details", "gold.{name}_details"),
     ),
     "shop": (
         ("gold.experiments.user_exposure", "user_exposure", "gold.user_exposure"),
