@@ -42,6 +42,10 @@ fi
 export SPARK_LOCAL_IP="${SPARK_LOCAL_IP:-127.0.0.1}"
 # The Spark master the pipeline submits to: an Airflow connection, from the environment.
 # A cluster is a different host here (spark://host:7077, yarn, k8s://...), not a code change.
-export AIRFLOW_CONN_SPARK_LAKEHOUSE="${AIRFLOW_CONN_SPARK_LAKEHOUSE:-{\"conn_type\": \"spark\", \"host\": \"${LAKEHOUSE_SPARK_MASTER:-local[2]}\", \"extra\": {\"deploy-mode\": \"client\", \"spark-binary\": \"spark-submit\"}}}"
+if [ -z "${AIRFLOW_CONN_SPARK_LAKEHOUSE:-}" ]; then
+  # (not ${VAR:-default}: the JSON's braces would end that expansion early)
+  AIRFLOW_CONN_SPARK_LAKEHOUSE='{"conn_type": "spark", "host": "'"${LAKEHOUSE_SPARK_MASTER:-local[2]}"'", "extra": {"deploy-mode": "client", "spark-binary": "spark-submit"}}'
+fi
+export AIRFLOW_CONN_SPARK_LAKEHOUSE
 # The synthetic data's calendar ends with 2024 (seed 004); the daily DAG schedules no run past it.
 export LAKEHOUSE_SCHEDULE_END="${LAKEHOUSE_SCHEDULE_END:-2024-12-31}"
