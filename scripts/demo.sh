@@ -15,6 +15,11 @@ step "starting Airflow"
 scripts/airflow.sh start
 scripts/airflow.sh wait-dag "$DAG"
 airflow dags unpause "$DAG" >/dev/null
+# The per-experiment readout DAGs run when the daily DAG updates their gold.<name>_aggregated
+# Asset (DAGs are created paused).
+for exp_dag in $(airflow dags list -o plain 2>/dev/null | awk '$1 ~ /^experiment_/ {print $1}'); do
+  airflow dags unpause "$exp_dag" >/dev/null
+done
 
 step "backfilling $DAG from $START to $END (scale $SCALE events/day); the UI shows progress"
 airflow backfill create --dag-id "$DAG" --from-date "$START" --to-date "$END" \
