@@ -25,3 +25,14 @@ def require_raw_path(spark, settings, source: str, ds: str) -> str:
     if not any(n.endswith("." + ext) for n in names):
         raise MissingRawData(f"no raw {source} for ds={ds}: {folder} has no *.{ext} file")
     return f"{folder}/*.{ext}"
+
+
+def read_raw_lines(spark, path: str):
+    """Every line of the raw files under ``path`` as (``value``, ``source_file``)."""
+    from pyspark.sql import functions as F
+
+    return (
+        spark.read.option("lineSep", "\n")
+        .text(path)
+        .select(F.col("value"), F.col("_metadata.file_path").alias("source_file"))
+    )

@@ -154,18 +154,10 @@ def transform(lines: DataFrame, source: str, ds: str) -> tuple[DataFrame, DataFr
     return good, bad
 
 
-def read_raw_lines(spark: SparkSession, path: str) -> DataFrame:
-    from pyspark.sql import functions as F
-
-    return spark.read.option("lineSep", "\n").text(path).select(
-        F.col("value"), F.col("_metadata.file_path").alias("source_file")
-    )
-
-
 def run_source(spark: SparkSession, source: str, ds: str, settings) -> JobResult:
     """The whole bronze job of one source for one ds (what each thin module's main calls)."""
     from include.tables import write_partition
-    from spark_jobs.raw import require_raw_path
+    from spark_jobs.raw import read_raw_lines, require_raw_path
 
     contract = BRONZE_SOURCES[source]
     path = require_raw_path(spark, settings, source, ds)

@@ -92,19 +92,9 @@ def transform(lines: DataFrame, ds: str) -> tuple[DataFrame, DataFrame]:
     return good, bad
 
 
-def read_raw_lines(spark: SparkSession, path: str) -> DataFrame:
-    from pyspark.sql import functions as F
-
-    return (
-        spark.read.option("lineSep", "\n")
-        .text(path)
-        .select(F.col("value"), F.col("_metadata.file_path").alias("source_file"))
-    )
-
-
 def main(spark: SparkSession, ds: str, settings, params: dict | None = None) -> JobResult:
     from include.tables import write_partition
-    from spark_jobs.raw import require_raw_path
+    from spark_jobs.raw import read_raw_lines, require_raw_path
 
     path = require_raw_path(spark, settings, SOURCE, ds)
     lines = read_raw_lines(spark, path).cache()
