@@ -20,6 +20,8 @@ running the gold chain (SaaS: base → outcomes → aggregated; shop: user_expos
 aggregated), after the web gate and the silver sources. Each `gold.<name>_aggregated` is an
 Asset: updating it triggers the DAG `experiment_<name>` (the experiment's readout).
 
+**Scheduling**: `@daily` with catchup: unpausing runs every day from the start date
+(`LAKEHOUSE_SCHEDULE_START`, default 2024-01-01) to `LAKEHOUSE_SCHEDULE_END`, one at a time.
 **Manual runs**: *Trigger DAG w/ config* takes `generate_raw` (land synthetic data first)
 and `scale` (web events per day). **Backfill**: `airflow backfill create --dag-id
 lakehouse_daily --from-date 2024-01-01 --to-date 2024-01-07` or the UI's backfill dialog.
@@ -40,15 +42,17 @@ from include.dag_factory import SOURCES, gold_chains, readout_configs, silver_or
 @dag(
     dag_id="lakehouse_daily",
     schedule="@daily",
-    start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
-    # The synthetic world covers 2024 (seed 004: "12 months (2024)"); locally
-    # scripts/env.sh sets this so unpausing schedules nothing past it. Unset in production.
+    # catchup: a start date in the past schedules every day since, one run at a time. The
+    # synthetic world covers 2024 (seed 004: "12 months (2024)"): scripts/env.sh bounds the
+    # window with LAKEHOUSE_SCHEDULE_START/END (the demo narrows it to its days) so unpausing
+    # never schedules past it. Unset END in production.
+    start_date=pendulum.parse(os.environ.get("LAKEHOUSE_SCHEDULE_START") or "2024-01-01"),
     end_date=(
         pendulum.parse(os.environ["LAKEHOUSE_SCHEDULE_END"])
         if os.environ.get("LAKEHOUSE_SCHEDULE_END")
         else None
     ),
-    catchup=False,
+    catchup=True,
     max_active_runs=1,
     default_args=DEFAULT_ARGS,
     tags=["lakehouse", "daily", "growth"],
@@ -58,7 +62,7 @@ from include.dag_factory import SOURCES, gold_chains, readout_configs, silver_or
             True, type="boolean", description="Generate the day's synthetic raw sources first"
         ),
         "scale": Param(
-            20000, type="integer", minimum=1000, maximum=20_000_000,
+            int(os.environ.get("LAKEHOUSE_SCALE") or 20000), type="integer", minimum=1000, maximum=20_000_000,
             description="Synthetic web events per day",
         ),
     },

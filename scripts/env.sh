@@ -47,5 +47,7 @@ if [ -z "${AIRFLOW_CONN_SPARK_LAKEHOUSE:-}" ]; then
   AIRFLOW_CONN_SPARK_LAKEHOUSE='{"conn_type": "spark", "host": "'"${LAKEHOUSE_SPARK_MASTER:-local[2]}"'", "extra": {"deploy-mode": "client", "spark-binary": "spark-submit"}}'
 fi
 export AIRFLOW_CONN_SPARK_LAKEHOUSE
-# The synthetic data's calendar ends with 2024 (seed 004); the daily DAG schedules no run past it.
+# The synthetic data's calendar is 2024 (seed 004): the daily DAG (catchup) schedules the days
+# of this window when unpaused, and none outside it. The demo narrows it to its own days.
+export LAKEHOUSE_SCHEDULE_START="${LAKEHOUSE_SCHEDULE_START:-2024-01-01}"
 export LAKEHOUSE_SCHEDULE_END="${LAKEHOUSE_SCHEDULE_END:-2024-12-31}"
