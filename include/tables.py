@@ -148,6 +148,62 @@ def write_partition(
     return {"rows": int(metrics.get("numOutputRows", 0)), "version": version}
 
 
+def restore_partition(
+    spark: SparkSession,
+    contract: TableContract,
+    partition_value: str,
+    settings: Settings | None = None,
+) -> dict[str, int | None] | None:
+    """Undo the latest write of one partition: put back what the version before it held.
+
+    Used when a blocking quality gate rejects a partition a job has just written, so readers
+    keep the previous good data (or none, if the partition is new). The rejected rows stay
+    readable by time travel (``VERSION AS OF rejected_version``) until the table is vacuumed.
+    Only whole-partition writes of :func:`write_partition` are restored (tables written in
+    slices, like the shared quarantine, are not: their slices belong to different jobs).
+    Returns ``{"rejected_version", "restored_version", "rows"}``, or None if nothing to undo.
+    """
+    from delta.tables import DeltaTable
+
+    predicate = partition_predicate(contract, partition_value)
+    location = table_location(contract, settings)
+    if not table_exists(spark, contract, settings):
+        return None
+    prefix = f"write:{contract.qualified_name}:{predicate}:"
+    table = DeltaTable.forPath(spark, location)
+    rejected = next(
+        (int(r["version"]) for r in table.history(50).collect()
+         if (r["userMetadata"] or "").startswith(prefix)),
+        None,
+    )
+    if rejected is None:
+        return None
+    previous = (
+        spark.read.format("delta").option("versionAsOf", rejected - 1).load(location)
+        .where(predicate)
+        if rejected > 0
+        else None
+    )
+    if previous is None or previous.isEmpty():
+        table.delete(predicate)
+        rows = 0
+    else:
+        (
+            previous.write.format("delta")
+            .mode("overwrite")
+            .option("replaceWhere", predicate)
+            .option("userMetadata", f"restore:{contract.qualified_name}:{predicate}:{rejected}")
+            .partitionBy(*contract.partition_by)
+            .save(location)
+        )
+        rows = previous.count()
+    return {
+        "rejected_version": rejected,
+        "restored_version": _last_commit(spark, location)[0],
+        "rows": rows,
+    }
+
+
 def _find_commit(spark: SparkSession, location: str, token: str) -> tuple[int, dict[str, str]]:
     from delta.tables import DeltaTable
 

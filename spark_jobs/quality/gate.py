@@ -1,6 +1,7 @@
 """Quality gate job: validate one table's ds partition against its expectation suite.
 
-params: {"table": "silver.fct_website_events"} (the suite comes from the table's contract).
+params: {"table": "silver.fct_website_events"} or {"tables": [...]} (the suite comes from each
+table's contract).
 The gate runs the suite's row-level rules on the partition (a month-partitioned table: the
 month containing ds) and then each derived check of the suite (``include.quality_checks``:
 week-over-week counts, rollup sizes, hourly pattern, row accounting, the MRR bridge identity,
@@ -8,8 +9,9 @@ funnel ordering) on its small derived frame. Every rule's result is written to
 gold.quality_results (one partition per ds and suite), Data Docs are rendered, and the job
 fails (non-zero exit, so the Airflow task fails and downstream tasks do not run) on any
 blocking failure, naming the table, ds, rule and sample rows.
-The partition it validated stays as it is: the gate judges data, it does not delete it;
-downstream layers simply never read it because they never run.
+A partition a blocking rule rejects is put back to its previous good state (or removed if it
+is new) so readers of the table keep the last good data; the rejected rows stay readable by
+Delta time travel, and downstream tasks never run.
 """
 
 from __future__ import annotations
@@ -17,7 +19,15 @@ from __future__ import annotations
 import json
 
 from include.contracts import get_contract
-from include.quality import GateResult, enforce, load_suite_file, merge, to_pandas, validate
+from include.quality import (
+    GateResult,
+    QualityGateFailed,
+    enforce,
+    load_suite_file,
+    merge,
+    to_pandas,
+    validate,
+)
 from include.quality_checks import derived_checks
 from include.table_catalog import QUALITY_RESULTS
 from spark_jobs.common import JobResult
@@ -89,34 +99,66 @@ def run_gate(spark, contract, ds: str, settings) -> GateResult:
 
 
 def main(spark, ds: str, settings, params: dict | None = None) -> JobResult:
-    from include.tables import validate_ds, write_partition
+    """params: ``{"table": name}`` or ``{"tables": [name, ...]}`` (one JVM gates several).
+
+    Every table is validated and its results recorded before the verdict, so one report
+    shows all of a layer's failures; then any blocking failure fails the job. A rejected
+    partition is restored to its previous good state (see :func:`restore_partition`).
+    """
+    from include.tables import restore_partition, validate_ds, write_partition
 
     params = params or {}
     validate_ds(ds)
-    contract = get_contract(params.get("table", ""))
-    if not contract.suite:
-        raise ValueError(f"{contract.qualified_name} has no expectation suite")
-    result = run_gate(spark, contract, ds, settings)
-    slice_ = _suite_slice(contract)
-    write_partition(
-        spark,
-        results_frame(spark, result, slice_),
-        QUALITY_RESULTS,
-        ds,
-        settings,
-        {"suite": slice_},
-    )
-    enforce(result)
-    return JobResult(
-        job="quality.gate",
-        ds=ds,
-        extra={
-            "table": contract.qualified_name,
+    names = params.get("tables") or [params.get("table", "")]
+    if isinstance(names, str):
+        names = [names]
+    contracts = [get_contract(name) for name in names]
+    for contract in contracts:
+        if not contract.suite:
+            raise ValueError(f"{contract.qualified_name} has no expectation suite")
+    failures: list[str] = []
+    tables: dict[str, dict] = {}
+    for contract in contracts:
+        result = run_gate(spark, contract, ds, settings)
+        slice_ = _suite_slice(contract)
+        write_partition(
+            spark,
+            results_frame(spark, result, slice_),
+            QUALITY_RESULTS,
+            ds,
+            settings,
+            {"suite": slice_},
+        )
+        tables[contract.qualified_name] = {
             "status": result.status,
             "rules": len(result.rules),
             "warnings": [w.rule for w in result.warnings],
             "data_docs": result.data_docs,
-        },
+        }
+        try:
+            enforce(result)
+        except QualityGateFailed as failure:
+            restored = restore_partition(
+                spark, contract, partition_value(contract, ds), settings
+            )
+            tables[contract.qualified_name]["restored"] = restored
+            failures.append(f"{failure}\n{_restore_note(contract, restored)}")
+    if failures:
+        raise QualityGateFailed("\n\n".join(failures))
+    return JobResult(job="quality.gate", ds=ds, extra={"tables": tables})
+
+
+def _restore_note(contract, restored: dict | None) -> str:
+    name = contract.qualified_name
+    if restored is None:
+        return f"{name}: partition left as written (not a whole-partition write to undo)."
+    if restored["rows"] == 0:
+        kept = "the partition was new, so it is empty again"
+    else:
+        kept = f"the previous good rows ({restored['rows']}) are back"
+    return (
+        f"{name}: rejected write undone ({kept}); the rejected rows stay readable with "
+        f"VERSION AS OF {restored['rejected_version']}."
     )
 
 

@@ -1,6 +1,6 @@
 """The quality.gate job end to end on bronze.web_events: row-level suite + derived row
 accounting, every rule in gold.quality_results, a blocking failure names table, ds, rule and
-rows, and the gated partition stays readable."""
+rows, and a rejected partition is put back to its previous good state."""
 
 from __future__ import annotations
 
@@ -31,16 +31,36 @@ def _line(event_id: str) -> str:
     )
 
 
-def test_bronze_gate_blocks_on_lost_lines_and_records_every_rule(spark, settings):
+def _ids(spark, settings, **read_options):
+    from include.tables import table_location
+
+    reader = spark.read.format("delta")
+    for key, value in read_options.items():
+        reader = reader.option(key, value)
+    df = reader.load(table_location(BRONZE_WEB_EVENTS, settings)).where(f"ds = '{DS}'")
+    return sorted(r.event_id for r in df.select("event_id").collect())
+
+
+def test_bronze_gate_blocks_on_lost_lines_and_puts_back_the_previous_good_partition(
+    spark, settings
+):
     from include.tables import read_partition
     from spark_jobs.bronze import web_events
 
     folder = Path(settings.raw_path("web_events", DS))
     folder.mkdir(parents=True)
     raw = folder / "part-00000.jsonl"
+    # a good day: gated, passes
     raw.write_text("\n".join([_line("e1"), _line("e2"), "{not json"]) + "\n")
     web_events.main(spark, DS, settings)
-    # a line lands after bronze ran: raw no longer equals bronze + quarantine
+    passed = gate.main(spark, DS, settings, {"tables": ["bronze.web_events"]})
+    assert passed.extra["tables"]["bronze.web_events"]["status"] == "pass"
+
+    # the day is delivered again with two more events, and a line lands after bronze ran:
+    # raw no longer equals bronze + quarantine
+    raw.write_text("\n".join([_line("e1"), _line("e2"), _line("e4"), "{not json"]) + "\n")
+    written = web_events.main(spark, DS, settings)
+    assert written.rows_out == 3
     raw.write_text(raw.read_text() + _line("e3") + "\n")
 
     with pytest.raises(QualityGateFailed) as err:
@@ -48,13 +68,31 @@ def test_bronze_gate_blocks_on_lost_lines_and_records_every_rule(spark, settings
     text = str(err.value)
     assert "bronze.web_events" in text and DS in text and RULE in text
     assert "'unaccounted_lines': 1" in text
+    assert "previous good rows (2) are back" in text
 
     # every rule (4 row-level + 2 derived) is recorded; only the accounting one failed
     results = read_partition(spark, QUALITY_RESULTS, DS, settings).collect()
     assert len(results) == 6 and {r.suite for r in results} == {"bronze_web_events"}
     assert [(r.rule, r.severity) for r in results if not r.success] == [(RULE, "block")]
-    # the gate never deletes: the partition it judged is still there
-    assert read_partition(spark, BRONZE_WEB_EVENTS, DS, settings).count() == 2
+    # readers see the last good partition; the rejected one is kept for inspection
+    assert _ids(spark, settings) == ["e1", "e2"]
+    rejected = int(text.split("VERSION AS OF ")[1].split(".")[0])
+    assert _ids(spark, settings, versionAsOf=rejected) == ["e1", "e2", "e4"]
+
+
+def test_a_rejected_new_partition_is_removed_again(spark, settings):
+    from spark_jobs.bronze import web_events
+
+    folder = Path(settings.raw_path("web_events", DS))
+    folder.mkdir(parents=True)
+    raw = folder / "part-00000.jsonl"
+    raw.write_text(_line("e1") + "\n")
+    web_events.main(spark, DS, settings)
+    raw.write_text(raw.read_text() + _line("e2") + "\n")
+
+    with pytest.raises(QualityGateFailed, match="partition was new, so it is empty again"):
+        gate.main(spark, DS, settings, {"tables": ["bronze.web_events"]})
+    assert _ids(spark, settings) == []
 
 
 def test_month_partitioned_tables_gate_the_month_of_ds():
