@@ -35,8 +35,17 @@ import os
 import pendulum
 from airflow.sdk import Param, TaskGroup, dag, task
 
-from include.airflow_tasks import DEFAULT_ARGS, spark_job, table_asset
-from include.dag_factory import SOURCES, gold_chains, readout_configs, silver_order
+from include.airflow_tasks import DEFAULT_ARGS, quality_gate, spark_job, table_asset
+from include.dag_factory import (
+    FINANCE_JOBS,
+    GROWTH_JOBS,
+    SILVER_GATED_SOURCES,
+    SOURCES,
+    gated_stages,
+    gold_chains,
+    readout_configs,
+    silver_order,
+)
 
 
 @dag(
@@ -62,7 +71,8 @@ from include.dag_factory import SOURCES, gold_chains, readout_configs, silver_or
             True, type="boolean", description="Generate the day's synthetic raw sources first"
         ),
         "scale": Param(
-            int(os.environ.get("LAKEHOUSE_SCALE") or 20000), type="integer", minimum=1000, maximum=20_000_000,
+            int(os.environ.get("LAKEHOUSE_SCALE") or 20000),
+            type="integer", minimum=1000, maximum=20_000_000,
             description="Synthetic web events per day",
         ),
     },
@@ -80,22 +90,31 @@ def lakehouse_daily():
         written = write_day(ds, load_settings().raw_root, config)
         return {"ds": ds, "generated": True, "files": len(written)}
 
-    with TaskGroup("bronze", tooltip="raw -> bronze Delta, quarantine for bad lines"):
+    def gate(tables: list[str], task_id: str):
+        """A quality gate task (GX suites of ``tables``); see include.airflow_tasks."""
+        return quality_gate(tables, task_id=task_id)
+
+    with TaskGroup("bronze", tooltip="raw -> bronze Delta, quarantine for bad lines, gates"):
         bronze_web = spark_job(
             "bronze.web_events", outlets=[table_asset("bronze.web_events")]
         )
+        gate_bronze = gate(["bronze.web_events"], "gate_web_events")
+        bronze_web >> gate_bronze
     with TaskGroup("silver", tooltip="conformed facts and their quality gates"):
         silver_web = spark_job(
             "silver.fct_website_events", outlets=[table_asset("silver.fct_website_events")]
         )
-        gate_web = spark_job(
-            "quality.gate", task_id="gate_fct_website_events",
-            params={"table": "silver.fct_website_events"},
-        )
+        gate_web = gate(["silver.fct_website_events"], "gate_fct_website_events")
         silver_web >> gate_web
-    with TaskGroup("gold", tooltip="analyst-facing marts"):
+    with TaskGroup("gold", tooltip="analyst-facing marts and their gates"):
         gold_agg = spark_job(
             "gold.agg_website_events", outlets=[table_asset("gold.agg_website_events")]
+        )
+        gate_agg = gate(["gold.agg_website_events"], "gate_agg_website_events")
+        gold_agg >> gate_agg
+        growth = spark_job(
+            list(GROWTH_JOBS), task_id="growth",
+            outlets=[table_asset(f"gold.{j.rsplit('.', 1)[1]}") for j in GROWTH_JOBS],
         )
     with TaskGroup("readouts", tooltip="statistical readouts and their reports"):
         readout = spark_job("readouts.web_experiments", outlets=[table_asset("gold.readouts")])
@@ -111,20 +130,46 @@ def lakehouse_daily():
             [f"silver.{s}" for s in silver_order()], task_id="silver",
             outlets=[table_asset(f"silver.{s}") for s in SOURCES],
         )
-        bronze_src >> silver_src
-    with TaskGroup("experiments", tooltip="gold experiment tables, one task per config"):
+        # the gated silver sources, and the quarantine every bronze/silver job has written
+        gate_src = gate(
+            [*(f"silver.{s}" for s in SILVER_GATED_SOURCES), "bronze.quarantine"], "gate"
+        )
+        bronze_src >> silver_src >> gate_src
+    with TaskGroup("finance", tooltip="seed 004 marts: MRR bridge, revenue, cohorts; exports"):
+        finance = spark_job(
+            list(FINANCE_JOBS), task_id="marts",
+            outlets=[table_asset(f"gold.{j.rsplit('.', 1)[1]}") for j in FINANCE_JOBS],
+        )
+        gate_bridge = gate(["gold.mrr_bridge"], "gate_mrr_bridge")
+        exports = spark_job("gold.finance.exports", task_id="exports")
+        finance >> gate_bridge >> exports
+    with TaskGroup("experiments", tooltip="gold experiment tables, one group per config"):
         for experiment, chain in gold_chains(readout_configs()).items():
-            step = spark_job(
-                [job for job, _, _ in chain], task_id=experiment,
-                params={"experiment": experiment},
-                outlets=[table_asset(table) for _, _, table in chain],
-            )
-            [gate_web, silver_src] >> step
+            with TaskGroup(experiment, tooltip=f"gold tables of {experiment}"):
+                upstream = [gate_web, gate_src]
+                for jobs, gated in gated_stages(chain):
+                    step = spark_job(
+                        [job for job, _, _ in jobs],
+                        task_id="_".join(tid for _, tid, _ in jobs),
+                        params={"experiment": experiment},
+                        outlets=[table_asset(table) for _, _, table in jobs],
+                    )
+                    upstream >> step
+                    upstream = [step]
+                    if gated:
+                        check = gate([gated], f"gate_{jobs[-1][1]}")
+                        step >> check
+                        upstream = [check]
 
     land = land_raw()
-    land >> bronze_web >> silver_web
-    gate_web >> gold_agg >> readout
+    land >> bronze_web
+    gate_bronze >> silver_web
+    gate_web >> gold_agg
+    gate_web >> growth
+    gate_agg >> readout
     land >> bronze_src
+    silver_web >> gate_src
+    gate_src >> finance
 
 
 lakehouse_daily()

@@ -65,3 +65,30 @@ def spark_job(job: str | Sequence[str], *, task_id: str | None = None,
         doc_md=f"Runs Spark job(s) {listing} in order for the run's `ds` (see `spark_jobs/`).",
         **kwargs,
     )
+
+
+def quality_gate(tables: Sequence[str], *, task_id: str, **kwargs):
+    """A gate task: the Great Expectations suites of ``tables`` on the run's partition.
+
+    Not retried: a gate's verdict on the same data is the same on every try, and a failed
+    gate has already put the rejected partition back to its previous good state (see
+    ``spark_jobs/quality/gate.py``), so a blind retry would pass on the restored data.
+    After fixing the cause, re-run the writing task and its gate (clear with downstream).
+    """
+    from include.contracts import get_contract
+
+    for table in tables:
+        if not get_contract(table).suite:  # fails at parse time, naming the table
+            raise ValueError(f"{table} has no expectation suite to gate on")
+    task = spark_job(
+        "quality.gate", task_id=task_id, params={"tables": list(tables)}, retries=0, **kwargs
+    )
+    task.doc_md = (
+        "Quality gate: validates the run's partition of "
+        + ", ".join(f"`{t}`" for t in tables)
+        + " against its expectation suite(s) in `expectations/`; a blocking rule fails the "
+        "task (message: table, ds, rule, sample rows), restores the previous good "
+        "partition and stops everything downstream. Results: `gold.quality_results`, "
+        "Data Docs under `var/gx`."
+    )
+    return task

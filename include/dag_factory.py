@@ -121,6 +121,46 @@ def gold_chains(specs: Iterable[ExperimentSpec]) -> dict[str, tuple[tuple[str, s
     }
 
 
+def gated_stages(
+    chain: Sequence[tuple[str, str, str]],
+) -> list[tuple[list[tuple[str, str, str]], str | None]]:
+    """Split a gold chain at every table with an expectation suite: [(jobs, gated table)].
+
+    Each stage's jobs run in one task; when its last table has a suite, a gate task on that
+    table runs before the next stage reads it (SaaS: base, outcomes | gate outcomes |
+    aggregated, details). A stage whose last table has no suite has ``None``.
+    """
+    from include.contracts import get_contract
+
+    stages: list[tuple[list[tuple[str, str, str]], str | None]] = []
+    current: list[tuple[str, str, str]] = []
+    for step in chain:
+        current.append(step)
+        if get_contract(step[2]).suite:
+            stages.append((current, step[2]))
+            current = []
+    if current:
+        stages.append((current, None))
+    return stages
+
+
+# Gold finance marts (seed 004), in run order: monthly ones rebuild the month of ds, daily
+# snapshots the ds itself. The bridge is gated before the exports read it.
+FINANCE_JOBS = (
+    "gold.finance.mrr_bridge",
+    "gold.finance.monthly_revenue",
+    "gold.finance.cohort_retention",
+    "gold.finance.user_master",
+    "gold.finance.churn_flags",
+    "gold.finance.monthly_funnel",
+    "gold.finance.support_summary",
+)
+GROWTH_JOBS = ("gold.growth.daily_growth", "gold.growth.traffic_breakdown")
+# Silver tables gated after the sources' silver task (the others have no suite yet), and
+# the quarantine every bronze/silver job writes to.
+SILVER_GATED_SOURCES = ("experiment_assignments", "accounts", "billing_events")
+
+
 # --------------------------------------------------------------------------- params
 @dataclass(frozen=True)
 class RunArgs:

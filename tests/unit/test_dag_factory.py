@@ -59,9 +59,25 @@ def test_schedule_is_the_aggregated_asset(dagbag, specs):
 def test_daily_dag_publishes_the_assets_the_experiment_dags_wait_for(dagbag, specs):
     daily = dagbag.dags["lakehouse_daily"]
     for name in specs:
-        task = daily.get_task(f"experiments.{name}")
-        assert f"gold.{name}_aggregated" in [o.name for o in task.outlets]
+        publishers = [
+            t for t in daily.tasks if f"gold.{name}_aggregated" in [o.name for o in t.outlets]
+        ]
+        (task,) = publishers
+        assert task.task_id.startswith(f"experiments.{name}.")
         assert task.application_args[-1] == f'{{"experiment": "{name}"}}'
+
+
+def _group_tasks(dag, name):
+    """The tasks of experiments.<name>, upstream first (each stage feeds the next)."""
+    tasks = [t for t in dag.tasks if t.task_id.startswith(f"experiments.{name}.")]
+    ordered, done = [], set()
+    while len(ordered) < len(tasks):
+        for t in tasks:
+            inside = {u for u in t.upstream_task_ids if u.startswith(f"experiments.{name}.")}
+            if t.task_id not in done and inside <= done:
+                ordered.append(t)
+                done.add(t.task_id)
+    return ordered
 
 
 def test_experiment_dag_structure_and_docs(dagbag, specs):
@@ -169,19 +185,32 @@ def test_daily_dag_experiment_chains_behind_the_gate(dagbag, specs):
         "silver.gate_fct_website_events"
     }
     assert dag.get_task("silver.fct_website_events").downstream_task_ids == {
-        "silver.gate_fct_website_events"
+        "silver.gate_fct_website_events", "sources.gate"  # the latter gates the quarantine
     }
     chains = gold_chains(specs.values())
     for name in specs:
-        task = dag.get_task(f"experiments.{name}")
-        assert task.upstream_task_ids == {"silver.gate_fct_website_events", "sources.silver"}
-        jobs = [job for job, _, _ in chains[name]]
-        assert task.application_args[: len(jobs)] == jobs
+        tasks = _group_tasks(dag, name)
+        assert tasks[0].upstream_task_ids == {"silver.gate_fct_website_events", "sources.gate"}
+        for upstream, task in zip(tasks, tasks[1:], strict=False):
+            assert task.upstream_task_ids == {upstream.task_id}  # a straight line
+        stages = [t for t in tasks if t.application_args[0] != "quality.gate"]
+        jobs = [
+            job for t in stages for job in t.application_args[: t.application_args.index("--ds")]
+        ]
+        assert jobs == [job for job, _, _ in chains[name]]
         assert "gold.experiments.aggregated" in jobs
         assert jobs.index("gold.experiments.outcomes" if "gold.experiments.outcomes" in jobs
                           else "gold.experiments.user_outcomes") < jobs.index(
             "gold.experiments.aggregated")
-        assert task.application_args[-1] == f'{{"experiment": "{name}"}}'
+        for t in stages:
+            assert t.application_args[-1] == f'{{"experiment": "{name}"}}'
+        if "gold.experiments.outcomes" in jobs:
+            # the outcomes are gated before aggregated reads them
+            gate = next(t for t in tasks if t.application_args[0] == "quality.gate")
+            assert f"gold.{name}_outcomes" in gate.application_args[-1]
+            assert tasks.index(gate) < next(
+                i for i, t in enumerate(tasks) if "gold.experiments.aggregated" in
+                t.application_args)
 
 
 def test_parsing_the_dags_imports_no_pyspark():

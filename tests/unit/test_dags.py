@@ -26,20 +26,66 @@ def test_team_rules(dagbag):
         assert dag.max_active_runs is not None and dag.max_active_runs <= 4
         for task in dag.tasks:
             assert task.owner == "data-platform", f"{dag_id}.{task.task_id} owner"
-            assert task.retries >= 1, f"{dag_id}.{task.task_id} has no retries"
+            if task.task_id.rsplit(".", 1)[-1].startswith("gate"):
+                # a gate's verdict is deterministic and it has restored the partition it
+                # rejected: a retry would pass on the restored data
+                assert task.retries == 0, f"{dag_id}.{task.task_id} retries a gate"
+            else:
+                assert task.retries >= 1, f"{dag_id}.{task.task_id} has no retries"
 
 
 def test_daily_pipeline_order(dagbag):
     dag = dagbag.dags["lakehouse_daily"]
-    order = ["land_raw", "bronze.web_events", "silver.fct_website_events",
-             "silver.gate_fct_website_events", "gold.agg_website_events",
+    order = ["land_raw", "bronze.web_events", "bronze.gate_web_events",
+             "silver.fct_website_events", "silver.gate_fct_website_events",
+             "gold.agg_website_events", "gold.gate_agg_website_events",
              "readouts.web_experiments"]
     for upstream, downstream in zip(order, order[1:], strict=False):
         assert downstream in dag.get_task(upstream).downstream_task_ids, (upstream, downstream)
-    # the gate guards gold: nothing reads silver except through it
-    assert dag.get_task("gold.agg_website_events").upstream_task_ids == {
-        "silver.gate_fct_website_events"
+    # the gates guard every reader: nothing reads a gated table except through its gate
+    readers = {
+        "silver.fct_website_events": {"bronze.gate_web_events"},
+        "gold.agg_website_events": {"silver.gate_fct_website_events"},
+        "gold.growth": {"silver.gate_fct_website_events"},
+        "readouts.web_experiments": {"gold.gate_agg_website_events"},
+        "finance.marts": {"sources.gate"},
+        "finance.exports": {"finance.gate_mrr_bridge"},
+        "experiments.homepage_cta_test.base_outcomes": {
+            "silver.gate_fct_website_events", "sources.gate"
+        },
+        "experiments.homepage_cta_test.aggregated_details": {
+            "experiments.homepage_cta_test.gate_outcomes"
+        },
     }
+    for task_id, gates in readers.items():
+        assert dag.get_task(task_id).upstream_task_ids == gates, task_id
+
+
+def test_every_gate_checks_tables_its_upstream_task_wrote(dagbag):
+    """A gate validates what the task(s) right before it published, with existing suites."""
+    import json
+
+    from include.contracts import get_contract
+
+    dag = dagbag.dags["lakehouse_daily"]
+    gates = [t for t in dag.tasks if t.task_id.rsplit(".", 1)[-1].startswith("gate")]
+    assert len(gates) == 6
+    gated = set()
+    for task in gates:
+        args = task.application_args
+        assert args[0] == "quality.gate"
+        tables = json.loads(args[args.index("--params") + 1])["tables"]
+        written = {
+            a.name for up in task.upstream_task_ids for a in dag.get_task(up).outlets
+        }
+        for table in tables:
+            assert get_contract(table).suite, table
+            # the shared quarantine is written by every bronze/silver task before the gate
+            assert table in written or table == "bronze.quarantine", (task.task_id, table)
+        gated.update(tables)
+    assert {"bronze.web_events", "silver.fct_website_events", "gold.agg_website_events",
+            "gold.mrr_bridge", "gold.homepage_cta_test_outcomes", "bronze.quarantine",
+            "silver.billing_events"} <= gated
 
 
 def test_spark_tasks_submit_through_the_runner_for_their_own_ds(dagbag):
@@ -49,9 +95,12 @@ def test_spark_tasks_submit_through_the_runner_for_their_own_ds(dagbag):
 
     dag = dagbag.dags["lakehouse_daily"]
     spark_tasks = [t for t in dag.tasks if isinstance(t, SparkSubmitOperator)]
-    # the web slice (5), one bronze and one silver task for the non-web sources, one task
-    # per experiment's gold chain: few JVM starts per day
-    assert len(spark_tasks) == 5 + 2 + len(readout_configs())
+    # web: bronze, silver, agg, growth, readout + 3 gates; sources: bronze, silver, gate;
+    # finance: marts, gate, exports; experiments: a task per gated stage (+ its gate): few
+    # JVM starts per day
+    per_experiment = {"homepage_cta_test": 3, "pdp_redesign": 1}
+    assert {s.name for s in readout_configs()} == set(per_experiment)
+    assert len(spark_tasks) == 8 + 3 + 3 + sum(per_experiment.values())
     for task in spark_tasks:
         assert task.application.endswith("spark_jobs/run.py")
         ds_at = task.application_args.index("--ds")
