@@ -71,7 +71,7 @@ from include.dag_factory import (
             True, type="boolean", description="Generate the day's synthetic raw sources first"
         ),
         "scale": Param(
-            int(os.environ.get("LAKEHOUSE_SCALE") or 20000),
+            max(1000, int(os.environ.get("LAKEHOUSE_SCALE") or 20000)),
             type="integer", minimum=1000, maximum=20_000_000,
             description="Synthetic web events per day",
         ),

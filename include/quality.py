@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -305,3 +306,23 @@ def enforce(result: GateResult) -> GateResult:
     else:
         log.info(result.message())
     return result
+
+
+def gate_statuses(
+    rows: Iterable[Mapping[str, Any]], suites: Iterable[str] | None = None
+) -> dict[str, str]:
+    """Worst status per suite of gold.quality_results rows ('fail' > 'warn' > 'pass').
+
+    ``suites``: only these (a readout judges the gates of the tables it depends on, not
+    unrelated ones that happen to have run on the same day).
+    """
+    wanted = set(suites) if suites is not None else None
+    rank = {"pass": 0, "warn": 1, "fail": 2}
+    out: dict[str, str] = {}
+    for row in rows:
+        if wanted is not None and row["suite"] not in wanted:
+            continue
+        status = "pass" if row["success"] else ("fail" if row["severity"] == "block" else "warn")
+        if rank[status] >= rank[out.get(row["suite"], "pass")]:
+            out[row["suite"]] = status
+    return out

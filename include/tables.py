@@ -159,8 +159,9 @@ def restore_partition(
     Used when a blocking quality gate rejects a partition a job has just written, so readers
     keep the previous good data (or none, if the partition is new). The rejected rows stay
     readable by time travel (``VERSION AS OF rejected_version``) until the table is vacuumed.
-    Only whole-partition writes of :func:`write_partition` are restored (tables written in
-    slices, like the shared quarantine, are not: their slices belong to different jobs).
+    Only a whole-partition write of :func:`write_partition` that is still the table's newest
+    commit is undone (not tables written in slices, like the shared quarantine, whose slices
+    belong to different jobs, and not a write other commits have followed since).
     Returns ``{"rejected_version", "restored_version", "rows"}``, or None if nothing to undo.
     """
     from delta.tables import DeltaTable
@@ -171,13 +172,13 @@ def restore_partition(
         return None
     prefix = f"write:{contract.qualified_name}:{predicate}:"
     table = DeltaTable.forPath(spark, location)
-    rejected = next(
-        (int(r["version"]) for r in table.history(50).collect()
-         if (r["userMetadata"] or "").startswith(prefix)),
-        None,
-    )
-    if rejected is None:
+    latest = table.history(1).collect()[0]
+    # Only the write the gate has just judged: the table's newest commit. If anything
+    # committed after it (another partition, a re-run), undoing it could revert data some
+    # other run relies on; the caller reports the partition as left in place instead.
+    if not (latest["userMetadata"] or "").startswith(prefix):
         return None
+    rejected = int(latest["version"])
     previous = (
         spark.read.format("delta").option("versionAsOf", rejected - 1).load(location)
         .where(predicate)

@@ -26,14 +26,18 @@ for exp_dag in $(airflow dags list -o plain 2>/dev/null | awk '$1 ~ /^experiment
 done
 step "unpausing $DAG: the scheduler catches up $START .. $END, one day at a time; the UI shows progress"
 airflow dags unpause "$DAG" >/dev/null
+# Paused again when the demo ends (or is interrupted): a later Airflow start with the default
+# window (all of 2024) must not catch up a whole year by surprise.
+trap 'airflow dags pause "$DAG" >/dev/null 2>&1 || true' EXIT
 
 # Catchup only schedules days after the DAG's latest scheduled run: days before it (an older
-# START than a previous demo's) need a backfill, which also re-runs failed days.
-has_run() { airflow dags list-runs "$DAG" -o plain 2>/dev/null | grep -q "$1"; }
-for _ in $(seq 24); do has_run "${START}T00:00:00" && break; sleep 5; done
-if ! has_run "${START}T00:00:00"; then
-  step "no scheduled run for $START (the DAG ran later days before): backfilling"
-  airflow backfill create --dag-id "$DAG" --from-date "$START" --to-date "$END" \
+# START than a previous demo's) and days a previous demo left failed need a backfill.
+sleep 30
+SPAN="$(python scripts/wait_for_runs.py "$DAG" "$START" "$END" --backfill-range)"
+if [ -n "$SPAN" ]; then
+  set -- $SPAN
+  step "days $1 .. $2 have no run the scheduler will make, or a failed one: backfilling them"
+  airflow backfill create --dag-id "$DAG" --from-date "$1" --to-date "$2" \
     --reprocess-behavior failed --max-active-runs 1 \
     --dag-run-conf "{\"generate_raw\": true, \"scale\": $SCALE}" >"$LAKEHOUSE_STATE_DIR/logs/backfill.log" 2>&1 ||
     { tail -20 "$LAKEHOUSE_STATE_DIR/logs/backfill.log"; die "backfill could not be created"; }

@@ -62,7 +62,7 @@ def password_for(user: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("dag_id")
-    ap.add_argument("--ds", help="logical date YYYY-MM-DD (default: now)")
+    ap.add_argument("--ds", help="logical date YYYY-MM-DD (default: today, UTC)")
     ap.add_argument("--conf", default="{}", help="run conf (JSON object): the DAG's Params")
     ap.add_argument("--wait", action="store_true", help="poll until the run finishes")
     ap.add_argument("--timeout", type=float, default=7200)
@@ -79,13 +79,18 @@ def main(argv: list[str] | None = None) -> int:
         ap.error(f"invalid dag id {args.dag_id!r}")
     if args.ds and not _DS.match(args.ds):
         ap.error(f"--ds must be YYYY-MM-DD, got {args.ds!r}")
-    conf = json.loads(args.conf)
+    try:
+        conf = json.loads(args.conf)
+    except ValueError as err:
+        ap.error(f"--conf is not JSON: {err}")
     if not isinstance(conf, dict):
         ap.error("--conf must be a JSON object")
 
     base = args.url.rstrip("/")
     token = login(base, args.user, password_for(args.user))
-    body: dict = {"conf": conf, "logical_date": f"{args.ds}T00:00:00Z" if args.ds else None}
+    # a run needs a logical date: the DAGs' tasks work on {{ ds }}
+    ds = args.ds or time.strftime("%Y-%m-%d", time.gmtime())
+    body: dict = {"conf": conf, "logical_date": f"{ds}T00:00:00Z"}
     dag = urllib.parse.quote(args.dag_id)
     run = _request("POST", f"{base}/api/v2/dags/{dag}/dagRuns", body, token)
     run_id = run["dag_run_id"]

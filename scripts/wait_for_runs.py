@@ -28,7 +28,47 @@ def runs(dag: str) -> list[dict]:
     return []
 
 
+def backfill_range(
+    all_runs: list[dict], start: dt.date, end: dt.date
+) -> tuple[str, str] | None:
+    """Days of start..end the scheduler's catchup will not run: (first, last) or None.
+
+    Catchup creates runs only after the DAG's latest scheduled run, so a day before it with
+    no run, or whose latest run failed, needs a backfill; later days are catchup's.
+    """
+    scheduled = [
+        str(r.get("logical_date", ""))[:10]
+        for r in all_runs
+        if str(r.get("run_id", "")).startswith("scheduled__")
+    ]
+    horizon = max(scheduled) if scheduled else None
+    latest: dict[str, tuple[str, str]] = {}
+    for r in all_runs:
+        day = str(r.get("logical_date", ""))[:10]
+        after = str(r.get("run_after", ""))
+        if day not in latest or after >= latest[day][0]:
+            latest[day] = (after, r.get("state", "?"))
+    need = []
+    day = start
+    while day <= end:
+        iso = day.isoformat()
+        state = latest.get(iso, (None, None))[1]
+        if state == "failed" or (state is None and (horizon is None or iso <= horizon)):
+            need.append(iso)
+        day += dt.timedelta(days=1)
+    return (need[0], need[-1]) if need else None
+
+
 def main() -> int:
+    if "--backfill-range" in sys.argv:
+        # demo.sh: print "FIRST LAST" of the days needing a backfill (nothing if none)
+        args = [a for a in sys.argv[1:] if a != "--backfill-range"]
+        span = backfill_range(
+            runs(args[0]), dt.date.fromisoformat(args[1]), dt.date.fromisoformat(args[2])
+        )
+        if span:
+            print(*span)
+        return 0
     dag, start, end = (
         sys.argv[1],
         dt.date.fromisoformat(sys.argv[2]),

@@ -138,11 +138,15 @@ def main(spark, ds: str, settings, params: dict | None = None) -> JobResult:
         try:
             enforce(result)
         except QualityGateFailed as failure:
-            restored = restore_partition(
-                spark, contract, partition_value(contract, ds), settings
-            )
+            try:
+                restored = restore_partition(
+                    spark, contract, partition_value(contract, ds), settings
+                )
+                note = _restore_note(contract, restored)
+            except Exception as err:  # the verdict must survive a failed undo
+                restored, note = None, f"{contract.qualified_name}: undo FAILED ({err!r})"
             tables[contract.qualified_name]["restored"] = restored
-            failures.append(f"{failure}\n{_restore_note(contract, restored)}")
+            failures.append(f"{failure}\n{note}")
     if failures:
         raise QualityGateFailed("\n\n".join(failures))
     return JobResult(job="quality.gate", ds=ds, extra={"tables": tables})
@@ -151,9 +155,12 @@ def main(spark, ds: str, settings, params: dict | None = None) -> JobResult:
 def _restore_note(contract, restored: dict | None) -> str:
     name = contract.qualified_name
     if restored is None:
-        return f"{name}: partition left as written (not a whole-partition write to undo)."
+        return (
+            f"{name}: partition left as written (not a whole-partition write, or other "
+            "commits followed it)."
+        )
     if restored["rows"] == 0:
-        kept = "the partition was new, so it is empty again"
+        kept = "the version before held no rows for it, so it is empty again"
     else:
         kept = f"the previous good rows ({restored['rows']}) are back"
     return (

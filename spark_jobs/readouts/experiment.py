@@ -208,15 +208,20 @@ def trust_inputs(rows: Iterable[Mapping[str, Any]], spec: ExperimentSpec) -> dic
     }
 
 
-def gate_statuses(rows: Iterable[Mapping[str, Any]]) -> dict[str, str]:
-    """Worst status per suite from quality_results rows ('fail' > 'warn' > 'pass')."""
-    rank = {"pass": 0, "warn": 1, "fail": 2}
-    out: dict[str, str] = {}
-    for row in rows:
-        status = "pass" if row["success"] else ("fail" if row["severity"] == "block" else "warn")
-        if rank[status] >= rank[out.get(row["suite"], "pass")]:
-            out[row["suite"]] = status
-    return out
+def gate_suites(spec: ExperimentSpec) -> list[str]:
+    """The gates of the tables this readout depends on: web events and, for the SaaS
+    funnel, the assignments and the experiment's own outcomes (quality_results slices)."""
+    suites = ["bronze_web_events", "silver_fct_website_events"]
+    if spec.funnel == "saas":
+        suites += ["silver_experiment_assignments",
+                   f"gold_experiment_outcomes__{spec.name}_outcomes"]
+    return suites
+
+
+def gate_statuses(rows, suites=None) -> dict[str, str]:
+    from include.quality import gate_statuses as statuses
+
+    return statuses(rows, suites)
 
 
 def funnel_from_rows(
@@ -464,7 +469,9 @@ def main(spark, ds: str, settings, params: dict | None = None) -> JobResult:
     gates: dict[str, str] = {}
     if qr_df is not None:
         versions[QUALITY_RESULTS.qualified_name] = qr_version
-        gates = gate_statuses(r.asDict() for r in qr_df.where(F.col("ds") == ds).collect())
+        gates = gate_statuses(
+            (r.asDict() for r in qr_df.where(F.col("ds") == ds).collect()), gate_suites(spec)
+        )
 
     result = build_result(spec, run, rows, gates)
     cumulative = cumulative_series(days, spec, run.alpha)

@@ -220,19 +220,19 @@ def write_reports(reports_dir, ds: str, summaries: dict, funnels: dict, versions
     return paths
 
 
+# The gates of the tables this readout depends on (not every gate that ran that day).
+GATE_SUITES = ("bronze_web_events", "silver_fct_website_events", "gold_agg_website_events")
+
+
 def gate_statuses(spark, ds: str, settings) -> dict[str, str]:
-    """Worst status per suite from gold.quality_results for ds ('fail' > 'warn' > 'pass')."""
+    """Worst status per upstream suite from gold.quality_results for ds."""
+    from include.quality import gate_statuses as statuses
     from include.tables import read_partition, table_exists
 
     if not table_exists(spark, QUALITY_RESULTS, settings):
         return {}
-    statuses: dict[str, str] = {}
-    for row in read_partition(spark, QUALITY_RESULTS, ds, settings).collect():
-        status = "pass" if row.success else ("fail" if row.severity == "block" else "warn")
-        rank = {"pass": 0, "warn": 1, "fail": 2}
-        if rank[status] >= rank.get(statuses.get(row.suite, "pass"), 0):
-            statuses[row.suite] = status
-    return statuses
+    rows = read_partition(spark, QUALITY_RESULTS, ds, settings).collect()
+    return statuses((r.asDict() for r in rows), GATE_SUITES)
 
 
 def main(spark, ds: str, settings, params: dict | None = None) -> JobResult:

@@ -90,7 +90,7 @@ def test_a_rejected_new_partition_is_removed_again(spark, settings):
     web_events.main(spark, DS, settings)
     raw.write_text(raw.read_text() + _line("e2") + "\n")
 
-    with pytest.raises(QualityGateFailed, match="partition was new, so it is empty again"):
+    with pytest.raises(QualityGateFailed, match="held no rows for it, so it is empty again"):
         gate.main(spark, DS, settings, {"tables": ["bronze.web_events"]})
     assert _ids(spark, settings) == []
 

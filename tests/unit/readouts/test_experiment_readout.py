@@ -195,6 +195,22 @@ def test_failed_quality_gate_is_invalid():
     assert result["verdict"].verdict == "invalid"
 
 
+def test_only_the_gates_of_the_readouts_inputs_count():
+    rows = [
+        {"suite": "silver_fct_website_events", "success": True, "severity": "block"},
+        {"suite": "gold_mrr_bridge", "success": False, "severity": "block"},
+        {"suite": f"gold_experiment_outcomes__{SPEC.name}_outcomes", "success": False,
+         "severity": "warn"},
+        {"suite": "gold_experiment_outcomes__other_outcomes", "success": False,
+         "severity": "block"},
+    ]
+    gates = job.gate_statuses(rows, job.gate_suites(SPEC))
+    expected = {"silver_fct_website_events": "pass"}
+    if SPEC.funnel == "saas":
+        expected[f"gold_experiment_outcomes__{SPEC.name}_outcomes"] = "warn"
+    assert gates == expected  # an unrelated failed bridge does not invalidate the readout
+
+
 def test_readout_rows_carry_slice_versions_and_verdict():
     result = job.build_result(SPEC, job.ReadoutParams("cta_demo", 0.05, ()), ROWS, {})
     rows = job.readout_rows(SPEC, "2024-01-10", result, {"gold.cta_demo_aggregated": 7})

@@ -1,0 +1,46 @@
+"""scripts/wait_for_runs.py: which demo days need a backfill (catchup will not run them)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.util
+from pathlib import Path
+
+_SPEC = importlib.util.spec_from_file_location(
+    "wait_for_runs", Path(__file__).resolve().parents[2] / "scripts" / "wait_for_runs.py"
+)
+wfr = importlib.util.module_from_spec(_SPEC)
+_SPEC.loader.exec_module(wfr)
+
+D = dt.date.fromisoformat
+
+
+def run(day: str, state: str, kind: str = "scheduled", after: str | None = None) -> dict:
+    return {
+        "run_id": f"{kind}__{day}T00:00:00+00:00",
+        "logical_date": f"{day}T00:00:00+00:00",
+        "run_after": after or f"{day}T00:00:00+00:00",
+        "state": state,
+    }
+
+
+def test_days_after_the_latest_scheduled_run_are_left_to_catchup():
+    runs = [run("2024-01-01", "running")]
+    assert wfr.backfill_range(runs, D("2024-01-01"), D("2024-01-03")) is None
+
+
+def test_no_scheduled_run_at_all_means_backfill_everything():
+    assert wfr.backfill_range([], D("2024-01-01"), D("2024-01-03")) == (
+        "2024-01-01", "2024-01-03"
+    )
+
+
+def test_days_before_a_later_run_and_failed_days_are_backfilled():
+    runs = [run("2024-01-09", "success"), run("2024-01-02", "failed")]
+    assert wfr.backfill_range(runs, D("2024-01-01"), D("2024-01-03")) == (
+        "2024-01-01", "2024-01-03"
+    )
+    # the newest run of a day decides: a failed scheduled run re-run by a successful backfill
+    runs += [run("2024-01-02", "success", "backfill", after="2024-01-02T00:00:01+00:00"),
+             run("2024-01-01", "success"), run("2024-01-03", "success")]
+    assert wfr.backfill_range(runs, D("2024-01-01"), D("2024-01-03")) is None
