@@ -160,8 +160,9 @@ def test_daily_dag_end_to_end_and_idempotent(stack, spark):
         t.qualified_name: _content_hash(read_partition(spark, t, DS, stack)) for t in _tables()
     }
     versions = {t.qualified_name: table_version(spark, t, stack) for t in _tables()}
-    # (the sources' and finance groups are skipped here: re-running them is #9's job test)
-    assert _run_dag(skip=r"(sources|finance)\..*").state == "success"
+    # the web path again (the sources, finance and experiment groups write none of the
+    # tables compared here; they are skipped to keep CI inside its time limit)
+    assert _run_dag(skip=r"(sources|finance|experiments)\..*").state == "success"
     after = {
         t.qualified_name: _content_hash(read_partition(spark, t, DS, stack)) for t in _tables()
     }
