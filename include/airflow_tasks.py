@@ -80,8 +80,11 @@ def quality_gate(tables: Sequence[str], *, task_id: str, **kwargs):
     for table in tables:
         if not get_contract(table).suite:  # fails at parse time, naming the table
             raise ValueError(f"{table} has no expectation suite to gate on")
+    # The gate, not the writer, publishes the tables' Assets: a consumer scheduled on an
+    # Asset only ever starts on data that passed its gate.
     task = spark_job(
-        "quality.gate", task_id=task_id, params={"tables": list(tables)}, retries=0, **kwargs
+        "quality.gate", task_id=task_id, params={"tables": list(tables)}, retries=0,
+        outlets=[table_asset(t) for t in tables], **kwargs,
     )
     task.doc_md = (
         "Quality gate: validates the run's partition of "

@@ -61,8 +61,30 @@ def test_daily_pipeline_order(dagbag):
         assert dag.get_task(task_id).upstream_task_ids == gates, task_id
 
 
+def _tables_written(task) -> set[str]:
+    """The tables a Spark task's jobs write (``spark_jobs/run.py`` job names -> tables)."""
+    import json
+
+    from include.dag_factory import GOLD_CHAINS
+
+    args = task.application_args
+    jobs = args[: args.index("--ds")]
+    params = json.loads(args[args.index("--params") + 1])
+    chain_tables = {
+        job: table.format(name=params.get("experiment", ""))
+        for chain in GOLD_CHAINS.values() for job, _, table in chain
+    }
+    written = set()
+    for job in jobs:
+        layer, *_, name = job.split(".")
+        written.add(chain_tables.get(job, f"{layer}.{name}"))
+    return written
+
+
 def test_every_gate_checks_tables_its_upstream_task_wrote(dagbag):
-    """A gate validates what the task(s) right before it published, with existing suites."""
+    """A gate validates what the task(s) right before it wrote, with existing suites, and
+    only the gate publishes those tables' Assets: nothing scheduled on an Asset starts on
+    data its gate has not passed."""
     import json
 
     from include.contracts import get_contract
@@ -75,14 +97,16 @@ def test_every_gate_checks_tables_its_upstream_task_wrote(dagbag):
         args = task.application_args
         assert args[0] == "quality.gate"
         tables = json.loads(args[args.index("--params") + 1])["tables"]
-        written = {
-            a.name for up in task.upstream_task_ids for a in dag.get_task(up).outlets
-        }
+        written = set().union(*(_tables_written(dag.get_task(u)) for u in task.upstream_task_ids))
         for table in tables:
             assert get_contract(table).suite, table
             # the shared quarantine is written by every bronze/silver task before the gate
             assert table in written or table == "bronze.quarantine", (task.task_id, table)
+        assert {a.name for a in task.outlets} == set(tables), task.task_id
         gated.update(tables)
+    for task in dag.tasks:
+        if task not in gates:
+            assert not {a.name for a in task.outlets} & gated, task.task_id
     assert {"bronze.web_events", "silver.fct_website_events", "gold.agg_website_events",
             "gold.mrr_bridge", "gold.homepage_cta_test_outcomes", "bronze.quarantine",
             "silver.billing_events"} <= gated
