@@ -7,6 +7,7 @@ the Delta extension and catalog, no metastore; every test gets its own warehouse
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 
@@ -30,6 +31,9 @@ def spark():
     )
     yield session
     session.stop()
+    # py4j logs "Closing down clientserver connection" from __del__ at interpreter exit, after
+    # pytest has closed the streams its handlers write to: a "Logging error" traceback.
+    logging.getLogger("py4j").setLevel(logging.WARNING)
 
 
 @pytest.fixture
