@@ -17,7 +17,7 @@ _NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 
 def validate_identifier(name: str, what: str = "name") -> str:
     """Reject anything that is not a plain lower-case SQL identifier (no quoting games)."""
-    if not isinstance(name, str) or not _NAME.match(name):
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise ValueError(f"invalid {what} {name!r}: use [a-z][a-z0-9_]* (at most 63 characters)")
     return name
 

@@ -210,7 +210,7 @@ def resolve_run(
             "no ds to read out: set the 'ds' param (YYYY-MM-DD), or let the daily DAG's "
             f"update of {aggregated_table(spec)} trigger the run"
         )
-    if not isinstance(ds, str) or not _DS.match(ds):
+    if not isinstance(ds, str) or not _DS.fullmatch(ds):
         raise ValueError(f"ds must be YYYY-MM-DD, got {ds!r}")
     job_params = {"experiment": spec.name, "alpha": alpha, "segments": segments}
     return RunArgs(ds=ds, params=job_params)

@@ -51,7 +51,7 @@ def first_octet(ip: Column) -> Column:
     from pyspark.sql import functions as F
 
     octet = F.split(ip, r"\.").getItem(0)
-    return F.when(ip.rlike(r"^\d{1,3}(\.\d{1,3}){3}$"), octet.try_cast("int"))
+    return F.when(ip.rlike(r"^\d{1,3}(\.\d{1,3}){3}\z"), octet.try_cast("int"))
 
 
 def device_brand(user_agent: Column) -> Column:

@@ -31,7 +31,7 @@ def validate_ds(ds: str) -> str:
     """``ds`` reaches SQL predicates and paths: accept only a real YYYY-MM-DD date."""
     import datetime as dt
 
-    if not isinstance(ds, str) or not _DS.match(ds):
+    if not isinstance(ds, str) or not _DS.fullmatch(ds):
         raise ValueError(f"invalid ds {ds!r}: expected YYYY-MM-DD")
     dt.date.fromisoformat(ds)
     return ds
@@ -102,7 +102,7 @@ def partition_predicate(
     """
     column = contract.partition_by[0]
     if column == "month":
-        if not _MONTH.match(value):
+        if not _MONTH.fullmatch(value):
             raise ValueError(f"invalid month {value!r}: expected YYYY-MM")
     else:
         validate_ds(value)

@@ -75,9 +75,9 @@ def main(argv: list[str] | None = None) -> int:
         ),
     )
     args = ap.parse_args(argv)
-    if not _DAG_ID.match(args.dag_id):
+    if not _DAG_ID.fullmatch(args.dag_id):
         ap.error(f"invalid dag id {args.dag_id!r}")
-    if args.ds and not _DS.match(args.ds):
+    if args.ds and not _DS.fullmatch(args.ds):
         ap.error(f"--ds must be YYYY-MM-DD, got {args.ds!r}")
     try:
         conf = json.loads(args.conf)

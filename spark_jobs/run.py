@@ -31,7 +31,7 @@ def job_module(job: str) -> str:
     A job is any module under ``spark_jobs/<package>/`` with a ``main(spark, ds, settings,
     params)``; the name is validated before it reaches importlib.
     """
-    if not _JOB_NAME.match(job):
+    if not _JOB_NAME.fullmatch(job):
         raise SystemExit(f"invalid job name {job!r}: expected <{'|'.join(JOB_PACKAGES)}>.<module>")
     module = f"spark_jobs.{job}"
     if importlib.util.find_spec(module) is None:

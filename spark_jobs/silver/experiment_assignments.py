@@ -27,7 +27,7 @@ SOURCE = "experiment_assignments"
 def rules():
     from pyspark.sql import functions as F
 
-    return (("bad_experiment", ~F.col("experiment").rlike(r"^[a-z][a-z0-9_]{0,62}$")),)
+    return (("bad_experiment", ~F.col("experiment").rlike(r"^[a-z][a-z0-9_]{0,62}\z")),)
 
 
 SPEC = SourceRules(SOURCE, order_by="assigned_at", rules=rules)
