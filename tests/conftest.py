@@ -19,7 +19,7 @@ if str(ROOT) not in sys.path:
 
 
 @pytest.fixture(scope="session")
-def spark():
+def spark(tmp_path_factory):
     from include.settings import load_settings
     from include.spark import build_spark
 
@@ -27,7 +27,12 @@ def spark():
         "lakehouse-tests",
         load_settings(),
         metastore=False,
-        overrides={"spark.sql.shuffle.partitions": "2", "spark.default.parallelism": "2"},
+        overrides={
+            "spark.sql.shuffle.partitions": "2",
+            "spark.default.parallelism": "2",
+            # the session catalog's own directory: local, so unit tests need no object store
+            "spark.sql.warehouse.dir": str(tmp_path_factory.mktemp("spark-warehouse")),
+        },
     )
     yield session
     session.stop()

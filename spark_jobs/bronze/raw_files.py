@@ -7,11 +7,14 @@ JSON, has the wrong number of CSV fields, misses a required field or holds a val
 not parse as its type goes to ``bronze.quarantine`` with the reason (``unparsable_json``,
 ``wrong_field_count``, ``missing_<field>``, ``bad_<field>``); nothing is dropped silently and
 ``rows in = rows out + rows quarantined`` is checked by the job. CSV header lines are not
-records and are not counted.
+records and are not counted. Before anything is written, the schema-drift policy of
+``spark_jobs.bronze.drift`` runs on the day's files: columns are read by their header's
+names, added fields are reported, a field gone or a changed type fails the job clearly.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from include.raw_sources import RAW_SOURCES
@@ -45,13 +48,24 @@ def header_line(source: str) -> str:
     return ",".join(RAW_SOURCES[source].fields)
 
 
-def filter_records(lines: DataFrame, source: str) -> DataFrame:
-    """Drop CSV header lines: they are file structure, not records."""
+def filter_records(
+    lines: DataFrame, source: str, headers: Mapping[str, Sequence[str]] | None = None
+) -> DataFrame:
+    """Drop CSV header lines: they are file structure, not records.
+
+    ``headers`` (``{source_file: fields}``, see ``drift.csv_headers``) names each file's own
+    header; without it a line equal to the contract's header is one.
+    """
     from pyspark.sql import functions as F
 
     if RAW_SOURCES[source].fmt != "csv":
         return lines
-    return lines.where(F.col("value") != F.lit(header_line(source)))
+    is_header = F.col("value") == F.lit(header_line(source))
+    for path, fields in (headers or {}).items():
+        is_header = is_header | (
+            (F.col("source_file") == F.lit(path)) & (F.col("value") == F.lit(",".join(fields)))
+        )
+    return lines.where(~is_header)
 
 
 def _string_schema(source: str, corrupt: bool) -> str:
@@ -67,10 +81,20 @@ def csv_field_count(value: Column) -> Column:
     return F.length(unquoted) - F.length(F.regexp_replace(unquoted, ",", "")) + 1
 
 
-def with_parsed(lines: DataFrame, source: str) -> DataFrame:
-    """``value`` (one raw line) -> struct ``r`` of string fields, plus ``record_hash``."""
+def with_parsed(
+    lines: DataFrame, source: str, headers: Mapping[str, Sequence[str]] | None = None
+) -> DataFrame:
+    """``value`` (one raw line) -> struct ``r`` of string fields, plus ``record_hash``.
+
+    A CSV file whose header orders or extends the columns differently (``headers``, from
+    ``drift.csv_headers``; checked by ``drift.check_csv_headers``) is parsed with its own
+    header and its fields are picked by name; other files use the contract's order.
+    """
+    from functools import reduce
+
     from pyspark.sql import functions as F
 
+    contract = RAW_SOURCES[source].fields
     if RAW_SOURCES[source].fmt == "jsonl":
         parsed = F.from_json(
             "value",
@@ -78,14 +102,43 @@ def with_parsed(lines: DataFrame, source: str) -> DataFrame:
             {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": "_corrupt_record"},
         )
         broken = parsed.isNull() | parsed["_corrupt_record"].isNotNull()
-    else:
-        parsed = F.from_csv("value", _string_schema(source, corrupt=False), {"mode": "PERMISSIVE"})
-        broken = csv_field_count(F.col("value")) != len(RAW_SOURCES[source].fields)
+        return _with_record(lines, parsed, broken)
+
+    layouts: dict[tuple[str, ...], list[str]] = {}
+    for path, fields in (headers or {}).items():
+        if tuple(fields) != tuple(contract):
+            layouts.setdefault(tuple(fields), []).append(path)
+    drifted = [p for paths in layouts.values() for p in paths]
+    parts = [
+        _csv_part(
+            lines.where(~F.col("source_file").isin(drifted)) if drifted else lines,
+            contract,
+            contract,
+        )
+    ]
+    for fields, paths in layouts.items():
+        parts.append(_csv_part(lines.where(F.col("source_file").isin(paths)), fields, contract))
+    return reduce(lambda a, b: a.unionByName(b), parts)
+
+
+def _csv_part(lines: DataFrame, layout: Sequence[str], contract: Sequence[str]) -> DataFrame:
+    """CSV lines of files with columns ``layout``, parsed and re-shaped to the contract."""
+    from pyspark.sql import functions as F
+
+    schema = ", ".join(f"`{f}` STRING" for f in layout)
+    parsed = F.from_csv("value", schema, {"mode": "PERMISSIVE"})
+    by_name = F.struct(*[parsed[f].alias(f) for f in contract])
+    return _with_record(lines, by_name, csv_field_count(F.col("value")) != len(layout))
+
+
+def _with_record(lines: DataFrame, record: Column, broken: Column) -> DataFrame:
+    from pyspark.sql import functions as F
+
     return lines.select(
         "value",
         "source_file",
         F.sha2(F.col("value"), 256).alias("record_hash"),
-        parsed.alias("r"),
+        record.alias("r"),
         broken.alias("_broken"),
     )
 
@@ -130,11 +183,13 @@ def with_typed_and_reason(parsed: DataFrame, source: str) -> DataFrame:
     )
 
 
-def transform(lines: DataFrame, source: str, ds: str) -> tuple[DataFrame, DataFrame]:
+def transform(
+    lines: DataFrame, source: str, ds: str, headers: Mapping[str, Sequence[str]] | None = None
+) -> tuple[DataFrame, DataFrame]:
     """``lines`` (``value``, ``source_file``; header lines removed) -> (bronze, quarantine)."""
     from pyspark.sql import functions as F
 
-    checked = with_typed_and_reason(with_parsed(lines, source), source)
+    checked = with_typed_and_reason(with_parsed(lines, source, headers), source)
     good = checked.where(F.col("reason").isNull()).select(
         *[F.col(f"t_{f}").alias(f) for f in RAW_SOURCES[source].fields],
         F.col("source_file").alias("_source_file"),
@@ -154,6 +209,36 @@ def transform(lines: DataFrame, source: str, ds: str) -> tuple[DataFrame, DataFr
     return good, bad
 
 
+def check_drift(lines: DataFrame, source: str) -> tuple[dict, dict | None]:
+    """The schema-drift policy (``spark_jobs.bronze.drift``) on a day's raw lines, headers
+    included: ``(report, csv headers)``, or :class:`~spark_jobs.bronze.drift.SchemaDrift`."""
+    from spark_jobs.bronze import drift
+
+    fields = RAW_SOURCES[source].fields
+    if RAW_SOURCES[source].fmt == "csv":
+        headers = drift.csv_headers(lines, REQUIRED[source][0])
+        return drift.check_csv_headers(source, fields, headers), headers
+    return drift.json_key_drift(lines, source, fields), None
+
+
+def check_types(records: DataFrame, source: str, headers=None) -> None:
+    """SchemaDrift if a typed field's values mostly no longer parse (a changed type)."""
+    from pyspark.sql import functions as F
+
+    from spark_jobs.bronze import drift
+
+    types = column_types(BRONZE_SOURCES[source])
+    checked = with_parsed(records, source, headers).where(
+        ~F.col("_broken") & (F.trim(F.col("value")) != "")
+    )
+    typed_fields = {
+        f: (F.col("r")[f], typed(F.col("r")[f], types[f]))
+        for f in RAW_SOURCES[source].fields
+        if types[f].upper() != "STRING"
+    }
+    drift.check_types(checked, f"{source}", typed_fields)
+
+
 def run_source(spark: SparkSession, source: str, ds: str, settings) -> JobResult:
     """The whole bronze job of one source for one ds (what each thin module's main calls)."""
     from include.tables import write_partition
@@ -161,12 +246,23 @@ def run_source(spark: SparkSession, source: str, ds: str, settings) -> JobResult
 
     contract = BRONZE_SOURCES[source]
     path = require_raw_path(spark, settings, source, ds)
-    lines = filter_records(read_raw_lines(spark, path), source).cache()
-    result = JobResult(job=f"bronze.{source}", ds=ds, rows_in=lines.count())
-    good, bad = transform(lines, source, ds)
-    out = write_partition(spark, good, contract, ds, settings)
-    q = write_partition(spark, bad, QUARANTINE, ds, settings, {"layer": "bronze", "source": source})
-    lines.unpersist()
+    raw = read_raw_lines(spark, path).cache()
+    lines = filter_records(raw, source)
+    try:  # a failure must not leave the day's lines cached for a later run in this session
+        drift_report, headers = check_drift(raw, source)  # raises before anything is written
+        lines = filter_records(raw, source, headers).cache()
+        check_types(lines, source, headers)
+        result = JobResult(job=f"bronze.{source}", ds=ds, rows_in=lines.count())
+        if drift_report:
+            result.extra["schema_drift"] = drift_report
+        good, bad = transform(lines, source, ds, headers)
+        out = write_partition(spark, good, contract, ds, settings)
+        q = write_partition(
+            spark, bad, QUARANTINE, ds, settings, {"layer": "bronze", "source": source}
+        )
+    finally:
+        lines.unpersist()
+        raw.unpersist()
     result.rows_out, result.rows_quarantined = out["rows"], q["rows"]
     result.versions = {contract.qualified_name: out["version"]}
     return result.check_accounting()

@@ -92,17 +92,50 @@ def transform(lines: DataFrame, ds: str) -> tuple[DataFrame, DataFrame]:
     return good, bad
 
 
+def check_drift(lines: DataFrame) -> dict:
+    """The schema-drift policy (``spark_jobs.bronze.drift``): keys added to or gone from the
+    day's JSON lines, and typed fields whose values mostly stopped parsing."""
+    from pyspark.sql import functions as F
+
+    from include.raw_sources import RAW_SOURCES
+    from spark_jobs.bronze import drift
+
+    report = drift.json_key_drift(lines, SOURCE, RAW_SOURCES[SOURCE].fields)
+    parsed = with_parsed(lines)
+    r = F.col("r")
+    well_formed = parsed.where(r.isNotNull() & r["_corrupt_record"].isNull())
+    drift.check_types(
+        well_formed,
+        SOURCE,
+        {
+            "event_time": (
+                r["event_time"],
+                F.try_to_timestamp(r["event_time"], F.lit(TIMESTAMP_FORMAT)),
+            ),
+            "user_id": (r["user_id"], r["user_id"].try_cast("bigint")),
+        },
+    )
+    return report
+
+
 def main(spark: SparkSession, ds: str, settings, params: dict | None = None) -> JobResult:
     from include.tables import write_partition
     from spark_jobs.raw import read_raw_lines, require_raw_path
 
     path = require_raw_path(spark, settings, SOURCE, ds)
     lines = read_raw_lines(spark, path).cache()
-    good, bad = transform(lines, ds)
-    result = JobResult(job="bronze.web_events", ds=ds, rows_in=lines.count())
-    out = write_partition(spark, good, BRONZE_WEB_EVENTS, ds, settings)
-    q = write_partition(spark, bad, QUARANTINE, ds, settings, {"layer": "bronze", "source": SOURCE})
-    lines.unpersist()
+    try:  # a failure must not leave the day's lines cached for a later run in this session
+        drift_report = check_drift(lines)  # raises before anything is written
+        good, bad = transform(lines, ds)
+        result = JobResult(job="bronze.web_events", ds=ds, rows_in=lines.count())
+        if drift_report:
+            result.extra["schema_drift"] = drift_report
+        out = write_partition(spark, good, BRONZE_WEB_EVENTS, ds, settings)
+        q = write_partition(
+            spark, bad, QUARANTINE, ds, settings, {"layer": "bronze", "source": SOURCE}
+        )
+    finally:
+        lines.unpersist()
     result.rows_out, result.rows_quarantined = out["rows"], q["rows"]
     result.versions = {BRONZE_WEB_EVENTS.qualified_name: out["version"]}
     return result.check_accounting()
