@@ -3,13 +3,14 @@
 Every line is read as text first (so the raw record and its sha256 survive for the
 quarantine table and for lineage), then parsed with every field as a string, then typed per
 the source's bronze contract (``include.table_catalog_bronze_sources``). A line that is not
-JSON, has the wrong number of CSV fields, misses a required field or holds a value that does
-not parse as its type goes to ``bronze.quarantine`` with the reason (``unparsable_json``,
-``wrong_field_count``, ``missing_<field>``, ``bad_<field>``); nothing is dropped silently and
-``rows in = rows out + rows quarantined`` is checked by the job. CSV header lines are not
-records and are not counted. Before anything is written, the schema-drift policy of
-``spark_jobs.bronze.drift`` runs on the day's files: columns are read by their header's
-names, added fields are reported, a field gone or a changed type fails the job clearly.
+JSON, has the wrong number of CSV fields or an unclosed quote, misses a required field or
+holds a value that does not parse as its type goes to ``bronze.quarantine`` with the reason
+(``unparsable_json``, ``wrong_field_count``, ``unbalanced_quote``, ``missing_<field>``,
+``bad_<field>``); nothing is dropped silently and ``rows in = rows out + rows quarantined``
+is checked by the job. CSV header lines are not records and are not counted. Before
+anything is written, the schema-drift policy of ``spark_jobs.bronze.drift`` runs on the
+day's files: columns are read by their header's names, added fields are reported, a field
+gone or a changed type fails the job clearly.
 """
 
 from __future__ import annotations
@@ -101,7 +102,9 @@ def with_parsed(
             _string_schema(source, corrupt=True),
             {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": "_corrupt_record"},
         )
-        broken = parsed.isNull() | parsed["_corrupt_record"].isNotNull()
+        broken = F.when(
+            parsed.isNull() | parsed["_corrupt_record"].isNotNull(), F.lit("unparsable_json")
+        )
         return _with_record(lines, parsed, broken)
 
     layouts: dict[tuple[str, ...], list[str]] = {}
@@ -128,10 +131,17 @@ def _csv_part(lines: DataFrame, layout: Sequence[str], contract: Sequence[str]) 
     schema = ", ".join(f"`{f}` STRING" for f in layout)
     parsed = F.from_csv("value", schema, {"mode": "PERMISSIVE"})
     by_name = F.struct(*[parsed[f].alias(f) for f in contract])
-    return _with_record(lines, by_name, csv_field_count(F.col("value")) != len(layout))
+    value = F.col("value")
+    quotes = F.length(value) - F.length(F.regexp_replace(value, '"', ""))
+    # an unclosed quote would swallow the rest of the line into one field: never guess
+    broken = F.when(quotes % 2 == 1, F.lit("unbalanced_quote")).when(
+        csv_field_count(value) != len(layout), F.lit("wrong_field_count")
+    )
+    return _with_record(lines, by_name, broken)
 
 
 def _with_record(lines: DataFrame, record: Column, broken: Column) -> DataFrame:
+    """The parsed record ``r`` and ``_broken``: why the line cannot be read, or null."""
     from pyspark.sql import functions as F
 
     return lines.select(
@@ -167,9 +177,8 @@ def with_typed_and_reason(parsed: DataFrame, source: str) -> DataFrame:
     types = column_types(BRONZE_SOURCES[source])
     fields = RAW_SOURCES[source].fields
     r = F.col("r")
-    unparsable = "unparsable_json" if RAW_SOURCES[source].fmt == "jsonl" else "wrong_field_count"
     reason = F.when(F.trim(F.col("value")) == "", F.lit("empty_line")).when(
-        F.col("_broken"), F.lit(unparsable)
+        F.col("_broken").isNotNull(), F.col("_broken")
     )
     for f in REQUIRED[source]:
         reason = reason.when(r[f].isNull(), F.lit(f"missing_{f}"))
@@ -229,7 +238,7 @@ def check_types(records: DataFrame, source: str, headers=None) -> None:
 
     types = column_types(BRONZE_SOURCES[source])
     checked = with_parsed(records, source, headers).where(
-        ~F.col("_broken") & (F.trim(F.col("value")) != "")
+        F.col("_broken").isNull() & (F.trim(F.col("value")) != "")
     )
     typed_fields = {
         f: (F.col("r")[f], typed(F.col("r")[f], types[f]))
