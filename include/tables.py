@@ -89,7 +89,26 @@ def ensure_table(spark: SparkSession, contract: TableContract, settings: Setting
         .partitionedBy(*contract.partition_by)
         .comment(contract.description)
     )
-    return builder.execute()
+    # Parallel runs (a backfill with several active runs) may all find the table missing and
+    # race to create it: the losers' commit conflicts (ProtocolChanged / already exists). The
+    # table then exists, and ``createIfNotExists`` again is a no-op.
+    for attempt in range(3):
+        try:
+            return builder.execute()
+        except Exception as exc:  # py4j-captured Delta / catalog exceptions
+            if attempt == 2 or not _lost_create_race(exc):
+                raise
+    raise AssertionError("unreachable")
+
+
+_CREATE_RACE = ("ProtocolChangedException", "DELTA_PROTOCOL_CHANGED", "TableAlreadyExists",
+                "TABLE_OR_VIEW_ALREADY_EXISTS", "ConcurrentTransactionException",
+                "MetadataChangedException")  # fmt: skip
+
+
+def _lost_create_race(exc: Exception) -> bool:
+    text = f"{type(exc).__name__}: {exc}"
+    return any(marker in text for marker in _CREATE_RACE)
 
 
 def partition_predicate(
