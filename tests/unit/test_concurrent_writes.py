@@ -1,10 +1,12 @@
-"""Parallel runs writing different ``ds`` of one table at once (a backfill with several active
-runs): Delta's optimistic concurrency lets disjoint ``replaceWhere`` commits through, nothing
-is lost, and each writer reads its own row count from its own commit.
+"""Writers of different ``ds`` of one table at once: Delta's optimistic concurrency lets
+disjoint ``replaceWhere`` commits through, nothing is lost, and each writer reads its own row
+count from its own commit. The table does not exist before the writers start, as on the
+first days of a backfill.
 
-Threads share one Spark session here; parallel DAG runs are separate JVMs, but the conflict
-check is the same (it is made against the Delta log on storage at commit time). The table
-does not exist before the writers start, as on the first days of a backfill.
+Scope: the writers are threads of one Spark session, on a local path, where the log store's
+put-if-absent is atomic. Separate JVMs writing one table on S3 are NOT covered: Delta Spark's
+S3 log store assumes a single writing driver (multi-driver needs the DynamoDB log store), so
+the daily DAG keeps ``max_active_runs=1`` and parallel runs never commit to one table at once.
 """
 
 from __future__ import annotations
