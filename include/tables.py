@@ -10,6 +10,7 @@ registered in the metastore (``{layer}.{name}``) so analysts can query them with
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from typing import TYPE_CHECKING
 
@@ -92,18 +93,21 @@ def ensure_table(spark: SparkSession, contract: TableContract, settings: Setting
     # Parallel runs (a backfill with several active runs) may all find the table missing and
     # race to create it: the losers' commit conflicts (ProtocolChanged / already exists). The
     # table then exists, and ``createIfNotExists`` again is a no-op.
-    for attempt in range(3):
+    for attempt in range(4):
         try:
             return builder.execute()
         except Exception as exc:  # py4j-captured Delta / catalog exceptions
-            if attempt == 2 or not _lost_create_race(exc):
+            if attempt == 3 or not _lost_create_race(exc):
                 raise
+            time.sleep(0.5 * 2**attempt)
     raise AssertionError("unreachable")
 
 
 _CREATE_RACE = ("ProtocolChangedException", "DELTA_PROTOCOL_CHANGED", "TableAlreadyExists",
                 "TABLE_OR_VIEW_ALREADY_EXISTS", "ConcurrentTransactionException",
-                "MetadataChangedException")  # fmt: skip
+                "MetadataChangedException",
+                # another writer's first commit is under way: files, no log entry yet
+                "DELTA_CREATE_TABLE_WITH_NON_EMPTY_LOCATION")  # fmt: skip
 
 
 def _lost_create_race(exc: Exception) -> bool:

@@ -90,7 +90,8 @@ def test_no_credential_in_a_committed_file():
 
 
 def test_the_secret_scan_catches_a_planted_secret():
-    planted = 'AIRFLOW_PASSWORD = "hunter2hunter2"\nkey = "AKIAABCDEFGHIJKLMNOP"'
+    # assembled at run time, so this file itself holds no secret-shaped literal
+    planted = "AIRFLOW_PASSWORD = " + '"' + "hunter2" * 2 + '"\nkey = "' + "AKIA" + "B" * 16 + '"'
     assert _ASSIGNED_SECRET.search(planted)
     assert any(p.search(planted) for p in _KNOWN_KEY_SHAPES)
     assert not _ASSIGNED_SECRET.search('password = os.environ["AIRFLOW_PASSWORD"]')

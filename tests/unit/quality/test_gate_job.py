@@ -26,8 +26,13 @@ def _line(event_id: str) -> str:
             "ip": "23.1.2.3",
             "user_agent": "UA",
             "hostname": "www.learnlake.io",
+            "url": "/",
+            "referrer": None,
+            "utm_source": None,
+            "session_id": "s1",
             "action_type": "page_view",
-        }
+            "properties": {},
+        }  # every contract field present (include/raw_sources.py), null where unknown
     )
 
 
