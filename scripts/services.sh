@@ -18,8 +18,20 @@ as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 minio_up() { curl -fsS -m 2 "$LAKEHOUSE_S3_ENDPOINT/minio/health/live" >/dev/null 2>&1; }
 pg_up() { "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$LAKEHOUSE_PG_PORT" >/dev/null 2>&1; }
 
+# A server on our port that this checkout did not start (another clone's, or one left over
+# from a deleted checkout) would be used with the wrong keys or data: refuse, and say so.
+ours() { [ -f "$1" ] && kill -0 "$(head -1 "$1")" 2>/dev/null; }
+foreign() {
+  echo "$1 answers on port $2 but was not started by this checkout ($LAKEHOUSE_STATE_DIR):" \
+    "stop it (another clone: its 'scripts/services.sh stop'), or choose another port." >&2
+  exit 1
+}
+
 start_minio() {
-  if minio_up; then step "MinIO already running on $LAKEHOUSE_S3_ENDPOINT"; return; fi
+  if minio_up; then
+    ours "$LAKEHOUSE_STATE_DIR/minio.pid" || foreign MinIO "$MINIO_PORT"
+    step "MinIO already running on $LAKEHOUSE_S3_ENDPOINT"; return
+  fi
   mkdir -p "$MINIO_DATA" "$(dirname "$MINIO_LOG")"
   MINIO_ROOT_USER="$LAKEHOUSE_S3_ACCESS_KEY" MINIO_ROOT_PASSWORD="$LAKEHOUSE_S3_SECRET_KEY" \
     MINIO_BROWSER=on nohup "$LAKEHOUSE_STATE_DIR/bin/minio" server "$MINIO_DATA" \
@@ -30,7 +42,10 @@ start_minio() {
 }
 
 start_pg() {
-  if pg_up; then step "PostgreSQL already running on 127.0.0.1:$LAKEHOUSE_PG_PORT"; return; fi
+  if pg_up; then
+    ours "$PG_DATA/postmaster.pid" || foreign PostgreSQL "$LAKEHOUSE_PG_PORT"
+    step "PostgreSQL already running on 127.0.0.1:$LAKEHOUSE_PG_PORT"; return
+  fi
   mkdir -p "$(dirname "$PG_DATA")" "$(dirname "$PG_LOG")"
   if [ "$(id -u)" = 0 ]; then chown postgres "$(dirname "$PG_DATA")"; touch "$PG_LOG"; chown postgres "$PG_LOG"; fi
   if [ ! -f "$PG_DATA/PG_VERSION" ]; then
