@@ -245,7 +245,7 @@ def check_types(records: DataFrame, source: str, headers=None) -> None:
         for f in RAW_SOURCES[source].fields
         if types[f].upper() != "STRING"
     }
-    drift.check_types(checked, f"{source}", typed_fields)
+    drift.check_types(checked, source, typed_fields)
 
 
 def run_source(spark: SparkSession, source: str, ds: str, settings) -> JobResult:
@@ -255,11 +255,10 @@ def run_source(spark: SparkSession, source: str, ds: str, settings) -> JobResult
 
     contract = BRONZE_SOURCES[source]
     path = require_raw_path(spark, settings, source, ds)
-    raw = read_raw_lines(spark, path).cache()
-    lines = filter_records(raw, source)
+    raw = read_raw_lines(spark, path).cache()  # read once; the header filter below is cheap
     try:  # a failure must not leave the day's lines cached for a later run in this session
         drift_report, headers = check_drift(raw, source)  # raises before anything is written
-        lines = filter_records(raw, source, headers).cache()
+        lines = filter_records(raw, source, headers)
         check_types(lines, source, headers)
         result = JobResult(job=f"bronze.{source}", ds=ds, rows_in=lines.count())
         if drift_report:
@@ -270,7 +269,6 @@ def run_source(spark: SparkSession, source: str, ds: str, settings) -> JobResult
             spark, bad, QUARANTINE, ds, settings, {"layer": "bronze", "source": source}
         )
     finally:
-        lines.unpersist()
         raw.unpersist()
     result.rows_out, result.rows_quarantined = out["rows"], q["rows"]
     result.versions = {contract.qualified_name: out["version"]}
