@@ -35,7 +35,13 @@ import os
 import pendulum
 from airflow.sdk import Param, TaskGroup, dag, task
 
-from include.airflow_tasks import DEFAULT_ARGS, quality_gate, spark_job, table_asset
+from include.airflow_tasks import (
+    DEFAULT_ARGS,
+    READOUTS_POOL,
+    quality_gate,
+    spark_job,
+    table_asset,
+)
 from include.dag_factory import (
     FINANCE_JOBS,
     GROWTH_JOBS,
@@ -112,7 +118,9 @@ def lakehouse_daily():
             outlets=[table_asset(f"gold.{j.rsplit('.', 1)[1]}") for j in GROWTH_JOBS],
         )
     with TaskGroup("readouts", tooltip="statistical readouts and their reports"):
-        readout = spark_job("readouts.web_experiments", outlets=[table_asset("gold.readouts")])
+        readout = spark_job(
+            "readouts.web_experiments", outlets=[table_asset("gold.readouts")], pool=READOUTS_POOL
+        )
 
     # The non-web sources are many small jobs: one task (one JVM) per layer runs them in
     # order, instead of one spark-submit each (JVM start-up would dominate the work).

@@ -17,6 +17,14 @@ from include.settings import PROJECT_ROOT
 SPARK_CONN_ID = "spark_lakehouse"
 RUNNER = str(PROJECT_ROOT / "spark_jobs" / "run.py")
 
+# gold.readouts is written by tasks of more than one DAG (the daily DAG's web readout and every
+# experiment's readout DAG, which an Asset starts while the daily DAG goes on). Delta on S3
+# commits through a single-driver log store: two drivers committing to one table at the same
+# moment can both write log version N, and one commit is lost. This one-slot pool (created by
+# scripts/setup.sh) lets one such task run at a time, across DAGs.
+READOUTS_POOL = "gold_readouts_writer"
+POOLS = {READOUTS_POOL: (1, "one writer at a time to gold.readouts (Delta on S3, single driver)")}
+
 DEFAULT_ARGS = {
     "owner": "data-platform",
     "retries": 2,

@@ -300,7 +300,7 @@ def build_experiment_dag(spec: ExperimentSpec):
     import pendulum
     from airflow.sdk import DAG, task
 
-    from include.airflow_tasks import DEFAULT_ARGS, spark_job, table_asset
+    from include.airflow_tasks import DEFAULT_ARGS, READOUTS_POOL, spark_job, table_asset
 
     with DAG(
         dag_id=f"{DAG_PREFIX}{spec.name}",
@@ -330,6 +330,7 @@ def build_experiment_dag(spec: ExperimentSpec):
             task_id="readout",
             params={"experiment": spec.name},
             outlets=[table_asset("gold.readouts")],
+            pool=READOUTS_POOL,
         )
         # The day and params come from resolve_run, not from `{{ ds }}` (undefined in
         # Asset-triggered runs); same runner, same argument layout as every other job.

@@ -91,4 +91,13 @@ step "8/8 Airflow metadata database (PostgreSQL) migrated"
 mkdir -p "$AIRFLOW_HOME"
 "$LAKEHOUSE_VENV/bin/airflow" db migrate >"$LAKEHOUSE_STATE_DIR/logs/airflow-db-migrate.log" 2>&1 ||
   { tail -30 "$LAKEHOUSE_STATE_DIR/logs/airflow-db-migrate.log"; die "airflow db migrate failed"; }
+# Airflow pools the DAGs use (include/airflow_tasks.POOLS); a task in a missing pool never runs.
+"$LAKEHOUSE_VENV/bin/python" - <<'PY' | while IFS=$'\t' read -r name slots desc; do
+from include.airflow_tasks import POOLS
+for name, (slots, desc) in POOLS.items():
+    print(f"{name}\t{slots}\t{desc}")
+PY
+  "$LAKEHOUSE_VENV/bin/airflow" pools set "$name" "$slots" "$desc" >/dev/null ||
+    die "could not create the Airflow pool $name"
+done
 step "set-up complete (state in $LAKEHOUSE_STATE_DIR, $(du -sh "$LAKEHOUSE_STATE_DIR" 2>/dev/null | cut -f1) + venv $(du -sh "$LAKEHOUSE_VENV" | cut -f1))"

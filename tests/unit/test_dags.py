@@ -131,3 +131,33 @@ def test_spark_tasks_submit_through_the_runner_for_their_own_ds(dagbag):
         assert task.application_args[ds_at : ds_at + 2] == ["--ds", "{{ ds }}"]
         assert all("." in job for job in task.application_args[:ds_at])
         assert task._conn_id == "spark_lakehouse"
+
+
+def test_tasks_of_different_dags_writing_one_table_share_a_one_slot_pool(dagbag):
+    """gold.readouts is written by the daily DAG and by every experiment's readout DAG, which
+    an Asset starts while the daily DAG goes on. Delta on S3 has a single-driver log store,
+    so those tasks must never commit at the same time: they share a one-slot pool, which
+    setup creates (a task in a pool that does not exist never runs)."""
+    import subprocess
+
+    from include.airflow_tasks import POOLS, READOUTS_POOL
+
+    writers = {}
+    for dag_id, dag in dagbag.dags.items():
+        for task in dag.tasks:
+            if "gold.readouts" in {a.name for a in task.outlets}:
+                writers[(dag_id, task.task_id)] = task.pool
+    assert {d for d, _ in writers} == set(dagbag.dags), writers  # every DAG writes it
+    assert set(writers.values()) == {READOUTS_POOL}, writers
+    assert POOLS[READOUTS_POOL][0] == 1
+    setup = open("scripts/setup.sh").read()
+    assert "airflow_tasks import POOLS" in setup and "pools set" in setup
+    # the setup snippet prints each pool as name<TAB>slots<TAB>description
+    snippet = next(
+        block.split("\nPY\n")[0].split("\n", 1)[1]
+        for block in setup.split("<<'PY'")[1:] if "import POOLS" in block.split("\nPY\n")[0]
+    )
+    out = subprocess.run(["python", "-c", snippet], capture_output=True, text=True, check=True)
+    assert out.stdout.splitlines() == [
+        f"{name}\t{slots}\t{desc}" for name, (slots, desc) in POOLS.items()
+    ]
