@@ -1,10 +1,11 @@
 """The MRR bridge against the generator's planted truth (``_truth/.../manifest.json``).
 
-Generates a small company from its first day to a day in its third month into a temp raw
-root, builds silver.billing_events straight from the raw CSV (typed per its contract; the
-silver job is not needed for this check), runs the bridge for every month and compares it
-with the planted ``mrr_by_month`` to the cent. Funnel rates are turned up so that every
-month sees paying customers and plan moves within a few weeks of data.
+Generates a small company from its first day (mid-January) to a day in its thirteenth month
+into a temp raw root (about 35 s), builds silver.billing_events straight from the raw CSV
+(typed per its contract; the silver job is not needed for this check), runs the bridge for
+every month (12 full months and a partial one at each end) and compares it with the planted
+``mrr_by_month`` to the cent. Funnel rates are turned up so that every month sees paying
+customers and plan moves. ``pytest -s`` prints the 13-month bridge.
 """
 
 from __future__ import annotations
@@ -14,16 +15,18 @@ import json
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import reduce
 from pathlib import Path
 
 import pytest
+from pyspark.sql import DataFrame
 
 from include.generator import GeneratorConfig, write_day
 from include.generator.config import FunnelRates
 from include.table_catalog_sources import SILVER_BILLING_EVENTS
 from spark_jobs.gold.finance import mrr_bridge
 
-EPOCH, LAST = date(2024, 1, 15), date(2024, 3, 6)
+EPOCH, LAST = date(2024, 1, 15), date(2025, 1, 6)
 CONFIG = GeneratorConfig(
     seed=19,
     events_per_day=1_000,
@@ -79,10 +82,12 @@ def test_bridge_matches_planted_mrr_by_month(spark, raw_root):
     billing = spark.createDataFrame(
         silver_billing_rows(raw_root), SILVER_BILLING_EVENTS.spark_schema()
     ).cache()
-    month_ends = ["2024-01-31", "2024-02-29", LAST.isoformat()]
+    month_ends = [
+        (date(2024 + m // 12, m % 12 + 1, 1) - timedelta(days=1)).isoformat() for m in range(1, 13)
+    ] + [LAST.isoformat()]  # 2024-01-31 .. 2024-12-31, then the month to date
     frames = [mrr_bridge.transform(billing, ds) for ds in month_ends]
-    got = {r.month: r for r in frames[0].unionByName(frames[1]).unionByName(frames[2]).collect()}
-    assert sorted(got) == sorted(truth) == ["2024-01", "2024-02", "2024-03"]
+    got = {r.month: r for r in reduce(DataFrame.unionByName, frames).collect()}
+    assert sorted(got) == sorted(truth) == [f"2024-{m:02d}" for m in range(1, 13)] + ["2025-01"]
     names = {
         "start": "start_mrr",
         "new": "new_mrr",
@@ -101,4 +106,12 @@ def test_bridge_matches_planted_mrr_by_month(spark, raw_root):
     # the generated history exercises every kind of movement at least once
     for column in ("new_mrr", "expansion_mrr", "contraction_mrr", "churn_mrr"):
         assert any(r[column] > 0 for r in got.values()), column
-    print({m: {k: str(v) for k, v in r.asDict().items()} for m, r in sorted(got.items())})
+    for i, month in enumerate(sorted(got)):  # each month starts where the one before ended
+        if i:
+            assert got[month].start_mrr == got[sorted(got)[i - 1]].end_mrr, month
+    header = ("month", "start", "new", "expansion", "contraction", "churn", "end", "customers")
+    print("\n" + " | ".join(f"{h:>11}" for h in header))
+    for month, r in sorted(got.items()):
+        cells = (r.start_mrr, r.new_mrr, r.expansion_mrr, r.contraction_mrr, r.churn_mrr,
+                 r.end_mrr, r.end_customers)
+        print(f"{month:>11} | " + " | ".join(f"{c:>11,}" for c in cells))
