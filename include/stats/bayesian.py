@@ -129,10 +129,10 @@ def normal_means(
     z = float(st.norm.ppf(0.5 + credibility / 2))
 
     rng = np.random.default_rng(seed)
-    rel = (m_t + se_t * rng.standard_normal(draws)) / (m_c + se_c * rng.standard_normal(draws))
-    if m_c == 0 and se_c == 0:
+    if m_c == 0 and se_c == 0:  # a control mean of exactly 0: no relative lift
         rel_mean = rel_lo = rel_hi = math.nan
     else:
+        rel = (m_t + se_t * rng.standard_normal(draws)) / (m_c + se_c * rng.standard_normal(draws))
         rel = rel - 1
         rel_mean = float(np.mean(rel))
         rel_lo, rel_hi = _interval(rel, credibility)

@@ -3,8 +3,9 @@
 Services (MinIO, PostgreSQL for Airflow's metadata DB) are started by the test setup
 (``scripts/services.sh start``, idempotent). Tables go to an isolated prefix of the real
 buckets, addressed by path (no metastore registration), so tests never touch demo data.
-The DAG is run twice for the same ds: the second run must leave every table's content
-unchanged (idempotency) while committing new Delta versions. Then a partial delivery is
+The DAG is run twice for the same ds: the second run, every task again, must leave the
+content of every table it wrote unchanged (idempotency of every job: all partitions of all
+tables, hashed) while committing new Delta versions. Then a partial delivery is
 planted in the next day's raw web events: that run must stop at the silver gate, with the
 gold tables of the good day untouched and the rejected silver partition taken back.
 """
@@ -72,24 +73,17 @@ def _content_hash(df) -> str:
     return hashlib.sha256("\n".join(rows).encode()).hexdigest()
 
 
-def _tables():
-    from include.table_catalog import (
-        AGG_WEBSITE_EVENTS,
-        BRONZE_WEB_EVENTS,
-        FCT_WEBSITE_EVENTS,
-        QUALITY_RESULTS,
-        QUARANTINE,
-        READOUTS,
-    )
+def _tables(spark, settings):
+    """Every table of the catalog (sources, web, finance, experiments...) that exists."""
+    from include.contracts import all_contracts
+    from include.experiments import load_all
+    from include.table_catalog_experiments import experiment_contracts
+    from include.tables import table_exists
 
-    return [
-        BRONZE_WEB_EVENTS,
-        QUARANTINE,
-        FCT_WEBSITE_EVENTS,
-        AGG_WEBSITE_EVENTS,
-        QUALITY_RESULTS,
-        READOUTS,
-    ]
+    contracts = {c.qualified_name: c for c in all_contracts()}
+    for spec in load_all():
+        contracts.update({c.qualified_name: c for c in experiment_contracts(spec)})
+    return [c for _, c in sorted(contracts.items()) if table_exists(spark, c, settings)]
 
 
 def _raw_line_count(settings) -> int:
@@ -109,7 +103,7 @@ def test_daily_dag_end_to_end_and_idempotent(stack, spark):
         QUARANTINE,
         READOUTS,
     )
-    from include.tables import read_partition, table_version
+    from include.tables import read_partition, read_table, table_version
 
     run = _run_dag()
     assert run.state == "success", [(ti.task_id, ti.state) for ti in run.get_task_instances()]
@@ -157,19 +151,25 @@ def test_daily_dag_end_to_end_and_idempotent(stack, spark):
     pages = list(Path(stack.reports_dir).glob(f"*/homepage_cta_test/{DS}/readout.html"))
     assert pages and "homepage_cta_test" in pages[0].read_text()
 
-    # idempotency: the same ds again -> same content everywhere, new Delta versions
-    before = {
-        t.qualified_name: _content_hash(read_partition(spark, t, DS, stack)) for t in _tables()
-    }
-    versions = {t.qualified_name: table_version(spark, t, stack) for t in _tables()}
-    # the web path again (the sources, finance and experiment groups write none of the
-    # tables compared here; they are skipped to keep CI inside its time limit)
-    assert _run_dag(skip=r"(sources|finance|experiments)\..*").state == "success"
-    after = {
-        t.qualified_name: _content_hash(read_partition(spark, t, DS, stack)) for t in _tables()
-    }
-    assert after == before
-    assert all(table_version(spark, t, stack) > versions[t.qualified_name] for t in _tables())
+    # idempotency of every job: the whole DAG again for the same ds -> every table's whole
+    # content (all partitions) unchanged, and every table has a new Delta version
+    tables = _tables(spark, stack)
+    names = {t.qualified_name for t in tables}
+    assert {"bronze.sessions", "silver.accounts", "gold.mrr_bridge", "gold.monthly_revenue",
+            "gold.homepage_cta_test_outcomes", "gold.homepage_cta_test_details",
+            "gold.user_outcomes", "gold.daily_growth"} <= names and len(names) >= 30, names
+    before = {t.qualified_name: _content_hash(read_table(spark, t, stack)) for t in tables}
+    versions = {t.qualified_name: table_version(spark, t, stack) for t in tables}
+    assert _run_dag().state == "success"
+    after = {t.qualified_name: _content_hash(read_table(spark, t, stack)) for t in tables}
+    changed = sorted(name for name in before if after[name] != before[name])
+    assert not changed, changed
+    not_rewritten = sorted(
+        name for name, version in versions.items()
+        if table_version(spark, next(t for t in tables if t.qualified_name == name), stack)
+        <= version
+    )
+    assert not not_rewritten, not_rewritten
 
 
 BAD_DS = "2024-03-05"

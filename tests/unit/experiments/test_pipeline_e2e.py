@@ -151,6 +151,28 @@ def test_generated_days_recover_planted_truth(spark, lakehouse_env, tmp_path, mo
         assert abs(p_obs - p_true) <= 4 * se + 1e-9, report
     print("planted vs recovered:", report)
 
+    # the readout job reads the aggregated table: its arm rates are the aggregated ones (the
+    # lifts it computes from them are checked against planted ones with ~190k users per arm
+    # in tests/unit/stats/test_planted_lifts.py; 3 days here are a few activations per arm)
+    from include.table_catalog import READOUTS
+
+    run("readouts.experiment", last, params, spark=spark)
+    readout = {
+        (r.metric, r.variant): r
+        for r in read_partition(spark, READOUTS, last, lakehouse_env)
+        .where("experiment = 'homepage_cta_test' AND segment = 'overall'").collect()
+    }
+    act = readout[("activation", "treatment")]
+    assert act.control_variant == "control" and act.status == "ok", act
+    assert act.variant_n == overall["treatment"].users
+    assert act.control_n == overall["control"].users
+    assert act.variant_mean == pytest.approx(
+        overall["treatment"].activations / overall["treatment"].users, rel=1e-12
+    )
+    assert act.control_mean == pytest.approx(
+        overall["control"].activations / overall["control"].users, rel=1e-12
+    )
+
     # idempotency: re-running the gold day rewrites the identical rows
     for job in ("base", "outcomes"):
         run(f"gold.experiments.{job}", last, params, spark=spark)

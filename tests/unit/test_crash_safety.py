@@ -1,0 +1,171 @@
+"""Crash safety: a Spark job killed (SIGKILL) in the middle of a write.
+
+A writer process (its own JVM, the way a spark-submit runs) replaces one partition of a
+Delta table through ``include.tables.write_partition``, the writer every job uses. Its data
+takes a while (16 tasks that each sleep, on local[2]), so data files appear one by one
+before the commit. The test kills the writer's whole process group as soon as the first new
+data file shows up, then checks:
+
+* the table is at its previous version, readable, with exactly the previous content (the
+  files the dead writer left behind are referenced by no commit: Delta ignores them);
+* the retry (the same write, run to the end) commits the next version with the new content.
+
+Run against a local path (unit) and against MinIO through S3A (integration: the object
+store the pipeline uses, started by the test setup).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+DS = "2024-05-01"
+ROWS, TASKS = 40_000, 16
+
+WRITER = textwrap.dedent(
+    """
+    import json, sys, time
+    sys.path.insert(0, {root!r})
+    from include.contracts import TableContract
+    from include.settings import load_settings
+    from include.spark import build_spark
+    from include.tables import write_partition
+
+    settings = load_settings()
+    spark = build_spark("crash-probe", settings, metastore=False, overrides={{
+        "spark.sql.shuffle.partitions": "2", "spark.ui.enabled": "false"}})
+    contract = TableContract(
+        name="crash_probe", layer="silver", primary_key=("id",),
+        ddl="id BIGINT, payload STRING, ds STRING", description="crash-safety probe")
+    generation, slow = sys.argv[1], float(sys.argv[2])
+
+    def rows(batches):
+        for batch in batches:
+            time.sleep(slow)  # the work a real job does before its files are written
+            batch["payload"] = generation + ":" + batch["id"].astype(str)
+            batch["ds"] = {ds!r}
+            yield batch[["id", "payload", "ds"]]
+
+    df = (spark.range(0, {rows}, numPartitions={tasks})
+          .mapInPandas(rows, "id BIGINT, payload STRING, ds STRING"))
+    print("WRITER_STARTED", flush=True)
+    out = write_partition(spark, df, contract, {ds!r}, settings)
+    print("WRITER_DONE " + json.dumps(out), flush=True)
+    """
+).format(root=str(ROOT), ds=DS, rows=ROWS, tasks=TASKS)
+
+
+def _contract():
+    from include.contracts import TableContract
+
+    return TableContract(
+        name="crash_probe", layer="silver", primary_key=("id",),
+        ddl="id BIGINT, payload STRING, ds STRING", description="crash-safety probe",
+    )
+
+
+def _run_writer(env: dict, generation: str, slow: float, kill_on_first_file=None):
+    """Run the writer; with ``kill_on_first_file`` (a callable listing data files), SIGKILL
+    its process group as soon as that list grows. Returns (returncode, output, killed_at)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", WRITER, generation, str(slow)], env=env, cwd=ROOT,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+    )
+    killed = None
+    if kill_on_first_file is not None:
+        before = set(kill_on_first_file())
+        deadline = time.monotonic() + 600
+        while proc.poll() is None and time.monotonic() < deadline:
+            new = set(kill_on_first_file()) - before
+            if new:
+                os.killpg(proc.pid, signal.SIGKILL)  # the JVM and the Python driver at once
+                killed = sorted(new)
+                break
+            time.sleep(0.05)
+    out, _ = proc.communicate(timeout=900)
+    return proc.returncode, out, killed
+
+
+def _files(location: str, settings) -> list[str]:
+    """Data files under the table's partition directory (not the log)."""
+    from include.storage import is_s3_uri, list_keys
+
+    part = f"{location}/ds={DS}/"
+    if is_s3_uri(location):
+        return [k for k in list_keys(part, settings) if k.endswith(".parquet")]
+    path = Path(part)
+    return [str(p) for p in path.rglob("*.parquet")] if path.exists() else []
+
+
+def _state(spark, settings):
+    from include.tables import read_table, table_version
+
+    contract = _contract()
+    df = read_table(spark, contract, settings)
+    rows = df.where(f"ds = '{DS}'").selectExpr("count(*) n", "min(payload) lo",
+                                               "max(payload) hi").first()
+    generations = {r[0] for r in df.selectExpr("split(payload, ':')[0]").distinct().collect()}
+    return table_version(spark, contract, settings), rows.n, generations
+
+
+def _crash_and_retry(spark, settings, env):
+    from include.tables import table_location
+
+    location = table_location(_contract(), settings)
+    # generation A: a complete, committed partition
+    code, out, _ = _run_writer(env, "A", 0.0)
+    assert code == 0 and "WRITER_DONE" in out, out[-3000:]
+    version_a, n_a, gens_a = _state(spark, settings)
+    assert (n_a, gens_a) == (ROWS, {"A"})
+    files_a = set(_files(location, settings))
+
+    # generation B: killed as soon as its first data file lands
+    code, out, killed = _run_writer(env, "B", 1.5, lambda: _files(location, settings))
+    assert killed, f"the writer ended before any file appeared: {out[-3000:]}"
+    assert code == -signal.SIGKILL and "WRITER_DONE" not in out, (code, out[-3000:])
+    orphans = set(_files(location, settings)) - files_a
+    assert set(killed) <= orphans  # the dead writer's files are there...
+    version, n, gens = _state(spark, settings)
+    assert (version, n, gens) == (version_a, ROWS, {"A"})  # ...and ignored: previous version
+
+    # the retry completes: the next version, all of generation B, nothing of A left
+    code, out, _ = _run_writer(env, "B", 0.0)
+    assert code == 0 and "WRITER_DONE" in out, out[-3000:]
+    done = json.loads(out.split("WRITER_DONE ", 1)[1].splitlines()[0])
+    assert done == {"rows": ROWS, "version": version_a + 1}
+    assert _state(spark, settings) == (version_a + 1, ROWS, {"B"})
+    return {"files_seen_at_kill": len(killed), "orphan_files": len(orphans),
+            "version_before": version_a, "version_after_retry": version_a + 1}
+
+
+@pytest.mark.slow
+def test_killed_write_leaves_previous_version_local(spark, lakehouse_env):
+    env = {**os.environ}  # lakehouse_env has set the warehouse to a temp dir
+    print(_crash_and_retry(spark, lakehouse_env, env))
+
+
+@pytest.mark.integration
+def test_killed_write_leaves_previous_version_on_minio(spark, monkeypatch):
+    from include.settings import load_settings
+    from include.storage import delete_prefix, ensure_buckets
+
+    subprocess.run([str(ROOT / "scripts" / "services.sh"), "start"], check=True,
+                   capture_output=True)
+    monkeypatch.setenv("LAKEHOUSE_WAREHOUSE_ROOT", "s3a://warehouse/crash-test")
+    monkeypatch.setenv("LAKEHOUSE_METASTORE", "false")
+    settings = load_settings()
+    ensure_buckets(settings)
+    delete_prefix("s3a://warehouse/crash-test/", settings)
+    try:
+        print(_crash_and_retry(spark, settings, {**os.environ}))
+    finally:
+        delete_prefix("s3a://warehouse/crash-test/", settings)
