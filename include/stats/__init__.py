@@ -19,7 +19,13 @@ from include.stats.frequentist import (
 from include.stats.multiple import adjust, benjamini_hochberg, holm
 from include.stats.power import PowerResult, mde_for_se, mean_power, power_for_se, proportion_power
 from include.stats.readout import RECORD_FIELDS, Cell, build_readout
-from include.stats.regression import CupedResult, LogitResult, cuped, logistic_regression
+from include.stats.regression import (
+    CupedResult,
+    LogitResult,
+    cuped,
+    logistic_regression,
+    logistic_regression_grouped,
+)
 from include.stats.sufficient import SufficientStats, merge_all
 from include.stats.trust import (
     CheckResult,
@@ -60,6 +66,7 @@ __all__ = [
     "decide",
     "holm",
     "logistic_regression",
+    "logistic_regression_grouped",
     "mde_for_se",
     "mean_power",
     "merge_all",

@@ -5,6 +5,12 @@
   ``z`` p-values and intervals ``b +/- z_{1-alpha/2} se``; odds ratios ``exp(b)`` with
   intervals ``exp(b +/- z se)``. It runs on a small pandas frame (a sample or a per-user
   extract), never on Spark.
+* ``logistic_regression_grouped``: the same model from per-covariate-pattern counts (``n``
+  users and ``purchases`` among them for each variant x engagement intensity): a binomial
+  GLM on the patterns has the same likelihood, up to a constant, as the per-user Logit, so
+  the same estimates, Wald standard errors, p-values and McFadden pseudo-R2 (computed here
+  from the per-user log-likelihood). The readout gets the patterns from a Spark GROUP BY:
+  a few hundred rows, however many users.
 * ``cuped``: CUPED (Deng, Xu, Kohavi & Walker, 2013) from sufficient statistics with a
   pre-exposure covariate ``x``. ``theta = cov(y, x) / var(x)`` pooled within arms
   (``sum_i (n_i - 1) cov_i / sum_i (n_i - 1) var_x_i``), then per arm
@@ -123,6 +129,56 @@ def logistic_regression(
         converged=converged,
         pseudo_r2=float(fit.prsquared),
         log_likelihood=float(fit.llf),
+    )
+
+
+def logistic_regression_grouped(
+    groups: pd.DataFrame,
+    successes: str = "purchases",
+    trials: str = "n",
+    predictors: Sequence[str] = ("treatment", "engagement_intensity"),
+    alpha: float = 0.05,
+) -> LogitResult:
+    """``logistic_regression`` from covariate patterns with counts (see module docstring)."""
+    import statsmodels.api as sm
+    from statsmodels.tools.sm_exceptions import PerfectSeparationError
+
+    data = groups[[successes, trials, *predictors]].dropna()
+    data = data[data[trials] > 0]
+    y, n = data[successes].astype(float), data[trials].astype(float)
+    n_obs = int(n.sum())
+    if ((y < 0) | (y > n)).any():
+        raise ValueError(f"{successes} must be between 0 and {trials} in every group")
+    total = float(y.sum())
+    if n_obs <= len(predictors) + 1 or total in (0.0, float(n_obs)):
+        return _failed_logit("insufficient_data", "outcome constant or too few rows", n_obs)
+    design = sm.add_constant(data[list(predictors)].astype(float), has_constant="add")
+    endog = np.column_stack([y, n - y])
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            fit = sm.GLM(endog, design, family=sm.families.Binomial()).fit(
+                method="newton", tol=1e-12, maxiter=100, disp=0
+            )
+    except (Warning, ArithmeticError, ValueError, np.linalg.LinAlgError,
+            PerfectSeparationError) as exc:
+        return _failed_logit("failed", f"{type(exc).__name__}: {exc}", n_obs)
+    coefs = _coefficients(fit, alpha)
+    converged = bool(getattr(fit, "converged", True))
+    if not converged or not all(math.isfinite(c.std_err) for c in coefs):
+        return _failed_logit("failed", "maximum likelihood did not converge", n_obs)
+    p = np.clip(np.asarray(fit.fittedvalues, float), 1e-300, 1 - 1e-16)
+    llf = float(np.sum(y * np.log(p) + (n - y) * np.log1p(-p)))  # per-user log-likelihood
+    p0 = total / n_obs
+    llnull = total * math.log(p0) + (n_obs - total) * math.log1p(-p0)
+    return LogitResult(
+        status="ok",
+        reason="",
+        n_obs=n_obs,
+        coefficients=coefs,
+        converged=converged,
+        pseudo_r2=1.0 - llf / llnull,
+        log_likelihood=llf,
     )
 
 

@@ -14,6 +14,10 @@ never user rows) and ``gold.quality_results``, both pinned to the Delta version 
 * trust checks first: SRM of the clean users per variant against the configured weights,
   contamination and duplicate rates from the aggregated trust counts, and the day's
   quality-gate statuses; the verdict comes from ``decide`` with the config's rules;
+* seed 002's logistic model for a shop (PDP) experiment: ``purchased ~ treatment +
+  engagement_intensity`` on the clean cohort of ``gold.user_outcomes`` (pinned too), fitted
+  from a Spark GROUP BY of its covariate patterns (variant x intensity: a few hundred rows
+  reach the driver, never the users), which gives exactly the per-user estimates;
 * partitions ``start_date .. ds``: every partition is the cumulative state as of its day, so
   the overall rows of each day, differenced, give the per-day increments that
   ``cumulative_by_day`` turns into the cumulative-lift chart (bounded by the experiment
@@ -368,6 +372,36 @@ def build_result(
     }
 
 
+def logit_design(patterns: Iterable[Mapping[str, Any]], spec: ExperimentSpec):
+    """Covariate patterns -> the model's frame: ``treatment`` (two arms) or one
+    ``treatment_<arm>`` indicator per non-control arm, ``engagement_intensity``, ``n`` and
+    ``purchases``. Variants outside the config are left out."""
+    import pandas as pd
+
+    arms = [v for v in spec.variant_names if v != spec.control]
+    columns = ["treatment"] if len(arms) == 1 else [f"treatment_{a}" for a in arms]
+    rows = []
+    for p in patterns:
+        if p["variant"] not in spec.variant_names or p["engagement_intensity"] is None:
+            continue
+        row = {c: float(p["variant"] == a) for c, a in zip(columns, arms, strict=True)}
+        row.update(engagement_intensity=float(p["engagement_intensity"]), n=int(p["n"]),
+                   purchases=int(p["purchases"]))
+        rows.append(row)
+    frame = pd.DataFrame(rows, columns=[*columns, "engagement_intensity", "n", "purchases"])
+    return frame, (*columns, "engagement_intensity")
+
+
+def logistic_result(patterns: Iterable[Mapping[str, Any]], spec: ExperimentSpec, alpha: float):
+    """Seed 002's logistic model from covariate patterns (None for a non-shop funnel)."""
+    from include.stats import logistic_regression_grouped
+
+    if spec.funnel != "shop":
+        return None
+    frame, predictors = logit_design(patterns, spec)
+    return logistic_regression_grouped(frame, predictors=predictors, alpha=alpha)
+
+
 def readout_rows(
     spec: ExperimentSpec, ds: str, result: Mapping[str, Any], versions: Mapping[str, int]
 ) -> list[dict[str, Any]]:
@@ -389,7 +423,8 @@ def readout_rows(
     ]
 
 
-def bundle_for(spec, ds: str, result: Mapping[str, Any], cumulative: Mapping, versions):
+def bundle_for(spec, ds: str, result: Mapping[str, Any], cumulative: Mapping, versions,
+               logistic=None):
     from include.report import ReadoutBundle
 
     return ReadoutBundle(
@@ -411,6 +446,7 @@ def bundle_for(spec, ds: str, result: Mapping[str, Any], cumulative: Mapping, ve
         cuped=result["cuped"],
         mrr=result["mrr"],
         table_versions=dict(versions),
+        logistic=logistic,
     )
 
 
@@ -434,6 +470,26 @@ def _pinned(spark, contract, settings) -> tuple[DataFrame | None, int | None]:
         .load(table_location(contract, settings))
     )
     return df, version
+
+
+def _logit_patterns(spark, spec, ds: str, settings, versions: dict) -> list[dict]:
+    """Covariate patterns of the clean cohort in gold.user_outcomes (pinned) as of ds."""
+    from pyspark.sql import functions as F
+
+    from include.table_catalog_experiments import USER_OUTCOMES
+
+    df, version = _pinned(spark, USER_OUTCOMES, settings)
+    if df is None:
+        return []
+    versions[USER_OUTCOMES.qualified_name] = version
+    clean = df.where(
+        (F.col("ds") == ds) & (F.col("experiment") == spec.name)
+        & (F.col("contamination_flag") == "Not Contaminated") & F.col("window_complete")
+    )
+    grouped = clean.groupBy("variant", "engagement_intensity").agg(
+        F.count(F.lit(1)).alias("n"), F.sum("purchased").alias("purchases")
+    )
+    return [r.asDict() for r in grouped.collect()]
 
 
 def main(spark, ds: str, settings, params: dict | None = None) -> JobResult:
@@ -473,12 +529,17 @@ def main(spark, ds: str, settings, params: dict | None = None) -> JobResult:
             (r.asDict() for r in qr_df.where(F.col("ds") == ds).collect()), gate_suites(spec)
         )
 
+    logistic = None
+    if spec.funnel == "shop":
+        logistic = logistic_result(
+            _logit_patterns(spark, spec, ds, settings, versions), spec, run.alpha
+        )
     result = build_result(spec, run, rows, gates)
     cumulative = cumulative_series(days, spec, run.alpha)
     out_rows = readout_rows(spec, ds, result, versions)
     df = spark.createDataFrame(out_rows, READOUTS.spark_schema())
     out = write_partition(spark, df, READOUTS, ds, settings, {"readout": readout})
-    bundle = bundle_for(spec, ds, result, cumulative, versions)
+    bundle = bundle_for(spec, ds, result, cumulative, versions, logistic)
     paths = write_report(bundle, settings.reports_dir / "experiments")
     return JobResult(
         job=JOB,
@@ -494,5 +555,14 @@ def main(spark, ds: str, settings, params: dict | None = None) -> JobResult:
             "alpha": run.alpha,
             "segments": list(run.segments),
             "reports": {k: str(v) for k, v in paths.items()},
+            **({"logistic": _logit_summary(logistic)} if logistic is not None else {}),
         },
     )
+
+
+def _logit_summary(res) -> dict[str, Any]:
+    out: dict[str, Any] = {"status": res.status, "n": res.n_obs}
+    for c in res.coefficients:
+        if c.name.startswith("treatment"):
+            out[c.name] = {"odds_ratio": round(c.odds_ratio, 4), "p_value": c.p_value}
+    return out

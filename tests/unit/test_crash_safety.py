@@ -1,4 +1,5 @@
-"""Crash safety: a Spark job killed (SIGKILL) in the middle of a write.
+"""Crash safety: a Spark job killed (SIGKILL) in the middle of a write, and the object
+store going away in the middle of one.
 
 A writer process (its own JVM, the way a spark-submit runs) replaces one partition of a
 Delta table through ``include.tables.write_partition``, the writer every job uses. Its data
@@ -12,6 +13,13 @@ data file shows up, then checks:
 
 Run against a local path (unit) and against MinIO through S3A (integration: the object
 store the pipeline uses, started by the test setup).
+
+The outage test starts a MinIO server of its own (same binary, its own port and data
+directory, so the shared one is never stopped), kills it (SIGKILL) as the first data file
+lands, and checks that the writer fails within a bounded time with an error naming the
+connection problem (the S3A client is set to fail fast, include/spark.py), that after the
+server is back the table is at its previous version and content, and that the retry
+completes.
 """
 
 from __future__ import annotations
@@ -73,9 +81,10 @@ def _contract():
     )
 
 
-def _run_writer(env: dict, generation: str, slow: float, kill_on_first_file=None):
-    """Run the writer; with ``kill_on_first_file`` (a callable listing data files), SIGKILL
-    its process group as soon as that list grows. Returns (returncode, output, killed_at)."""
+def _run_writer(env: dict, generation: str, slow: float, kill_on_first_file=None, fault=None):
+    """Run the writer; with ``kill_on_first_file`` (a callable listing data files), inject
+    the fault as soon as that list grows: ``fault()`` if given, else SIGKILL the writer's
+    process group. Returns (returncode, output, new files seen at the fault)."""
     proc = subprocess.Popen(
         [sys.executable, "-c", WRITER, generation, str(slow)], env=env, cwd=ROOT,
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
@@ -87,11 +96,18 @@ def _run_writer(env: dict, generation: str, slow: float, kill_on_first_file=None
         while proc.poll() is None and time.monotonic() < deadline:
             new = set(kill_on_first_file()) - before
             if new:
-                os.killpg(proc.pid, signal.SIGKILL)  # the JVM and the Python driver at once
+                if fault is None:
+                    os.killpg(proc.pid, signal.SIGKILL)  # the JVM and the Python driver at once
+                else:
+                    fault()
                 killed = sorted(new)
                 break
             time.sleep(0.05)
-    out, _ = proc.communicate(timeout=900)
+    try:
+        out, _ = proc.communicate(timeout=900)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
     return proc.returncode, out, killed
 
 
@@ -169,3 +185,96 @@ def test_killed_write_leaves_previous_version_on_minio(spark, monkeypatch):
         print(_crash_and_retry(spark, settings, {**os.environ}))
     finally:
         delete_prefix("s3a://warehouse/crash-test/", settings)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class _OwnMinio:
+    """A MinIO server of the test's own (the shared one is never stopped)."""
+
+    def __init__(self, data: Path, port: int, settings):
+        self.data, self.port, self.settings, self.proc = data, port, settings, None
+        self.endpoint = f"http://127.0.0.1:{port}"
+
+    def start(self) -> None:
+        import urllib.request
+
+        env = {**os.environ, "MINIO_ROOT_USER": self.settings.s3_access_key,
+               "MINIO_ROOT_PASSWORD": self.settings.s3_secret_key, "MINIO_BROWSER": "off"}
+        binary = Path(os.environ["LAKEHOUSE_STATE_DIR"]) / "bin" / "minio"
+        self.proc = subprocess.Popen(
+            [str(binary), "server", str(self.data), "--address", f"127.0.0.1:{self.port}",
+             "--console-address", f"127.0.0.1:{_free_port()}", "--quiet"],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(f"{self.endpoint}/minio/health/live", timeout=2)
+                return
+            except OSError:
+                time.sleep(0.3)
+        raise RuntimeError(f"MinIO on port {self.port} did not start")
+
+    def kill(self) -> None:
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=30)
+
+
+@pytest.mark.integration
+def test_object_store_outage_mid_write_then_retry(spark, monkeypatch, tmp_path):
+    from include.settings import load_settings
+    from include.storage import s3_client
+    from include.tables import table_location
+
+    subprocess.run([str(ROOT / "scripts" / "services.sh"), "start"], check=True,
+                   capture_output=True)  # for the binary and the credentials
+    port, bucket = _free_port(), "outage-test"
+    minio = _OwnMinio(tmp_path / "minio", port, load_settings())
+    minio.start()
+    try:
+        monkeypatch.setenv("LAKEHOUSE_S3_ENDPOINT", minio.endpoint)
+        monkeypatch.setenv("LAKEHOUSE_WAREHOUSE_ROOT", f"s3a://{bucket}/wh")
+        monkeypatch.setenv("LAKEHOUSE_METASTORE", "false")
+        settings = load_settings()
+        s3_client(settings).create_bucket(Bucket=bucket)
+        # this test's Spark session reads that bucket from this server (per-bucket endpoint)
+        hconf = spark.sparkContext._jsc.hadoopConfiguration()
+        hconf.set(f"fs.s3a.bucket.{bucket}.endpoint", minio.endpoint)
+        location = table_location(_contract(), settings)
+        env = {**os.environ}
+
+        code, out, _ = _run_writer(env, "A", 0.0)
+        assert code == 0 and "WRITER_DONE" in out, out[-3000:]
+        version_a, n_a, gens_a = _state(spark, settings)
+        assert (n_a, gens_a) == (ROWS, {"A"})
+
+        started = time.monotonic()
+        code, out, seen = _run_writer(
+            env, "B", 1.5, lambda: _files(location, settings), fault=minio.kill
+        )
+        failed_after = time.monotonic() - started
+        assert seen, f"the writer ended before any file appeared: {out[-3000:]}"
+        assert code not in (0, None) and "WRITER_DONE" not in out, (code, out[-3000:])
+        clear = ("Connection refused", "ConnectException", "Unable to execute HTTP request",
+                 "connect timed out")
+        assert any(c in out for c in clear), out[-5000:]
+        error = next(line for line in out.splitlines() if any(c in line for c in clear))
+        failed = {"writer_failed_after_s": round(failed_after, 1), "exit_code": code,
+                  "error": error.strip()[:200]}
+
+        minio.start()  # the store is back: nothing half-written is visible
+        assert _state(spark, settings) == (version_a, ROWS, {"A"})
+        code, out, _ = _run_writer(env, "B", 0.0)
+        assert code == 0 and "WRITER_DONE" in out, out[-3000:]
+        assert _state(spark, settings) == (version_a + 1, ROWS, {"B"})
+        print(failed)
+    finally:
+        if minio.proc and minio.proc.poll() is None:
+            minio.kill()

@@ -288,3 +288,92 @@ def test_window_start_and_readout_name():
     assert job.readout_name("cta_demo") == "experiment_cta_demo"
     with pytest.raises(ValueError):
         job.readout_name("x" * 60)
+
+
+# --------------------------------------------------------------------------- logistic model
+def test_logistic_model_from_user_outcomes_patterns(spark, lakehouse_env):
+    """Seed 002's model for a shop experiment: the readout groups the clean cohort of
+    gold.user_outcomes by (variant, engagement_intensity) and fits on the patterns; the
+    estimates equal statsmodels' Logit on the user rows themselves."""
+    import numpy as np
+    import pandas as pd
+    import statsmodels.api as sm
+
+    from include.experiments import load_experiment
+    from include.table_catalog_experiments import USER_OUTCOMES
+    from include.tables import write_partition
+    from spark_jobs.readouts.experiment import _logit_patterns, logistic_result
+
+    spec = load_experiment("pdp_redesign")
+    ds = "2024-01-20"
+    rng = np.random.default_rng(5)
+    n = 2000
+    treated = rng.integers(0, 2, n)
+    intensity = rng.poisson(3, n) + 1
+    p = 1 / (1 + np.exp(-(-2.5 + 0.3 * treated + 0.25 * intensity)))
+    bought = (rng.random(n) < p).astype(int)
+    variant = np.where(treated == 1, "treatment", "control")
+    base = {"experiment": spec.name, "first_exposure_at": None, "window_end_at": None,
+            "orders": 0, "revenue": None, "window_events": 0, "device_type": "desktop",
+            "country": "US", "utm_source": "google", "ds": ds}
+    rows = [
+        {**base, "person_id": f"u{i}", "variant": variant[i], "window_complete": True,
+         "purchased": int(bought[i]), "engagement_intensity": int(intensity[i]),
+         "contamination_flag": "Not Contaminated"}
+        for i in range(n)
+    ]
+    # left out of the model: a contaminated user, an open window, another experiment
+    rows += [
+        {**base, "person_id": "x1", "variant": "treatment", "window_complete": True,
+         "purchased": 1, "engagement_intensity": 50, "contamination_flag": "Multiple Variants"},
+        {**base, "person_id": "x2", "variant": "treatment", "window_complete": False,
+         "purchased": 1, "engagement_intensity": 50, "contamination_flag": "Not Contaminated"},
+        {**base, "experiment": "other_test", "person_id": "x3", "variant": "treatment",
+         "window_complete": True, "purchased": 1, "engagement_intensity": 50,
+         "contamination_flag": "Not Contaminated"},
+    ]
+    df = spark.createDataFrame(rows, USER_OUTCOMES.spark_schema())
+    for name in (spec.name, "other_test"):
+        last = write_partition(spark, df.where(f"experiment = '{name}'"), USER_OUTCOMES, ds,
+                               lakehouse_env, {"experiment": name})["version"]
+    versions: dict = {}
+    patterns = _logit_patterns(spark, spec, ds, lakehouse_env, versions)
+    assert versions == {"gold.user_outcomes": last}  # pinned and recorded
+    assert sum(p["n"] for p in patterns) == n and len(patterns) < 40
+    res = logistic_result(patterns, spec, 0.05)
+
+    users = pd.DataFrame({"purchase": bought, "treatment": treated.astype(float),
+                          "engagement_intensity": intensity.astype(float)})
+    ref = sm.Logit(users["purchase"],
+                   sm.add_constant(users[["treatment", "engagement_intensity"]])).fit(disp=0)
+    assert res.status == "ok" and res.n_obs == n
+    for name in ("const", "treatment", "engagement_intensity"):
+        assert res.coefficient(name).coef == pytest.approx(ref.params[name], rel=1e-9)
+        assert res.coefficient(name).p_value == pytest.approx(ref.pvalues[name], rel=1e-8)
+    assert res.coefficient("treatment").odds_ratio == pytest.approx(
+        np.exp(ref.params["treatment"]), rel=1e-9)
+
+
+def test_logit_design_codes_each_non_control_arm():
+    from dataclasses import replace
+
+    from include.experiments import Variant, load_experiment
+    from spark_jobs.readouts.experiment import logistic_result, logit_design
+
+    spec = load_experiment("pdp_redesign")
+    three = replace(spec, variants=(*spec.variants, Variant("bold", 0.0)))
+    patterns = [
+        {"variant": "control", "engagement_intensity": 2, "n": 10, "purchases": 1},
+        {"variant": "treatment", "engagement_intensity": 2, "n": 10, "purchases": 3},
+        {"variant": "bold", "engagement_intensity": 4, "n": 5, "purchases": 2},
+        {"variant": "ghost", "engagement_intensity": 4, "n": 5, "purchases": 2},  # not an arm
+    ]
+    frame, predictors = logit_design(patterns, three)
+    assert predictors == ("treatment_treatment", "treatment_bold", "engagement_intensity")
+    assert frame[["treatment_treatment", "treatment_bold"]].values.tolist() == [
+        [0.0, 0.0], [1.0, 0.0], [0.0, 1.0]]
+    frame2, predictors2 = logit_design(patterns, spec)
+    assert predictors2 == ("treatment", "engagement_intensity")
+    assert frame2["treatment"].tolist() == [0.0, 1.0] and frame2["n"].sum() == 20
+    # a saas experiment has no logistic model
+    assert logistic_result(patterns, load_experiment("homepage_cta_test"), 0.05) is None

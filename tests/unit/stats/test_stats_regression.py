@@ -135,3 +135,54 @@ def test_cuped_vectorised_equals_scalar() -> None:
     )
     assert two.theta[1] == pytest.approx(one.theta, rel=1e-12)
     assert two.adjusted.p_value[0] == pytest.approx(one.adjusted.p_value, rel=1e-12)
+
+
+def test_grouped_logit_equals_the_per_user_logit() -> None:
+    """Counts per (treatment, engagement) pattern give the per-user model: statsmodels'
+    Logit on the 3,000 user rows is the reference."""
+    from include.stats import logistic_regression_grouped
+
+    frame = _purchases()
+    groups = (
+        frame.groupby(["treatment", "engagement_intensity"])["purchase"]
+        .agg(n="count", purchases="sum").reset_index()
+    )
+    assert len(groups) < 60  # a few dozen patterns stand for 3,000 users
+    res = logistic_regression_grouped(groups)
+    ref = sm.Logit(
+        frame["purchase"], sm.add_constant(frame[["treatment", "engagement_intensity"]])
+    ).fit(disp=0, tol=1e-12)
+    ci = ref.conf_int(0.05)
+    assert res.status == "ok" and res.n_obs == 3000
+    for name in ("const", "treatment", "engagement_intensity"):
+        c = res.coefficient(name)
+        assert c.coef == pytest.approx(ref.params[name], rel=1e-9)
+        assert c.std_err == pytest.approx(ref.bse[name], rel=1e-9)
+        assert c.p_value == pytest.approx(ref.pvalues[name], rel=1e-9)
+        assert (c.ci_low, c.ci_high) == pytest.approx(tuple(ci.loc[name]), rel=1e-9)
+    assert res.log_likelihood == pytest.approx(ref.llf, rel=1e-9)
+    # McFadden: statsmodels fits the null model iteratively (agrees to ~1e-9); the null
+    # log-likelihood has a closed form, k log p0 + (n - k) log(1 - p0)
+    k, n = frame["purchase"].sum(), len(frame)
+    llnull = k * math.log(k / n) + (n - k) * math.log(1 - k / n)
+    assert res.pseudo_r2 == pytest.approx(1 - ref.llf / llnull, rel=1e-9)
+    assert res.pseudo_r2 == pytest.approx(ref.prsquared, rel=1e-8)
+
+
+def test_grouped_logit_degenerate_inputs() -> None:
+    from include.stats import logistic_regression_grouped
+
+    none_bought = pd.DataFrame({"treatment": [0, 1], "engagement_intensity": [1, 2],
+                                "n": [50, 50], "purchases": [0, 0]})
+    assert logistic_regression_grouped(none_bought).status == "insufficient_data"
+    one_user = pd.DataFrame({"treatment": [1], "engagement_intensity": [3], "n": [1],
+                             "purchases": [1]})
+    assert logistic_regression_grouped(one_user).status == "insufficient_data"
+    empty = none_bought.iloc[:0]
+    assert logistic_regression_grouped(empty).status == "insufficient_data"
+    # treatment perfectly separates buyers: reported, not raised
+    separated = pd.DataFrame({"treatment": [0, 1, 0, 1], "engagement_intensity": [1, 1, 2, 2],
+                              "n": [40, 40, 40, 40], "purchases": [0, 40, 0, 40]})
+    assert logistic_regression_grouped(separated).status == "failed"
+    with pytest.raises(ValueError, match="between 0 and n"):
+        logistic_regression_grouped(none_bought.assign(purchases=[60, 0]))
