@@ -241,3 +241,13 @@ def test_event_days_from_the_triggering_daily_runs():
     }
     assert sorted(_event_days(events)) == ["2024-01-06", "2024-01-07"]
     assert _event_days(None) == []
+
+    class Gone:  # an event whose source run was deleted: the API answers 404 (seen in a demo)
+        extra, source_dag_id, source_run_id = {}, "lakehouse_daily", "manual__old"
+
+        @property
+        def source_dag_run(self):
+            raise RuntimeError("API_SERVER_ERROR: 404 Dag run ... was not found")
+
+    events["gold.x_aggregated"].append(Gone())
+    assert sorted(_event_days(events)) == ["2024-01-06", "2024-01-07"]
