@@ -129,8 +129,10 @@ def write_retention_heatmap(cohort_retention: pd.DataFrame, path: Path) -> Path:
     grid = to_bi_frame(cohort_retention).pivot_table(
         index="cohort", columns="month_offset", values="retention_rate", aggfunc="first"
     )
-    fig, ax = plt.subplots(figsize=(1.2 + 0.6 * max(len(grid.columns), 1),
-                                    1.2 + 0.45 * max(len(grid.index), 1)))  # fmt: skip
+    # room for the title, labels and colour bar even with one cohort (seen: a January-only
+    # export cut its title and labels off at 1.8 x 1.65 in)
+    fig, ax = plt.subplots(figsize=(max(6.0, 2.6 + 0.55 * len(grid.columns)),
+                                    max(3.0, 1.7 + 0.4 * len(grid.index))))  # fmt: skip
     image = ax.imshow(grid.to_numpy(dtype=float), cmap="viridis", vmin=0, vmax=1, aspect="auto")
     ax.set_xticks(range(len(grid.columns)), [str(c) for c in grid.columns])
     ax.set_yticks(range(len(grid.index)), list(grid.index))
@@ -138,7 +140,9 @@ def write_retention_heatmap(cohort_retention: pd.DataFrame, path: Path) -> Path:
     ax.set_ylabel("cohort (first paid month)")
     ax.set_title("Paying-customer retention by cohort")
     for (i, j), value in pd.DataFrame(grid.to_numpy()).stack().items():
-        ax.text(j, i, f"{value:.0%}", ha="center", va="center", fontsize=7, color="white")
+        # dark text on the light (high) end of viridis, white on the dark end
+        ax.text(j, i, f"{value:.0%}", ha="center", va="center", fontsize=7,
+                color="black" if value >= 0.6 else "white")
     fig.colorbar(image, ax=ax, label="retention_rate")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
