@@ -105,6 +105,12 @@ def check_srm(
             f"variants differ between assignment counts and configured weights: {sorted(missing)}",
         )
     names = sorted(weights)
+    if sum(float(counts[v]) for v in names) == 0:
+        # nothing to judge: not a pass (a green "p = 1.00" over zero users misleads)
+        return CheckResult(
+            "sample_ratio_mismatch", WARN, None, float(config["srm_alpha"]),
+            "no units in any variant yet: the split cannot be judged",
+        )
     res = srm_test([counts[v] for v in names], [weights[v] for v in names])
     fail_at, warn_at = float(config["srm_alpha"]), float(config["srm_warn_alpha"])
     split = ", ".join(f"{v}={int(counts[v])}" for v in names)

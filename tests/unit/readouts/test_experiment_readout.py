@@ -143,7 +143,9 @@ def test_empty_arm_becomes_zero_cells_and_insufficient_data():
 def test_no_rows_at_all_keeps_running():
     result = job.build_result(SPEC, job.ReadoutParams("cta_demo", 0.05, ()), [], {})
     assert result["verdict"].verdict == "keep_running"
-    assert result["trust"].status == "pass"  # no units: nothing to judge yet
+    # no units: nothing to judge yet, which is a warning, not a pass
+    assert result["trust"].status == "warn"
+    assert "cannot be judged" in " ".join(result["trust"].reasons)
     assert result["counts"] == {"control": 0.0, "treatment": 0.0}
     assert all(r["status"] == "insufficient_data" for r in result["records"])
 

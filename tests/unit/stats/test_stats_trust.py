@@ -52,6 +52,9 @@ def test_srm_variant_names_must_match() -> None:
 
 def test_srm_empty_and_invalid_inputs() -> None:
     assert srm_test([0, 0], [1, 1]).p_value == 1.0
+    empty = run_trust_checks({"control": 0, "treatment": 0}, WEIGHTS)
+    srm = next(c for c in empty.checks if c.name == "sample_ratio_mismatch")
+    assert (srm.status, srm.value) == ("warn", None) and empty.status == "warn"
     with pytest.raises(ValueError):
         srm_test([10], [1])
     with pytest.raises(ValueError):
