@@ -516,7 +516,13 @@ def _charts(
     out: dict[str, Markup | None] = {"forest": None, "cumulative": None, "funnel": None}
     if overall:
         out["forest"] = Markup(charts.forest_plot(overall, bundle.metric_labels, salt + "/forest"))
-    cumulative = {m: by_v for m, by_v in bundle.cumulative.items() if by_v}
+    # a metric with no estimate on any day yet (e.g. no outcome window has closed) has
+    # nothing to draw: the section is left out rather than shown as empty axes
+    cumulative = {
+        m: by_v for m, by_v in bundle.cumulative.items()
+        if any(r.get("rel_lift") is not None or r.get("abs_lift") is not None
+               for rows in by_v.values() for r in rows)
+    }
     if cumulative:
         out["cumulative"] = Markup(
             charts.cumulative_plot(cumulative, bundle.metric_labels, colours, salt + "/cum")

@@ -136,3 +136,19 @@ def test_minimal_bundle_renders_without_optional_parts() -> None:
 
 def test_rendering_is_deterministic(bundle: ReadoutBundle, html: str) -> None:
     assert render_html(bundle) == html
+
+
+def test_cumulative_section_left_out_when_no_day_has_an_estimate() -> None:
+    """Day 1 of a shop test: rows for the day exist but no window has closed (no lift)."""
+    trust = run_trust_checks({"control": 0, "treatment": 0}, {"control": 1, "treatment": 1})
+    empty_day = {"day": "2024-01-01", "control_n": 0, "treatment_n": 0, "rel_lift": None,
+                 "abs_lift": None, "status": "insufficient_data"}
+    bundle = ReadoutBundle(
+        experiment="empty_test", ds="2024-01-01", records=[], trust=trust,
+        verdict=Verdict("keep_running", None, ("no usable primary-metric result yet",)),
+        cumulative={"purchase": {"treatment": [empty_day]}},
+    )
+    assert 'id="cumulative"' not in render_html(bundle)
+    with_estimate = {**empty_day, "day": "2024-01-02", "rel_lift": 0.1, "abs_lift": 0.01}
+    bundle = replace(bundle, cumulative={"purchase": {"treatment": [empty_day, with_estimate]}})
+    assert 'id="cumulative"' in render_html(bundle)
