@@ -28,20 +28,31 @@ def _purchases(n: int = 3000, seed: int = 1) -> pd.DataFrame:
 def test_logit_matches_statsmodels() -> None:
     frame = _purchases()
     res = logistic_regression(frame)
-    ref = sm.Logit(
-        frame["purchase"], sm.add_constant(frame[["treatment", "engagement_intensity"]])
-    ).fit(disp=0)
+    ref = _reference_logit(frame)
+    _assert_matches(res, ref, 3000)
     ci = ref.conf_int(0.05)
-    assert res.status == "ok" and res.n_obs == 3000
+    for name in ("const", "treatment", "engagement_intensity"):
+        c = res.coefficient(name)
+        assert c.odds_ratio == pytest.approx(math.exp(ref.params[name]), rel=1e-12)
+        assert c.or_ci_low == pytest.approx(math.exp(ci.loc[name, 0]), rel=1e-9)
+    assert res.coefficient("engagement_intensity").p_value < 1e-10
+
+
+def _reference_logit(frame: pd.DataFrame):
+    """statsmodels' Logit on the user rows: the reference for both of our fits."""
+    design = sm.add_constant(frame[["treatment", "engagement_intensity"]])
+    return sm.Logit(frame["purchase"], design).fit(disp=0, tol=1e-12)
+
+
+def _assert_matches(res, ref, n_obs: int) -> None:
+    ci = ref.conf_int(0.05)
+    assert res.status == "ok" and res.n_obs == n_obs
     for name in ("const", "treatment", "engagement_intensity"):
         c = res.coefficient(name)
         assert c.coef == pytest.approx(ref.params[name], rel=1e-9)
         assert c.std_err == pytest.approx(ref.bse[name], rel=1e-9)
         assert c.p_value == pytest.approx(ref.pvalues[name], rel=1e-9)
         assert (c.ci_low, c.ci_high) == pytest.approx(tuple(ci.loc[name]), rel=1e-9)
-        assert c.odds_ratio == pytest.approx(math.exp(ref.params[name]), rel=1e-12)
-        assert c.or_ci_low == pytest.approx(math.exp(ci.loc[name, 0]), rel=1e-9)
-    assert res.coefficient("engagement_intensity").p_value < 1e-10
 
 
 def test_single_binary_regressor_recovers_the_2x2_odds_ratio() -> None:
@@ -149,17 +160,8 @@ def test_grouped_logit_equals_the_per_user_logit() -> None:
     )
     assert len(groups) < 60  # a few dozen patterns stand for 3,000 users
     res = logistic_regression_grouped(groups)
-    ref = sm.Logit(
-        frame["purchase"], sm.add_constant(frame[["treatment", "engagement_intensity"]])
-    ).fit(disp=0, tol=1e-12)
-    ci = ref.conf_int(0.05)
-    assert res.status == "ok" and res.n_obs == 3000
-    for name in ("const", "treatment", "engagement_intensity"):
-        c = res.coefficient(name)
-        assert c.coef == pytest.approx(ref.params[name], rel=1e-9)
-        assert c.std_err == pytest.approx(ref.bse[name], rel=1e-9)
-        assert c.p_value == pytest.approx(ref.pvalues[name], rel=1e-9)
-        assert (c.ci_low, c.ci_high) == pytest.approx(tuple(ci.loc[name]), rel=1e-9)
+    ref = _reference_logit(frame)
+    _assert_matches(res, ref, 3000)
     assert res.log_likelihood == pytest.approx(ref.llf, rel=1e-9)
     # McFadden: statsmodels fits the null model iteratively (agrees to ~1e-9); the null
     # log-likelihood has a closed form, k log p0 + (n - k) log(1 - p0)
