@@ -154,6 +154,8 @@ def readout_context(bundle: ReadoutBundle, with_charts: bool = True) -> dict[str
             "correction": _correction(bundle),
         },
         "charts": {"forest": None, "cumulative": None, "funnel": None},
+        # written beside readout.html by write_report when the bundle has one
+        "deep_dive_href": "deep_dive.html" if bundle.deep_dive is not None else None,
     }
     if with_charts:
         ctx["charts"] = _charts(bundle, overall, variants, colours)

@@ -18,6 +18,11 @@ never user rows) and ``gold.quality_results``, both pinned to the Delta version 
   engagement_intensity`` on the clean cohort of ``gold.user_outcomes`` (pinned too), fitted
   from a Spark GROUP BY of its covariate patterns (variant x intensity: a few hundred rows
   reach the driver, never the users), which gives exactly the per-user estimates;
+* the deep-dive page (seed 000's second dashboard) of a saas experiment from
+  ``gold.{experiment}_details`` (pinned): M1/M2 retention of converted users per variant,
+  the same by signup cohort, and the conversion rate by tenure bucket and by usage level
+  (usage days in the 30-day window, complete windows only) with each segment's lift and
+  interval; Spark aggregates, only counts reach the driver;
 * partitions ``start_date .. ds``: every partition is the cumulative state as of its day, so
   the overall rows of each day, differenced, give the per-day increments that
   ``cumulative_by_day`` turns into the cumulative-lift chart (bounded by the experiment
@@ -402,6 +407,78 @@ def logistic_result(patterns: Iterable[Mapping[str, Any]], spec: ExperimentSpec,
     return logistic_regression_grouped(frame, predictors=predictors, alpha=alpha)
 
 
+USAGE_LEVELS = ((0, 0, "none (0 days)"), (1, 4, "light (1-4 days)"),
+                (5, 14, "regular (5-14 days)"), (15, 31, "heavy (15+ days)"))
+
+
+def deep_dive_details(spec: ExperimentSpec, ds: str, agg: Mapping[str, Sequence[Mapping]],
+                      alpha: float):
+    """Pure: the details table's aggregates -> DeepDiveDetails (None without any row).
+
+    ``agg`` holds lists of dicts: ``retention`` (variant, m1_n, m1_k, m2_n, m2_k),
+    ``cohorts`` (the same plus signup_cohort), ``segments`` (dimension, segment, variant, n,
+    conversions) and ``promo`` (promo_type, converted users).
+    """
+    import pandas as pd
+
+    from include.report import DeepDiveDetails
+    from include.stats import SufficientStats, compare
+
+    def rates(rows, keys):
+        out = []
+        for r in rows:
+            for period in (1, 2):
+                n, k = int(r[f"m{period}_n"] or 0), int(r[f"m{period}_k"] or 0)
+                if n:
+                    out.append({**{key: r[key] for key in keys}, "period": period,
+                                "rate": k / n, "users": n})
+        return out
+
+    variants = set(spec.variant_names)
+    retention = [r for r in rates(agg.get("retention", []), ("variant",))
+                 if r["variant"] in variants]
+    cohorts = [{**r, "cohort": r.pop("signup_cohort")}
+               for r in rates(agg.get("cohorts", []), ("variant", "signup_cohort"))
+               if r["variant"] in variants and r["signup_cohort"]]
+    by_key = {(r["dimension"], r["segment"], r["variant"]): r for r in agg.get("segments", [])
+              if r["variant"] in variants and r["segment"] is not None}
+    segments = []
+    for (dimension, segment, variant), r in sorted(by_key.items()):
+        n, k = int(r["n"]), int(r["conversions"] or 0)
+        row = {"dimension": dimension, "segment": segment, "variant": variant, "n": n,
+               "mean": k / n if n else math.nan, "rel_lift": math.nan,
+               "rel_ci_low": math.nan, "rel_ci_high": math.nan}
+        c = by_key.get((dimension, segment, spec.control))
+        if variant != spec.control and c is not None and n and int(c["n"]):
+            res = compare(SufficientStats.from_counts(int(c["n"]), int(c["conversions"] or 0)),
+                          SufficientStats.from_counts(n, k), "conversion", alpha)
+            row.update(rel_lift=_finite(res.rel_lift), rel_ci_low=_finite(res.rel_ci_low),
+                       rel_ci_high=_finite(res.rel_ci_high))
+        segments.append(row)
+    promo = sorted(agg.get("promo", []), key=lambda r: -int(r["users"]))
+    total = sum(int(r["users"]) for r in promo)
+    notes = [f"Retention counts converted users whose M1 / M2 instant has passed as of {ds}."]
+    if total:
+        mix = ", ".join(f"{r['promo_type'] or 'no promo'} {int(r['users']) / total:.0%}"
+                        for r in promo)
+        notes.append(f"Promo type of the {total} converting paid starts: {mix}.")
+    if not (retention or cohorts or segments):
+        return None
+    return DeepDiveDetails(
+        experiment=spec.name, ds=ds, control=spec.control,
+        retention=pd.DataFrame(retention) if retention else None,
+        cohorts=pd.DataFrame(cohorts) if cohorts else None,
+        segments=pd.DataFrame(segments) if segments else None,
+        metric_label="Conversion rate (eligible visitors)", metric_type="conversion",
+        notes=tuple(notes),
+    )
+
+
+def _finite(value) -> float:
+    value = float(value) if value is not None else math.nan
+    return value if math.isfinite(value) else math.nan
+
+
 def readout_rows(
     spec: ExperimentSpec, ds: str, result: Mapping[str, Any], versions: Mapping[str, int]
 ) -> list[dict[str, Any]]:
@@ -424,7 +501,7 @@ def readout_rows(
 
 
 def bundle_for(spec, ds: str, result: Mapping[str, Any], cumulative: Mapping, versions,
-               logistic=None):
+               logistic=None, deep_dive=None):
     from include.report import ReadoutBundle
 
     return ReadoutBundle(
@@ -447,6 +524,7 @@ def bundle_for(spec, ds: str, result: Mapping[str, Any], cumulative: Mapping, ve
         mrr=result["mrr"],
         table_versions=dict(versions),
         logistic=logistic,
+        deep_dive=deep_dive,
     )
 
 
@@ -470,6 +548,50 @@ def _pinned(spark, contract, settings) -> tuple[DataFrame | None, int | None]:
         .load(table_location(contract, settings))
     )
     return df, version
+
+
+def _details_aggregates(spark, spec, ds: str, settings, versions: dict) -> dict | None:
+    """Counts for the deep-dive page from gold.{experiment}_details (pinned) as of ds."""
+    from pyspark.sql import functions as F
+
+    from include.table_catalog_experiments import contract_for
+
+    if spec.funnel != "saas":
+        return None
+    contract = contract_for(spec.name, "details")
+    df, version = _pinned(spark, contract, settings)
+    if df is None:
+        return None
+    versions[contract.qualified_name] = version
+    part = df.where((F.col("ds") == ds) & (F.col("experiment") == spec.name)).cache()
+    try:
+        retained = [F.count(f"m{p}_retained").alias(f"m{p}_n") for p in (1, 2)] + [
+            F.sum(f"m{p}_retained").alias(f"m{p}_k") for p in (1, 2)
+        ]
+        converted = part.where(F.col("is_converted") == 1)
+        level = F.lit(None).cast("string")
+        for lo, hi, label in USAGE_LEVELS:
+            level = F.when(F.col("usage_days").between(lo, hi), label).otherwise(level)
+        usage = part.where(F.col("usage_window_complete")).withColumn("segment", level)
+        seg = [F.count(F.lit(1)).alias("n"), F.sum("is_converted").alias("conversions")]
+        segments = [
+            r.asDict() for frame, dim in (
+                (part.withColumn("segment", F.col("tenure_bucket")), "tenure_bucket"),
+                (usage, "usage_level"),
+            ) for r in frame.groupBy("variant", "segment").agg(*seg)
+            .withColumn("dimension", F.lit(dim)).collect()
+        ]
+        return {
+            "retention": [r.asDict() for r in converted.groupBy("variant").agg(*retained)
+                          .collect()],
+            "cohorts": [r.asDict() for r in converted.groupBy("variant", "signup_cohort")
+                        .agg(*retained).collect()],
+            "segments": segments,
+            "promo": [r.asDict() for r in converted.groupBy("promo_type")
+                      .agg(F.count(F.lit(1)).alias("users")).collect()],
+        }
+    finally:
+        part.unpersist()
 
 
 def _logit_patterns(spark, spec, ds: str, settings, versions: dict) -> list[dict]:
@@ -534,12 +656,14 @@ def main(spark, ds: str, settings, params: dict | None = None) -> JobResult:
         logistic = logistic_result(
             _logit_patterns(spark, spec, ds, settings, versions), spec, run.alpha
         )
+    details = _details_aggregates(spark, spec, ds, settings, versions)
+    deep_dive = deep_dive_details(spec, ds, details, run.alpha) if details else None
     result = build_result(spec, run, rows, gates)
     cumulative = cumulative_series(days, spec, run.alpha)
     out_rows = readout_rows(spec, ds, result, versions)
     df = spark.createDataFrame(out_rows, READOUTS.spark_schema())
     out = write_partition(spark, df, READOUTS, ds, settings, {"readout": readout})
-    bundle = bundle_for(spec, ds, result, cumulative, versions, logistic)
+    bundle = bundle_for(spec, ds, result, cumulative, versions, logistic, deep_dive)
     paths = write_report(bundle, settings.reports_dir / "experiments")
     return JobResult(
         job=JOB,

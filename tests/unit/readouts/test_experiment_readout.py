@@ -379,3 +379,89 @@ def test_logit_design_codes_each_non_control_arm():
     assert frame2["treatment"].tolist() == [0.0, 1.0] and frame2["n"].sum() == 20
     # a saas experiment has no logistic model
     assert logistic_result(patterns, load_experiment("homepage_cta_test"), 0.05) is None
+
+
+# --------------------------------------------------------------------------- deep dive
+def _details_rows(spec, ds):
+    """Six visitors by hand: 4 converted (2 per arm), M1/M2 retention known or not yet."""
+    base = {"experiment": spec.name, "person_id": None, "user_id": None,
+            "first_exposure_at": None, "exposure_date": None, "signup_at": None,
+            "converted_at": None, "conversion_date": None, "logins": 0, "emails_sent": 0,
+            "features_adopted": 0, "tenure_days": 0, "ds": ds}
+    rows = [
+        # unit, variant, cohort, tenure, converted, promo, m1, m2, usage days, window complete
+        ("c1", "control", "2023-12", "14-29d", 1, None, 1, 1, 20, True),
+        ("c2", "control", "2023-12", "14-29d", 1, "WELCOME20", 0, None, 3, True),
+        ("c3", "control", "2024-01", "0-13d", 0, None, None, None, 0, True),
+        ("t1", "treatment", "2023-12", "14-29d", 1, None, 1, None, 10, True),
+        ("t2", "treatment", "2024-01", "0-13d", 1, None, None, None, 2, False),
+        ("t3", "treatment", "2024-01", "0-13d", 0, None, None, None, 0, True),
+    ]
+    keys = ("unit_id", "variant", "signup_cohort", "tenure_bucket", "is_converted",
+            "promo_type", "m1_retained", "m2_retained", "usage_days", "usage_window_complete")
+    return [{**base, **dict(zip(keys, r, strict=True))} for r in rows]
+
+
+def test_deep_dive_from_the_details_table_by_hand(spark, lakehouse_env):
+    import math
+
+    from include.experiments import load_experiment
+    from include.table_catalog_experiments import contract_for
+    from include.tables import write_partition
+    from spark_jobs.readouts.experiment import _details_aggregates, deep_dive_details
+
+    spec = load_experiment("homepage_cta_test")
+    ds = "2024-02-20"
+    contract = contract_for(spec.name, "details")
+    df = spark.createDataFrame(_details_rows(spec, ds), contract.spark_schema())
+    version = write_partition(spark, df, contract, ds, lakehouse_env)["version"]
+    versions: dict = {}
+    agg = _details_aggregates(spark, spec, ds, lakehouse_env, versions)
+    assert versions == {contract.qualified_name: version}
+    details = deep_dive_details(spec, ds, agg, 0.05)
+
+    ret = {(r.variant, r.period): (r.rate, r.users) for r in details.retention.itertuples()}
+    # control M1: c1 yes, c2 no -> 1/2; M2: only c1 known -> 1/1; treatment M1: t1 -> 1/1
+    assert ret == {("control", 1): (0.5, 2), ("control", 2): (1.0, 1),
+                   ("treatment", 1): (1.0, 1)}
+    coh = {(r.variant, r.cohort, r.period): r.rate for r in details.cohorts.itertuples()}
+    assert coh == {("control", "2023-12", 1): 0.5, ("control", "2023-12", 2): 1.0,
+                   ("treatment", "2023-12", 1): 1.0}
+    seg = {(r.dimension, r.segment, r.variant): r for r in details.segments.itertuples()}
+    # tenure 14-29d: control 2/2 converted, treatment 1/1; 0-13d: control 0/1, treatment 1/2
+    assert (seg[("tenure_bucket", "14-29d", "control")].n,
+            seg[("tenure_bucket", "14-29d", "control")].mean) == (2, 1.0)
+    t = seg[("tenure_bucket", "0-13d", "treatment")]
+    assert (t.n, t.mean) == (2, 0.5)
+    assert math.isnan(t.rel_lift)  # control converted nobody in 0-13d: no relative lift
+    # usage level over complete windows only (t2's is open): c1 heavy, c2 light, c3 none,
+    # t1 regular, t3 none
+    usage = {(k[1], k[2]): (r.n, r.mean) for k, r in seg.items() if k[0] == "usage_level"}
+    assert usage == {("heavy (15+ days)", "control"): (1, 1.0),
+                     ("light (1-4 days)", "control"): (1, 1.0),
+                     ("none (0 days)", "control"): (1, 0.0),
+                     ("regular (5-14 days)", "treatment"): (1, 1.0),
+                     ("none (0 days)", "treatment"): (1, 0.0)}
+    assert any("WELCOME20 25%" in n and "no promo 75%" in n for n in details.notes)
+
+
+def test_deep_dive_lift_matches_the_stats_engine():
+    from include.experiments import load_experiment
+    from include.stats import SufficientStats, compare
+    from spark_jobs.readouts.experiment import deep_dive_details
+
+    spec = load_experiment("homepage_cta_test")
+    agg = {"segments": [
+        {"dimension": "tenure_bucket", "segment": "0-13d", "variant": "control", "n": 1000,
+         "conversions": 100},
+        {"dimension": "tenure_bucket", "segment": "0-13d", "variant": "treatment", "n": 980,
+         "conversions": 120},
+    ]}
+    details = deep_dive_details(spec, "2024-02-20", agg, 0.05)
+    row = details.segments[details.segments["variant"] == "treatment"].iloc[0]
+    ref = compare(SufficientStats.from_counts(1000, 100), SufficientStats.from_counts(980, 120),
+                  "conversion", 0.05)
+    assert (row.rel_lift, row.rel_ci_low, row.rel_ci_high) == pytest.approx(
+        (ref.rel_lift, ref.rel_ci_low, ref.rel_ci_high), rel=1e-12)
+    assert details.retention is None and details.cohorts is None
+    assert deep_dive_details(spec, "2024-02-20", {}, 0.05) is None

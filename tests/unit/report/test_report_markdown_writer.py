@@ -10,7 +10,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from include.report import DeepDiveDetails, config_hash, render_deep_dive_html, render_markdown
+from include.report import (
+    DeepDiveDetails,
+    config_hash,
+    render_deep_dive_html,
+    render_html,
+    render_markdown,
+)
 from include.report.bundle import ReadoutBundle
 from include.report.formatting import (
     fmt_abs_lift,
@@ -47,6 +53,8 @@ def test_write_report_is_atomic_and_idempotent(bundle: ReadoutBundle, tmp_path: 
     again = write_report(bundle, tmp_path)
     assert {k: p.read_bytes() for k, p in again.items()} == first
     assert sorted(os.listdir(target)) == ["deep_dive.html", "readout.html", "readout.md"]
+    assert 'href="deep_dive.html"' in (target / "readout.html").read_text()
+    assert 'href="deep_dive.html"' not in render_html(replace(bundle, deep_dive=None))
 
 
 def test_write_report_keeps_paths_inside_out_dir(bundle: ReadoutBundle, tmp_path: Path) -> None:
