@@ -27,8 +27,27 @@ DS = "2024-03-04"
 PREFIX = "e2e-test"
 
 
+def _demo_scheduler_running() -> bool:
+    """Is this checkout's Airflow scheduler (``make airflow`` / ``make demo``) running?"""
+    import os
+
+    state = Path(os.environ.get("LAKEHOUSE_STATE_DIR", ROOT / "var"))
+    pid_file = state / "airflow-scheduler.pid"
+    try:
+        os.kill(int(pid_file.read_text().strip()), 0)
+    except (OSError, ValueError):
+        return False
+    return True
+
+
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
+    # dag.test() runs in the same metadata DB: a running scheduler would pick the test run's
+    # tasks up and run them with the demo's settings (its raw and warehouse roots), not the
+    # test's isolated prefix (seen: the test's raw files landed in the demo's raw zone)
+    if _demo_scheduler_running():
+        pytest.fail("stop this checkout's Airflow first (make airflow-stop): its scheduler "
+                    "would run the e2e test's tasks with the demo's settings")
     subprocess.run([str(ROOT / "scripts" / "services.sh"), "start"], check=True)
     # What the DAG processor does: serialise the DAGs into the metadata DB and activate
     # their Assets (a task may only emit active Assets).
