@@ -3,9 +3,11 @@
 Params: ``{"experiment": name}`` plus optional ``"alpha"`` (0 < alpha <= 0.2, default 0.05)
 and ``"segments"`` (a subset of the config's segments, list or comma-separated; default all).
 
-Reads only ``gold.{experiment}_aggregated`` (sufficient statistics by variant and segment,
-never user rows) and ``gold.quality_results``, both pinned to the Delta version recorded in
-``input_versions``:
+Reads ``gold.{experiment}_aggregated`` (sufficient statistics by variant and segment) and
+``gold.quality_results``, plus, for the logistic model and the deep-dive page below, Spark
+aggregates of ``gold.user_outcomes`` (shop) or ``gold.{experiment}_details`` (saas); every
+table is pinned to the Delta version recorded in ``input_versions``, and no user row reaches
+the driver:
 
 * partition ``ds`` -> one cell per metric x variant x segment (an empty arm is a zero cell,
   so it shows up as ``insufficient_data`` instead of disappearing) -> ``build_readout`` with
