@@ -161,3 +161,24 @@ def test_tasks_of_different_dags_writing_one_table_share_a_one_slot_pool(dagbag)
     assert out.stdout.splitlines() == [
         f"{name}\t{slots}\t{desc}" for name, (slots, desc) in POOLS.items()
     ]
+
+
+def test_bench_runs_every_spark_task_of_the_daily_dag_in_dependency_order(dagbag):
+    """bench/bench_pipeline.py times exactly what Airflow runs: every Spark task, upstream
+    first, with the task's own jobs and params."""
+    from bench.bench_pipeline import dag_spark_tasks
+
+    dag = dagbag.dags["lakehouse_daily"]
+    tasks = dag_spark_tasks()
+    spark_ids = {t.task_id for t in dag.tasks if hasattr(t, "application_args")}
+    assert [t["task"] for t in tasks] != [] and {t["task"] for t in tasks} == spark_ids
+    position = {t["task"]: i for i, t in enumerate(tasks)}
+    for task_id in spark_ids:
+        for up in dag.get_task(task_id).upstream_task_ids & spark_ids:
+            assert position[up] < position[task_id], f"{up} must run before {task_id}"
+    by_id = {t["task"]: t for t in tasks}
+    assert by_id["sources.bronze"]["jobs"][0].startswith("bronze.")
+    assert by_id["bronze.gate_web_events"] == {
+        "task": "bronze.gate_web_events", "jobs": ["quality.gate"],
+        "params": {"tables": ["bronze.web_events"]},
+    }

@@ -1,0 +1,506 @@
+"""Benchmark the daily pipeline: raw -> gold per ``ds``, its I/O floor, growth with history,
+Airflow's overhead and the experiment readout. Prints figures and writes
+``bench/results/pipeline.json``.
+
+Everything runs on the configured stack (Spark ``local[2]`` by default, Delta on MinIO), in
+a private prefix of the raw and warehouse buckets (``bench/<run id>``, removed afterwards
+unless ``--keep``) with the metastore off, so the demo lakehouse is never touched.
+
+* **pipeline** (per ``--scales``): the synthetic sources of one ``ds`` are generated into
+  the raw zone (timed apart: it stands in for upstream systems), then every Spark task of
+  the ``lakehouse_daily`` DAG, in a topological order of the DAG itself, runs in one Spark
+  session in a child process, followed by each experiment's readout job. Wall time, rows per
+  second (raw web-event lines / raw -> gold seconds), per-task seconds and the peak resident
+  memory of the child's whole process tree (Python driver + JVM, sampled every 0.2 s).
+* **floor**: the same day's raw files read as text and written once as Delta (no parsing,
+  no checks): the least any raw -> bronze pipeline must spend. Ratio = pipeline / floor.
+* **readout**: ``readouts.experiment`` of each experiment on that ``ds`` (its users and its
+  metric x variant x segment cells are reported with the time).
+* **history** (``--history-days``, at ``--history-scale``): day 1 in a fresh child on empty
+  tables, days 2..N-1 in one child, day N in a fresh child on N-1 days of history. Ratio =
+  day N / day 1 (the Spark jobs' own seconds, both in cold JVMs).
+* **airflow**: from the metadata database of this checkout's Airflow (REST API) and the task
+  logs: for every successful ``lakehouse_daily`` run, the DAG run's wall time over the sum of
+  the Spark jobs' own seconds (``LAKEHOUSE_RESULT`` lines) and over the sum of task durations.
+
+    python bench/bench_pipeline.py                                  # 1M and 10M, history 30
+    python bench/bench_pipeline.py --scales 1000000 --history-days 0
+    python bench/bench_pipeline.py --only airflow
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from datetime import date, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+RESULTS = ROOT / "bench" / "results" / "pipeline.json"
+DS = "2024-01-10"
+HISTORY_START = "2024-01-01"
+RESULT_PREFIX = "LAKEHOUSE_RESULT "
+BENCH_PREFIX = "BENCH_RESULT "
+
+
+# --------------------------------------------------------------------------- the DAG's jobs
+def dag_spark_tasks(dag_id: str = "lakehouse_daily") -> list[dict]:
+    """Every SparkSubmitOperator of ``dag_id``: task id, jobs and params, in a topological
+    order of the DAG (upstream first), read from the DAG itself so the bench runs exactly
+    what Airflow runs."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(ROOT / "dags"))
+    if bag.import_errors:
+        raise RuntimeError(f"DAG import errors: {bag.import_errors}")
+    dag = bag.dags[dag_id]
+    order, done = [], set()
+    pending = {t.task_id: set(t.upstream_task_ids) for t in dag.tasks}
+    while pending:
+        ready = sorted(t for t, ups in pending.items() if ups <= done)
+        if not ready:
+            raise RuntimeError(f"cycle among {sorted(pending)}")
+        for task_id in ready:
+            order.append(task_id)
+            done.add(task_id)
+            del pending[task_id]
+    tasks = []
+    for task_id in order:
+        args = getattr(dag.get_task(task_id), "application_args", None)
+        if args is None:  # land_raw: the bench generates raw itself
+            continue
+        cut = args.index("--ds")
+        params = json.loads(args[args.index("--params") + 1])
+        tasks.append({"task": task_id, "jobs": list(args[:cut]), "params": params})
+    return tasks
+
+
+def experiment_readouts(ds: str) -> list[dict]:
+    """The experiment readout jobs an ``experiment_<name>`` DAG would run for ``ds``."""
+    from include.dag_factory import readout_configs
+
+    out = []
+    for spec in readout_configs():
+        if spec.start_date <= date.fromisoformat(ds):
+            out.append({"task": f"experiment_{spec.name}.readout", "jobs": ["readouts.experiment"],
+                        "params": {"experiment": spec.name}})  # fmt: skip
+    return out
+
+
+# --------------------------------------------------------------------------- child process
+def _spark():
+    from pyspark.sql import SparkSession
+
+    return SparkSession.getActiveSession()
+
+
+def child_pipeline(ds: str, tasks: list[dict]) -> dict:
+    """Run ``tasks`` for ``ds`` in one Spark session; seconds per task and per job."""
+    from spark_jobs.run import run
+
+    spark, timings, results = None, [], []
+    started = time.perf_counter()
+    for task in tasks:
+        t0 = time.perf_counter()
+        for job in task["jobs"]:
+            out = run(job, ds, task["params"], spark=spark)
+            spark = spark or _spark()
+            results.append({"job": job, "seconds": out["seconds"],
+                            "rows_in": out.get("rows_in"), "rows_out": out.get("rows_out"),
+                            "rows_quarantined": out.get("rows_quarantined")})  # fmt: skip
+        timings.append({"task": task["task"], "seconds": round(time.perf_counter() - t0, 2)})
+    return {"ds": ds, "seconds": round(time.perf_counter() - started, 2), "tasks": timings,
+            "jobs": results}  # fmt: skip
+
+
+def child_floor(ds: str) -> dict:
+    """Read every raw file of ``ds`` as text and write it once as Delta: the I/O floor."""
+    from include.raw_sources import RAW_SOURCES
+    from include.settings import load_settings
+    from include.spark import build_spark
+
+    settings = load_settings()
+    spark = build_spark(f"bench floor ds={ds}", settings)
+    started = time.perf_counter()
+    rows = 0
+    for source in RAW_SOURCES:
+        try:
+            df = spark.read.text(settings.raw_path(source, ds))
+        except Exception as err:  # a source with no files for the day
+            if "PATH_NOT_FOUND" in str(err) or "does not exist" in str(err):
+                continue
+            raise
+        target = f"{settings.warehouse_root}/_floor/{source}"
+        df.write.format("delta").mode("overwrite").save(target)
+        rows += spark.read.format("delta").load(target).count()
+    return {"ds": ds, "seconds": round(time.perf_counter() - started, 2), "lines": rows}
+
+
+def child_experiment_users(ds: str) -> dict:
+    """Users (clean cohort, overall) and readout cells of each experiment as of ``ds``."""
+    from pyspark.sql import functions as F
+
+    from include.contracts import get_contract
+    from include.dag_factory import readout_configs
+    from include.settings import load_settings
+    from include.spark import build_spark
+    from include.tables import read_table
+
+    settings = load_settings()
+    spark = _spark() or build_spark(f"bench users ds={ds}", settings)
+    out = {}
+    for spec in readout_configs():
+        table = read_table(spark, get_contract(f"gold.{spec.name}_aggregated"), settings)
+        day = table.where(F.col("ds") == ds)
+        users = day.where(F.col("segment") == "overall").agg(F.sum("users")).first()[0]
+        out[spec.name] = {
+            "users": int(users or 0),
+            "variant_segment_rows": day.count(),
+            "metrics": len(spec.metrics),
+        }
+    return out
+
+
+def child_main(argv: list[str]) -> int:
+    p = argparse.ArgumentParser()
+    p.add_argument("mode", choices=["pipeline", "floor", "history"])
+    p.add_argument("--ds", nargs="+", required=True)
+    p.add_argument("--tasks", help="JSON list of tasks (pipeline/history)")
+    p.add_argument("--scale", type=int, default=0, help="generate raw first (history)")
+    args = p.parse_args(argv)
+    if args.mode == "floor":
+        out = child_floor(args.ds[0])
+    elif args.mode == "pipeline":
+        tasks = json.loads(args.tasks)
+        daily = [t for t in tasks if not t["task"].startswith("experiment_")]
+        readouts = [t for t in tasks if t["task"].startswith("experiment_")]
+        out = child_pipeline(args.ds[0], daily)
+        out["readouts"] = child_pipeline(args.ds[0], readouts) if readouts else None
+        out["experiments"] = child_experiment_users(args.ds[0])
+    else:
+        from include.generator import GeneratorConfig, write_day
+        from include.settings import load_settings
+
+        days = []
+        for ds in args.ds:
+            g0 = time.perf_counter()
+            write_day(ds, load_settings().raw_root, GeneratorConfig(events_per_day=args.scale))
+            generated = round(time.perf_counter() - g0, 2)
+            day = child_pipeline(ds, json.loads(args.tasks))
+            day["generate_seconds"] = generated
+            days.append(day)
+            print(f"  {ds}: {day['seconds']} s", file=sys.stderr, flush=True)
+        out = {"days": days}
+    print(BENCH_PREFIX + json.dumps(out), flush=True)
+    return 0
+
+
+# --------------------------------------------------------------------------- parent side
+def _tree_rss(pid: int) -> int:
+    import psutil
+
+    try:
+        proc = psutil.Process(pid)
+        procs = [proc, *proc.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return 0
+    total = 0
+    for p in procs:
+        try:
+            total += p.memory_info().rss
+        except psutil.NoSuchProcess:
+            pass
+    return total
+
+
+def run_child(args: list[str], env: dict, timeout: int) -> dict:
+    """Run a child mode; return its BENCH_RESULT, wall seconds and peak tree RSS (MiB)."""
+    cmd = [sys.executable, str(Path(__file__).resolve()), "_child", *args]
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)  # fmt: skip
+    peak = [0]
+    stop = threading.Event()
+
+    def sample():
+        while not stop.is_set():
+            peak[0] = max(peak[0], _tree_rss(proc.pid))
+            stop.wait(0.2)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate()
+        raise RuntimeError(f"{args[0]} timed out after {timeout}s: {err[-3000:]}") from None
+    finally:
+        stop.set()
+        sampler.join()
+    if proc.returncode != 0:
+        raise RuntimeError(f"{args[0]} failed ({proc.returncode}): {err[-4000:]}")
+    line = [x for x in out.splitlines() if x.startswith(BENCH_PREFIX)][-1]
+    result = json.loads(line[len(BENCH_PREFIX):])
+    result["wall_seconds"] = round(time.perf_counter() - started, 2)
+    result["peak_rss_mib"] = round(peak[0] / 2**20)
+    return result
+
+
+def bench_env(prefix: str, work: Path) -> dict:
+    env = dict(os.environ)
+    from include.settings import load_settings
+
+    settings = load_settings()
+    env.update({
+        "LAKEHOUSE_WAREHOUSE_ROOT": f"s3a://{settings.warehouse_bucket}/{prefix}",
+        "LAKEHOUSE_RAW_ROOT": f"s3a://{settings.raw_bucket}/{prefix}",
+        "LAKEHOUSE_METASTORE": "false",
+        "LAKEHOUSE_REPORTS_DIR": str(work / "reports"),
+        "LAKEHOUSE_EXPORTS_DIR": str(work / "exports"),
+        "PYTHONPATH": str(ROOT),
+    })  # fmt: skip
+    return env
+
+
+def generate(ds: str, scale: int, env: dict) -> dict:
+    """Land ``ds`` at ``scale`` in the bench raw zone (in a child, so env applies)."""
+    code = (
+        "import json, time; from include.generator import GeneratorConfig, write_day; "
+        "from include.settings import load_settings; t = time.perf_counter(); "
+        f"p = write_day({ds!r}, load_settings().raw_root, "
+        f"GeneratorConfig(events_per_day={scale})); "
+        "print(json.dumps({'seconds': round(time.perf_counter() - t, 2), 'manifest': p[-1]}))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True,
+                         capture_output=True, text=True)  # fmt: skip
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    import boto3
+
+    from include.generator.writer import split_s3_root
+    from include.settings import load_settings
+
+    s = load_settings()
+    bucket, prefix = split_s3_root(env["LAKEHOUSE_RAW_ROOT"])
+    s3 = boto3.client("s3", endpoint_url=s.s3_endpoint, aws_access_key_id=s.s3_access_key,
+                      aws_secret_access_key=s.s3_secret_key, region_name=s.s3_region)  # fmt: skip
+    body = s3.get_object(Bucket=bucket, Key=prefix + result["manifest"])["Body"].read()
+    manifest = json.loads(body)
+    result["web_event_lines"] = manifest["volumes"]["web_event_lines"]
+    return result
+
+
+def bench_scale(scale: int, env: dict, tasks: list[dict], timeout: int) -> dict:
+    print(f"== {scale:,} web events, ds {DS}", flush=True)
+    gen = generate(DS, scale, env)
+    print(f"   generated {gen['web_event_lines']:,} lines in {gen['seconds']} s", flush=True)
+    readouts = experiment_readouts(DS)
+    pipe = run_child(["pipeline", "--ds", DS, "--tasks", json.dumps(tasks + readouts)], env,
+                     timeout)  # fmt: skip
+    raw_to_gold = pipe["seconds"]
+    print(f"   raw -> gold {raw_to_gold} s (child wall {pipe['wall_seconds']} s, "
+          f"peak RSS {pipe['peak_rss_mib']} MiB)", flush=True)  # fmt: skip
+    floor = run_child(["floor", "--ds", DS], env, timeout)
+    print(f"   I/O floor {floor['seconds']} s ({floor['lines']:,} lines)", flush=True)
+    readout = pipe["readouts"] or {"seconds": 0.0, "tasks": []}
+    print(f"   readouts {readout['seconds']} s for {pipe['experiments']}", flush=True)
+    return {
+        "events_per_day": scale,
+        "ds": DS,
+        "web_event_lines": gen["web_event_lines"],
+        "generate_seconds": gen["seconds"],
+        "raw_to_gold_seconds": raw_to_gold,
+        "rows_per_second": round(gen["web_event_lines"] / raw_to_gold),
+        "child_wall_seconds": pipe["wall_seconds"],
+        "peak_rss_mib": pipe["peak_rss_mib"],
+        "floor_seconds": floor["seconds"],
+        "floor_lines": floor["lines"],
+        "floor_peak_rss_mib": floor["peak_rss_mib"],
+        "pipeline_over_floor": round(raw_to_gold / floor["seconds"], 2),
+        "tasks": pipe["tasks"],
+        "readout_seconds": readout["seconds"],
+        "readout_tasks": readout["tasks"],
+        "experiments": pipe["experiments"],
+    }
+
+
+def bench_history(days: int, scale: int, env: dict, tasks: list[dict], timeout: int) -> dict:
+    print(f"== history: {days} days at {scale:,} events/day from {HISTORY_START}", flush=True)
+    start = date.fromisoformat(HISTORY_START)
+    all_days = [(start + timedelta(d)).isoformat() for d in range(days)]
+    spec = json.dumps(tasks)
+
+    def jobs_seconds(day: dict) -> float:
+        return round(sum(j["seconds"] for j in day["jobs"]), 2)
+
+    first = run_child(["history", "--ds", all_days[0], "--scale", str(scale), "--tasks", spec],
+                      env, timeout)["days"][0]  # fmt: skip
+    print(f"   day 1 {first['seconds']} s", flush=True)
+    middle = []
+    if days > 2:
+        middle = run_child(["history", "--ds", *all_days[1:-1], "--scale", str(scale),
+                            "--tasks", spec], env, timeout * days)["days"]  # fmt: skip
+    last = run_child(["history", "--ds", all_days[-1], "--scale", str(scale), "--tasks", spec],
+                     env, timeout)["days"][0]  # fmt: skip
+    print(f"   day {days} {last['seconds']} s", flush=True)
+    per_task_first = {t["task"]: t["seconds"] for t in first["tasks"]}
+    growth = sorted(
+        ((t["task"], per_task_first.get(t["task"]), t["seconds"]) for t in last["tasks"]),
+        key=lambda x: -(x[2] - (x[1] or 0)),
+    )
+    return {
+        "days": days,
+        "events_per_day": scale,
+        "day1_seconds": first["seconds"],
+        "dayN_seconds": last["seconds"],
+        "dayN_over_day1": round(last["seconds"] / first["seconds"], 3),
+        "day1_jobs_seconds": jobs_seconds(first),
+        "dayN_jobs_seconds": jobs_seconds(last),
+        "middle_days_seconds": [d["seconds"] for d in middle],
+        "largest_task_growth": [
+            {"task": t, "day1": a, f"day{days}": b} for t, a, b in growth[:5]
+        ],
+    }
+
+
+def bench_airflow(dag_id: str = "lakehouse_daily") -> dict:
+    """DAG run wall time vs the Spark jobs' own seconds, for every successful run on record."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from trigger_run import _request, login, password_for
+
+    from include.settings import load_settings
+
+    base = os.environ.get("LAKEHOUSE_AIRFLOW_URL") or (
+        f"http://127.0.0.1:{os.environ.get('LAKEHOUSE_AIRFLOW_PORT', '8080')}"
+    )
+    token = login(base, "admin", password_for("admin"))
+    runs = _request("GET", f"{base}/api/v2/dags/{dag_id}/dagRuns?state=success&limit=100",
+                    token=token)["dag_runs"]  # fmt: skip
+    logs = load_settings().state_dir / "airflow" / "logs" / f"dag_id={dag_id}"
+    out = []
+    for run in runs:
+        run_id = run["dag_run_id"]
+        tis = _request("GET", f"{base}/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances"
+                       "?limit=200", token=token)["task_instances"]  # fmt: skip
+        job_seconds = 0.0
+        for ti in tis:
+            log = logs / f"run_id={run_id}" / f"task_id={ti['task_id']}" / (
+                f"attempt={ti['try_number']}.log")  # fmt: skip
+            if log.exists():
+                for line in log.read_text(errors="replace").splitlines():
+                    m = re.search(r"LAKEHOUSE_RESULT (\{.*\})", json.loads(line).get("event", "")
+                                  if line.startswith("{") else line)  # fmt: skip
+                    if m:
+                        job_seconds += json.loads(m.group(1))["seconds"]
+        task_seconds = sum(ti["duration"] or 0 for ti in tis)
+        wall = (_ts(run["end_date"]) - _ts(run["start_date"])).total_seconds()
+        out.append({
+            "run_id": run_id, "ds": run["logical_date"][:10], "wall_seconds": round(wall, 1),
+            "task_seconds": round(task_seconds, 1), "spark_job_seconds": round(job_seconds, 1),
+            "wall_over_jobs": round(wall / job_seconds, 2) if job_seconds else None,
+            "tasks_over_jobs": round(task_seconds / job_seconds, 2) if job_seconds else None,
+            "conf": run.get("conf"),
+        })  # fmt: skip
+    return {"dag_id": dag_id, "runs": out}
+
+
+def _ts(value: str):
+    from datetime import datetime
+
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def cleanup(env: dict) -> None:
+    import boto3
+
+    from include.generator.writer import split_s3_root
+    from include.settings import load_settings
+
+    s = load_settings()
+    s3 = boto3.resource("s3", endpoint_url=s.s3_endpoint, aws_access_key_id=s.s3_access_key,
+                        aws_secret_access_key=s.s3_secret_key, region_name=s.s3_region)  # fmt: skip
+    for key in ("LAKEHOUSE_RAW_ROOT", "LAKEHOUSE_WAREHOUSE_ROOT"):
+        bucket, prefix = split_s3_root(env[key])
+        if prefix.startswith("bench/"):  # never anything outside the bench prefix
+            s3.Bucket(bucket).objects.filter(Prefix=prefix).delete()
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "_child":
+        return child_main(argv[1:])
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--scales", type=int, nargs="*", default=[1_000_000, 10_000_000])
+    p.add_argument("--history-days", type=int, default=30)
+    p.add_argument("--history-scale", type=int, default=20_000)
+    p.add_argument("--only", choices=["pipeline", "history", "airflow"], nargs="+")
+    p.add_argument("--timeout", type=int, default=7200, help="seconds per child process")
+    p.add_argument("--keep", action="store_true", help="keep the bench prefix afterwards")
+    p.add_argument("--output", type=Path, default=RESULTS)
+    args = p.parse_args(argv)
+    parts = set(args.only or ["pipeline", "history", "airflow"])
+    from include.settings import load_settings
+
+    settings = load_settings()
+    report: dict = {
+        "benchmark": "pipeline",
+        "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "machine": {"cpus": os.cpu_count(), "arch": platform.machine(),
+                    "python": platform.python_version(),
+                    "memory_gib": round(os.sysconf("SC_PAGE_SIZE")
+                                        * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
+                    "load_average_at_start": os.getloadavg()},  # fmt: skip
+        "spark": {"master": settings.spark_master, "driver_memory": settings.driver_memory,
+                  "shuffle_partitions": settings.shuffle_partitions,
+                  "store": settings.s3_endpoint},  # fmt: skip
+    }
+    tasks = dag_spark_tasks() if parts & {"pipeline", "history"} else []
+    with tempfile.TemporaryDirectory(prefix="bench_pipeline_") as tmp:
+        if "pipeline" in parts and args.scales:
+            env = bench_env(f"bench/{uuid.uuid4().hex[:8]}", Path(tmp))
+            try:
+                report["pipeline"] = [bench_scale(s, env, tasks, args.timeout)
+                                      for s in args.scales]  # fmt: skip
+            finally:
+                if not args.keep:
+                    cleanup(env)
+        if "history" in parts and args.history_days >= 2:
+            env = bench_env(f"bench/{uuid.uuid4().hex[:8]}", Path(tmp))
+            try:
+                report["history"] = bench_history(args.history_days, args.history_scale, env,
+                                                  tasks, args.timeout)  # fmt: skip
+            finally:
+                if not args.keep:
+                    cleanup(env)
+    if "airflow" in parts:
+        try:
+            report["airflow"] = bench_airflow()
+        except OSError as err:  # Airflow not running: say so, keep the other figures
+            report["airflow"] = {"error": f"Airflow API not reachable: {err}"}
+    report["load_average_at_end"] = os.getloadavg()
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(report, indent=2) + "\n")
+    print(json.dumps({k: v for k, v in report.items() if k != "airflow"}, indent=1)[:6000])
+    if "airflow" in report:
+        for r in report["airflow"].get("runs", []):
+            print(f"airflow {r['ds']} wall {r['wall_seconds']} s, tasks {r['task_seconds']} s, "
+                  f"spark jobs {r['spark_job_seconds']} s: wall/jobs {r['wall_over_jobs']}")
+    print(f"written to {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
