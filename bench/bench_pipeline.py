@@ -330,6 +330,7 @@ def bench_scale(scale: int, env: dict, tasks: list[dict], timeout: int) -> dict:
         "floor_peak_rss_mib": floor["peak_rss_mib"],
         "pipeline_over_floor": round(raw_to_gold / floor["seconds"], 2),
         "tasks": pipe["tasks"],
+        "jobs": pipe["jobs"],
         "readout_seconds": readout["seconds"],
         "readout_tasks": readout["tasks"],
         "experiments": pipe["experiments"],
@@ -355,9 +356,9 @@ def bench_history(days: int, scale: int, env: dict, tasks: list[dict], timeout: 
     last = run_child(["history", "--ds", all_days[-1], "--scale", str(scale), "--tasks", spec],
                      env, timeout)["days"][0]  # fmt: skip
     print(f"   day {days} {last['seconds']} s", flush=True)
-    per_task_first = {t["task"]: t["seconds"] for t in first["tasks"]}
+    per_job_first = {j["job"]: j["seconds"] for j in first["jobs"]}
     growth = sorted(
-        ((t["task"], per_task_first.get(t["task"]), t["seconds"]) for t in last["tasks"]),
+        ((j["job"], per_job_first.get(j["job"]), j["seconds"]) for j in last["jobs"]),
         key=lambda x: -(x[2] - (x[1] or 0)),
     )
     return {
@@ -369,8 +370,8 @@ def bench_history(days: int, scale: int, env: dict, tasks: list[dict], timeout: 
         "day1_jobs_seconds": jobs_seconds(first),
         "dayN_jobs_seconds": jobs_seconds(last),
         "middle_days_seconds": [d["seconds"] for d in middle],
-        "largest_task_growth": [
-            {"task": t, "day1": a, f"day{days}": b} for t, a, b in growth[:5]
+        "largest_job_growth": [
+            {"job": t, "day1": a, f"day{days}": b} for t, a, b in growth[:8]
         ],
     }
 
