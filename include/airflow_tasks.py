@@ -19,11 +19,14 @@ RUNNER = str(PROJECT_ROOT / "spark_jobs" / "run.py")
 
 # gold.readouts is written by tasks of more than one DAG (the daily DAG's web readout and every
 # experiment's readout DAG, which an Asset starts while the daily DAG goes on). Delta on S3
-# commits through a single-driver log store: two drivers committing to one table at the same
-# moment can both write log version N, and one commit is lost. This one-slot pool (created by
-# scripts/setup.sh) lets one such task run at a time, across DAGs.
+# commits through the lakehouse's conditional-PUT log store (include/spark.py,
+# conf/jvm/logstore), so drivers committing to one table at the same moment no longer lose a
+# commit: one wins each log version, the others check for conflicts and retry
+# (tests/unit/test_multi_driver_commits.py). The pool was the guard when Delta's default
+# single-driver S3 log store could lose one of two racing commits; it is kept because it is
+# harmless (these tasks are short) and spares the readout writers conflict retries.
 READOUTS_POOL = "gold_readouts_writer"
-POOLS = {READOUTS_POOL: (1, "one writer at a time to gold.readouts (Delta on S3, single driver)")}
+POOLS = {READOUTS_POOL: (1, "one writer at a time to gold.readouts (spares Delta commit retries)")}
 
 DEFAULT_ARGS = {
     "owner": "data-platform",

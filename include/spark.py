@@ -17,8 +17,12 @@ if TYPE_CHECKING:  # pyspark is heavy; import it only when a session is really b
     from pyspark.sql import SparkSession
 
 
+LOGSTORE_JAR = "lakehouse-delta-logstore.jar"
+
+
 def jvm_classpath(settings: Settings) -> list[str]:
-    """Jars resolved by ``scripts/setup.sh`` from ``conf/jvm/pom.xml`` (Delta, hadoop-aws, JDBC)."""
+    """Jars resolved by ``scripts/setup.sh`` from ``conf/jvm/pom.xml`` (Delta, hadoop-aws, JDBC)
+    and the Delta log store it builds from ``conf/jvm/logstore``."""
     listing = settings.state_dir / "jvm.classpath"
     if not listing.exists():
         raise RuntimeError(
@@ -29,6 +33,12 @@ def jvm_classpath(settings: Settings) -> list[str]:
     missing = [j for j in jars if not Path(j).exists()]
     if missing:
         raise RuntimeError(f"jars listed in {listing} are missing: {missing}; run `make setup`")
+    if not any(Path(j).name == LOGSTORE_JAR for j in jars):
+        # spark_conf names its log store class: without the jar every Delta commit on S3 fails
+        raise RuntimeError(
+            f"{listing} lacks {LOGSTORE_JAR} (the Delta log store, conf/jvm/logstore): "
+            "run `make setup` (or scripts/jvm_classpath.sh) to build it"
+        )
     return jars
 
 
@@ -84,6 +94,17 @@ def spark_conf(settings: Settings, *, metastore: bool = True) -> dict[str, str]:
         "spark.hadoop.fs.s3a.retry.limit": "3",
         "spark.hadoop.fs.s3a.connection.establish.timeout": "5s",
         "spark.hadoop.fs.s3a.connection.timeout": "30s",
+        # Delta commits on S3 with a conditional PUT (If-None-Match: *; S3 and MinIO honour
+        # it): when several drivers (parallel DAG runs, spark-submits) commit to one table,
+        # exactly one wins each log version and the others get FileAlreadyExistsException,
+        # check for logical conflicts (disjoint replaceWhere partitions have none) and retry.
+        # Delta's default S3SingleDriverLogStore locks inside one JVM only: two drivers could
+        # both write _delta_log/N.json and one commit was silently lost. The class is built
+        # from conf/jvm/logstore by scripts/setup.sh; it needs S3A's conditional create
+        # (hadoop-aws >= 3.5.0, on by default) and fails a commit rather than write unsafely.
+        "spark.delta.logStore.s3a.impl": "io.lakehouse.delta.S3ConditionalPutLogStore",
+        "spark.delta.logStore.s3.impl": "io.lakehouse.delta.S3ConditionalPutLogStore",
+        "spark.hadoop.fs.s3a.create.conditional.enabled": "true",
         "spark.sql.warehouse.dir": f"{settings.warehouse_root}/catalog",
     }
     if metastore:

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # One-time (and safe to repeat) set-up of the whole local stack:
-#   Python venv from requirements.txt, the pinned JVM jars from Maven Central, MinIO built
-#   from source with Go, PostgreSQL (Airflow metadata DB + Hive metastore), buckets, Spark
-#   defaults, Airflow's database migrated. Each step is skipped when already done.
+#   Python venv from requirements.txt, the pinned JVM jars from Maven Central and the Delta
+#   log store built from conf/jvm/logstore, MinIO built from source with Go, PostgreSQL
+#   (Airflow metadata DB + Hive metastore), buckets, Spark defaults, Airflow's database
+#   migrated. Each step is skipped when already done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/env.sh
@@ -60,15 +61,8 @@ else
   step "   up to date"
 fi
 
-step "4/8 JVM jars from Maven Central (Delta, hadoop-aws + AWS SDK, PostgreSQL JDBC)"
-pom_sha="$(sha conf/jvm/pom.xml)"
-if [ "$(cat "$LAKEHOUSE_STATE_DIR/jvm.classpath.sha" 2>/dev/null)" != "$pom_sha" ] ||
-   ! "$LAKEHOUSE_VENV/bin/python" -c 'from include.spark import jvm_classpath; from include.settings import load_settings; jvm_classpath(load_settings())' 2>/dev/null; then
-  mvn -q -B --no-transfer-progress -f conf/jvm/pom.xml dependency:build-classpath \
-    -Dmdep.outputFile="$LAKEHOUSE_STATE_DIR/jvm.classpath"
-  echo "$pom_sha" >"$LAKEHOUSE_STATE_DIR/jvm.classpath.sha"
-fi
-step "   $(tr ':' '\n' <"$LAKEHOUSE_STATE_DIR/jvm.classpath" | grep -c .) jars on the classpath"
+step "4/8 JVM jars from Maven Central (Delta, hadoop-aws + AWS SDK, PostgreSQL JDBC) and the Delta log store"
+scripts/jvm_classpath.sh
 
 step "5/8 MinIO server ($MINIO_VERSION)"
 minio_cached="$CACHE_DIR/minio-$MINIO_VERSION"

@@ -4,9 +4,11 @@ count from its own commit. The table does not exist before the writers start, as
 first days of a backfill.
 
 Scope: the writers are threads of one Spark session, on a local path, where the log store's
-put-if-absent is atomic. Separate JVMs writing one table on S3 are NOT covered: Delta Spark's
-S3 log store assumes a single writing driver (multi-driver needs the DynamoDB log store), so
-the daily DAG keeps ``max_active_runs=1`` and parallel runs never commit to one table at once.
+put-if-absent is atomic. Separate JVMs (parallel DAG runs' spark-submits) writing one table on
+S3 are covered by ``test_multi_driver_commits.py``: the lakehouse commits there through its own
+log store (``io.lakehouse.delta.S3ConditionalPutLogStore``, a conditional PUT with
+``If-None-Match: *``), so one driver wins each log version and the others retry, instead of
+Delta's default single-driver S3 log store, which could lose one of two racing commits.
 """
 
 from __future__ import annotations

@@ -135,9 +135,10 @@ def test_spark_tasks_submit_through_the_runner_for_their_own_ds(dagbag):
 
 def test_tasks_of_different_dags_writing_one_table_share_a_one_slot_pool(dagbag):
     """gold.readouts is written by the daily DAG and by every experiment's readout DAG, which
-    an Asset starts while the daily DAG goes on. Delta on S3 has a single-driver log store,
-    so those tasks must never commit at the same time: they share a one-slot pool, which
-    setup creates (a task in a pool that does not exist never runs)."""
+    an Asset starts while the daily DAG goes on. They share a one-slot pool, which setup
+    creates (a task in a pool that does not exist never runs). Since Delta commits through the
+    conditional-PUT log store, racing commits are retried, not lost: the pool only spares them
+    the retries (it was the guard under the single-driver log store)."""
     import subprocess
 
     from include.airflow_tasks import POOLS, READOUTS_POOL
