@@ -287,17 +287,9 @@ def generate(ds: str, scale: int, env: dict) -> dict:
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True,
                          capture_output=True, text=True)  # fmt: skip
     result = json.loads(out.stdout.strip().splitlines()[-1])
-    import boto3
+    from include.storage import get_bytes
 
-    from include.generator.writer import split_s3_root
-    from include.settings import load_settings
-
-    s = load_settings()
-    bucket, prefix = split_s3_root(env["LAKEHOUSE_RAW_ROOT"])
-    s3 = boto3.client("s3", endpoint_url=s.s3_endpoint, aws_access_key_id=s.s3_access_key,
-                      aws_secret_access_key=s.s3_secret_key, region_name=s.s3_region)  # fmt: skip
-    body = s3.get_object(Bucket=bucket, Key=prefix + result["manifest"])["Body"].read()
-    manifest = json.loads(body)
+    manifest = json.loads(get_bytes(f"{env['LAKEHOUSE_RAW_ROOT']}/{result['manifest']}"))
     result["web_event_lines"] = manifest["volumes"]["web_event_lines"]
     return result
 
@@ -427,18 +419,12 @@ def _ts(value: str):
 
 
 def cleanup(env: dict) -> None:
-    import boto3
+    from include.storage import delete_prefix
 
-    from include.generator.writer import split_s3_root
-    from include.settings import load_settings
-
-    s = load_settings()
-    s3 = boto3.resource("s3", endpoint_url=s.s3_endpoint, aws_access_key_id=s.s3_access_key,
-                        aws_secret_access_key=s.s3_secret_key, region_name=s.s3_region)  # fmt: skip
     for key in ("LAKEHOUSE_RAW_ROOT", "LAKEHOUSE_WAREHOUSE_ROOT"):
-        bucket, prefix = split_s3_root(env[key])
-        if prefix.startswith("bench/"):  # never anything outside the bench prefix
-            s3.Bucket(bucket).objects.filter(Prefix=prefix).delete()
+        root = env[key].rstrip("/")
+        if "/bench/" in root:  # never anything outside the bench prefix
+            delete_prefix(root + "/")
 
 
 def main(argv: list[str] | None = None) -> int:
