@@ -17,8 +17,9 @@ unless ``--keep``) with the metastore off, so the demo lakehouse is never touche
 * **readout**: ``readouts.experiment`` of each experiment on that ``ds`` (its users and its
   metric x variant x segment cells are reported with the time).
 * **history** (``--history-days``, at ``--history-scale``): day 1 in a fresh child on empty
-  tables, days 2..N-1 in one child, day N in a fresh child on N-1 days of history. Ratio =
-  day N / day 1 (the Spark jobs' own seconds, both in cold JVMs).
+  tables, days 2..N-1 in one child, day N in a fresh child on N-1 days of history; each day
+  is the daily DAG's Spark tasks plus the experiment readouts. Ratio = day N / day 1 (both
+  in cold JVMs), with the jobs that grew most.
 * **airflow**: from the metadata database of this checkout's Airflow (REST API) and the task
   logs: for every successful ``lakehouse_daily`` run, the DAG run's wall time over the sum of
   the Spark jobs' own seconds (``LAKEHOUSE_RESULT`` lines) and over the sum of task durations.
@@ -53,6 +54,7 @@ DS = "2024-01-10"
 HISTORY_START = "2024-01-01"
 RESULT_PREFIX = "LAKEHOUSE_RESULT "
 BENCH_PREFIX = "BENCH_RESULT "
+LOGS = ROOT / "var" / "bench" / "logs"  # every child's stderr (var/ is not committed)
 
 
 # --------------------------------------------------------------------------- the DAG's jobs
@@ -121,6 +123,7 @@ def child_pipeline(ds: str, tasks: list[dict]) -> dict:
                             "rows_in": out.get("rows_in"), "rows_out": out.get("rows_out"),
                             "rows_quarantined": out.get("rows_quarantined")})  # fmt: skip
         timings.append({"task": task["task"], "seconds": round(time.perf_counter() - t0, 2)})
+        print(f"BENCH task {task['task']} {timings[-1]['seconds']} s", file=sys.stderr, flush=True)
     return {"ds": ds, "seconds": round(time.perf_counter() - started, 2), "tasks": timings,
             "jobs": results}  # fmt: skip
 
@@ -225,13 +228,29 @@ def _tree_rss(pid: int) -> int:
     return total
 
 
-def run_child(args: list[str], env: dict, timeout: int) -> dict:
-    """Run a child mode; return its BENCH_RESULT, wall seconds and peak tree RSS (MiB)."""
-    cmd = [sys.executable, str(Path(__file__).resolve()), "_child", *args]
+def run_child(args: list[str], env: dict, timeout: int, script: str | None = None) -> dict:
+    """Run a child mode of ``script`` (this file by default); return its BENCH_RESULT, wall
+    seconds and peak tree RSS (MiB)."""
+    cmd = [sys.executable, str(Path(script or __file__).resolve()), "_child", *args]
+    # the child's whole stderr (Spark's log) is kept: a failure's cause is rarely in its tail
+    LOGS.mkdir(parents=True, exist_ok=True)
+    log = LOGS / f"{time.strftime('%Y%m%dT%H%M%S')}-{Path(cmd[1]).stem}-{args[0]}.log"
     started = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)  # fmt: skip
-    peak = [0]
+    with log.open("w") as sink:
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=sink,
+                                text=True)  # fmt: skip
+        out = _wait(proc, args[0], timeout, log, peak := [0])
+    line = [x for x in out.splitlines() if x.startswith(BENCH_PREFIX)][-1]
+    result = json.loads(line[len(BENCH_PREFIX) :])
+    result["wall_seconds"] = round(time.perf_counter() - started, 2)
+    result["peak_rss_mib"] = round(peak[0] / 2**20)
+    result["log"] = str(log)
+    return result
+
+
+def _wait(proc, mode: str, timeout: int, log: Path, peak: list) -> str:
+    """Wait for a child, sampling its tree's RSS into ``peak[0]``; its stdout, or a clear
+    error naming the log (with the log's lines that say why)."""
     stop = threading.Event()
 
     def sample():
@@ -242,21 +261,24 @@ def run_child(args: list[str], env: dict, timeout: int) -> dict:
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
     try:
-        out, err = proc.communicate(timeout=timeout)
+        out, _ = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         proc.kill()
-        out, err = proc.communicate()
-        raise RuntimeError(f"{args[0]} timed out after {timeout}s: {err[-3000:]}") from None
+        proc.communicate()
+        raise RuntimeError(f"{mode} timed out after {timeout}s; log: {log}") from None
     finally:
         stop.set()
         sampler.join()
     if proc.returncode != 0:
-        raise RuntimeError(f"{args[0]} failed ({proc.returncode}): {err[-4000:]}")
-    line = [x for x in out.splitlines() if x.startswith(BENCH_PREFIX)][-1]
-    result = json.loads(line[len(BENCH_PREFIX):])
-    result["wall_seconds"] = round(time.perf_counter() - started, 2)
-    result["peak_rss_mib"] = round(peak[0] / 2**20)
-    return result
+        text = log.read_text(errors="replace").splitlines()
+        causes = [x for x in text if re.search(r"OutOfMemoryError|Exception:|Error:", x)]
+        raise RuntimeError(
+            f"{mode} failed ({proc.returncode}); log: {log}\nfirst causes:\n"
+            + "\n".join(causes[:8])
+            + "\nlast lines:\n"
+            + "\n".join(text[-25:])
+        )
+    return out
 
 
 def bench_env(prefix: str, work: Path) -> dict:
@@ -333,7 +355,9 @@ def bench_history(days: int, scale: int, env: dict, tasks: list[dict], timeout: 
     print(f"== history: {days} days at {scale:,} events/day from {HISTORY_START}", flush=True)
     start = date.fromisoformat(HISTORY_START)
     all_days = [(start + timedelta(d)).isoformat() for d in range(days)]
-    spec = json.dumps(tasks)
+    # each day also runs the experiment readouts: their cumulative chart reads every
+    # partition since the experiment's start, the one part of a day meant to grow with it
+    spec = json.dumps(tasks + experiment_readouts(all_days[0]))
 
     def jobs_seconds(day: dict) -> float:
         return round(sum(j["seconds"] for j in day["jobs"]), 2)
@@ -348,6 +372,7 @@ def bench_history(days: int, scale: int, env: dict, tasks: list[dict], timeout: 
     last = run_child(["history", "--ds", all_days[-1], "--scale", str(scale), "--tasks", spec],
                      env, timeout)["days"][0]  # fmt: skip
     print(f"   day {days} {last['seconds']} s", flush=True)
+
     def key(j: dict) -> str:  # quality.gate runs in several tasks
         return f"{j['task']}/{j['job']}"
 
@@ -365,9 +390,7 @@ def bench_history(days: int, scale: int, env: dict, tasks: list[dict], timeout: 
         "day1_jobs_seconds": jobs_seconds(first),
         "dayN_jobs_seconds": jobs_seconds(last),
         "middle_days_seconds": [d["seconds"] for d in middle],
-        "largest_job_growth": [
-            {"job": t, "day1": a, f"day{days}": b} for t, a, b in growth[:8]
-        ],
+        "largest_job_growth": [{"job": t, "day1": a, f"day{days}": b} for t, a, b in growth[:8]],
     }
 
 
@@ -431,8 +454,9 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] == "_child":
         return child_main(argv[1:])
-    p = argparse.ArgumentParser(description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--scales", type=int, nargs="*", default=[1_000_000, 10_000_000])
     p.add_argument("--history-days", type=int, default=30)
     p.add_argument("--history-scale", type=int, default=20_000)
@@ -448,14 +472,21 @@ def main(argv: list[str] | None = None) -> int:
     report: dict = {
         "benchmark": "pipeline",
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "machine": {"cpus": os.cpu_count(), "arch": platform.machine(),
-                    "python": platform.python_version(),
-                    "memory_gib": round(os.sysconf("SC_PAGE_SIZE")
-                                        * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
-                    "load_average_at_start": os.getloadavg()},  # fmt: skip
-        "spark": {"master": settings.spark_master, "driver_memory": settings.driver_memory,
-                  "shuffle_partitions": settings.shuffle_partitions,
-                  "store": settings.s3_endpoint},  # fmt: skip
+        "machine": {
+            "cpus": os.cpu_count(),
+            "arch": platform.machine(),
+            "python": platform.python_version(),
+            "memory_gib": round(
+                os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1
+            ),
+            "load_average_at_start": os.getloadavg(),
+        },  # fmt: skip
+        "spark": {
+            "master": settings.spark_master,
+            "driver_memory": settings.driver_memory,
+            "shuffle_partitions": settings.shuffle_partitions,
+            "store": settings.s3_endpoint,
+        },  # fmt: skip
     }
     tasks = dag_spark_tasks() if parts & {"pipeline", "history"} else []
     with tempfile.TemporaryDirectory(prefix="bench_pipeline_") as tmp:
@@ -486,8 +517,10 @@ def main(argv: list[str] | None = None) -> int:
     print(json.dumps({k: v for k, v in report.items() if k != "airflow"}, indent=1)[:6000])
     if "airflow" in report:
         for r in report["airflow"].get("runs", []):
-            print(f"airflow {r['ds']} wall {r['wall_seconds']} s, tasks {r['task_seconds']} s, "
-                  f"spark jobs {r['spark_job_seconds']} s: wall/jobs {r['wall_over_jobs']}")
+            print(
+                f"airflow {r['ds']} wall {r['wall_seconds']} s, tasks {r['task_seconds']} s, "
+                f"spark jobs {r['spark_job_seconds']} s: wall/jobs {r['wall_over_jobs']}"
+            )
     print(f"written to {args.output}")
     return 0
 
