@@ -40,4 +40,4 @@ lint:
 	. scripts/env.sh && ruff check .
 
 bench:
-	. scripts/env.sh && python bench/bench_generator.py && python bench/bench_pipeline.py
+	. scripts/env.sh && python bench/bench_generator.py && python bench/bench_pipeline.py && python bench/bench_readout.py
