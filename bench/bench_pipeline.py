@@ -485,6 +485,7 @@ def main(argv: list[str] | None = None) -> int:
             "master": settings.spark_master,
             "driver_memory": settings.driver_memory,
             "shuffle_partitions": settings.shuffle_partitions,
+            "min_partitions": settings.min_partitions,
             "store": settings.s3_endpoint,
         },  # fmt: skip
     }

@@ -437,6 +437,7 @@ def main(argv: list[str] | None = None) -> int:
             "master": settings.spark_master,
             "driver_memory": settings.driver_memory,
             "shuffle_partitions": settings.shuffle_partitions,
+            "min_partitions": settings.min_partitions,
         },
         "ds": args.ds,
         "users_target": args.users,

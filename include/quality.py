@@ -214,15 +214,24 @@ def validate(
                 if "unexpected_count" in result
                 else f"observed {result.get('observed_value')!r}"
             )
-            if res.exception_info and res.exception_info.get("raised_exception"):
-                observed = "error: " + str(res.exception_info.get("exception_message"))[:500]
+            severity = meta.get("severity", "block")
+            errored = _raised(res)
+            if errored:
+                # A rule GX could not evaluate (a metric query died: out of memory, a column
+                # gone, the store unreachable) vouches for nothing: it blocks, even a rule
+                # whose failure would only warn, and never counts as passed.
+                observed = (
+                    f"error (could not be evaluated, so it blocks; suite severity {severity!r}): "
+                    + errored[:500]
+                )
+                severity = "block"
             rules.append(
                 RuleResult(
                     rule=meta.get("rule", cfg.type),
                     expectation=cfg.type,
                     kwargs={k: v for k, v in cfg.kwargs.items() if k != "batch_id"},
-                    severity=meta.get("severity", "block"),
-                    success=bool(res.success),
+                    severity=severity,
+                    success=bool(res.success) and not errored,
                     observed=observed,
                     unexpected_count=result.get("unexpected_count"),
                     sample=[_jsonable(v) for v in sample],
@@ -237,6 +246,25 @@ def validate(
         rules=rules,
         data_docs=str(index) if index.exists() else None,
     )
+
+
+def _raised(res: Any) -> str | None:
+    """The exception message if GX could not evaluate this expectation, else None.
+
+    GX 1.x reports a failed metric on the result's ``exception_info``: either flat
+    (``raised_exception``, ``exception_message``) or keyed by metric id, one such dict each.
+    """
+    info = res.exception_info or {}
+    found = [info] if "raised_exception" in info else list(info.values())
+    flat = []  # a metric's entry may be one ExceptionInfo (a dict) or a set of them
+    for entry in found:
+        flat.extend(entry if isinstance(entry, (set, list, tuple)) else [entry])
+    messages = [
+        str(e.get("exception_message") or "exception")
+        for e in flat
+        if isinstance(e, dict) and e.get("raised_exception")
+    ]
+    return "; ".join(messages) if messages else None
 
 
 def _result_format(index_columns: list[str] | None) -> dict[str, Any]:

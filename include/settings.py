@@ -28,6 +28,7 @@ class Settings:
     state_dir: Path
     spark_master: str
     shuffle_partitions: int
+    min_partitions: int
     driver_memory: str
     s3_endpoint: str
     s3_access_key: str
@@ -66,7 +67,12 @@ def load_settings() -> Settings:
     return Settings(
         state_dir=state_dir,
         spark_master=_env("LAKEHOUSE_SPARK_MASTER", "local[2]"),
-        shuffle_partitions=int(_env("LAKEHOUSE_SHUFFLE_PARTITIONS", "4")),
+        # Shuffles start this wide and adaptive execution merges them back to partitions of
+        # >= 1 MB, never fewer than min_partitions: a small day runs 4 tasks as before, a
+        # 10M-event day gets ~150 MB partitions instead of 2.5 GB ones that did not fit in
+        # memory (a collect_list aggregate failed with UNABLE_TO_ACQUIRE_MEMORY at 4).
+        shuffle_partitions=int(_env("LAKEHOUSE_SHUFFLE_PARTITIONS", "64")),
+        min_partitions=int(_env("LAKEHOUSE_MIN_PARTITIONS", "4")),
         driver_memory=_env("LAKEHOUSE_DRIVER_MEMORY", "2g"),
         s3_endpoint=_env("LAKEHOUSE_S3_ENDPOINT", "http://127.0.0.1:9000"),
         s3_access_key=_env("LAKEHOUSE_S3_ACCESS_KEY", ""),
