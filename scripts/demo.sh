@@ -21,9 +21,11 @@ scripts/airflow.sh wait-dag "$DAG"
 airflow dags reserialize >/dev/null 2>&1
 # The per-experiment readout DAGs run when the daily DAG updates their gold.<name>_aggregated
 # Asset (DAGs are created paused): unpause them first.
-for exp_dag in $(airflow dags list -o plain 2>/dev/null | awk '$1 ~ /^experiment_/ {print $1}'); do
+EXP_DAGS="$(airflow dags list -o plain 2>/dev/null | awk '$1 ~ /^experiment_/ {print $1}')"
+for exp_dag in $EXP_DAGS; do
   airflow dags unpause "$exp_dag" >/dev/null
 done
+DEMO_T0="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 step "unpausing $DAG: the scheduler catches up $START .. $END, one day at a time; the UI shows progress"
 airflow dags unpause "$DAG" >/dev/null
 # Paused again when the demo ends (or is interrupted): a later Airflow start with the default
@@ -44,6 +46,10 @@ if [ -n "$SPAN" ]; then
 fi
 
 python scripts/wait_for_runs.py "$DAG" "$START" "$END"
+if [ -n "$EXP_DAGS" ]; then
+  step "waiting for the experiment readout DAGs the last day's Assets started"
+  python scripts/wait_for_runs.py --settle "$DEMO_T0" $EXP_DAGS
+fi
 
 step "what the pipeline produced"
 python scripts/show_results.py "$START" "$END"

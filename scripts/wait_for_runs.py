@@ -1,5 +1,7 @@
 """Wait for a DAG's runs over a date range to finish, printing progress; exit 1 if any failed.
 
+``--settle SINCE DAG...`` waits instead for every run of the DAGs made at or after SINCE
+(the Asset-triggered experiment DAGs, whose runs have no logical date) to finish.
 Uses Airflow's own CLI output (JSON) so it works against any metadata database.
 """
 
@@ -59,7 +61,50 @@ def backfill_range(
     return (need[0], need[-1]) if need else None
 
 
+def unfinished_and_failed(all_runs: list[dict], since: str) -> tuple[list[str], list[str]]:
+    """Run ids made at or after ``since`` (ISO time, UTC) not finished yet, and those failed."""
+    cutoff = dt.datetime.fromisoformat(since.replace("Z", "+00:00"))
+    recent = [
+        r
+        for r in all_runs
+        if r.get("run_after")
+        and dt.datetime.fromisoformat(str(r["run_after"]).replace("Z", "+00:00")) >= cutoff
+    ]
+    return (
+        [r["run_id"] for r in recent if r.get("state") not in TERMINAL],
+        [r["run_id"] for r in recent if r.get("state") == "failed"],
+    )
+
+
+def settle(since: str, dags: list[str], limit: float = 3600, quiet_checks: int = 3) -> int:
+    """Wait until the DAGs' runs since ``since`` are all finished, seen ``quiet_checks`` times
+    in a row 10 s apart (an Asset-triggered run is created a few seconds after its event)."""
+    t0, quiet, last = time.monotonic(), 0, None
+    while quiet < quiet_checks:
+        pending, failed = [], []
+        for dag in dags:
+            p, f = unfinished_and_failed(runs(dag), since)
+            pending += [f"{dag}/{r}" for r in p]
+            failed += [f"{dag}/{r}" for r in f]
+        quiet = 0 if pending else quiet + 1
+        summary = f"{len(pending)} running or queued" + (f": {pending}" if pending else "")
+        if summary != last:
+            print(f"[{time.monotonic() - t0:6.0f}s] {summary}", flush=True)
+            last = summary
+        if time.monotonic() - t0 > limit:
+            print("timed out waiting for the runs", file=sys.stderr)
+            return 1
+        time.sleep(10)
+    if failed:
+        print(f"runs failed: {failed}; see the Airflow UI or var/airflow/logs", file=sys.stderr)
+        return 1
+    print(f"every run of {', '.join(dags)} since {since} finished")
+    return 0
+
+
 def main() -> int:
+    if len(sys.argv) > 3 and sys.argv[1] == "--settle":
+        return settle(sys.argv[2], sys.argv[3:])
     if "--backfill-range" in sys.argv:
         # demo.sh: print "FIRST LAST" of the days needing a backfill (nothing if none)
         args = [a for a in sys.argv[1:] if a != "--backfill-range"]

@@ -44,3 +44,29 @@ def test_days_before_a_later_run_and_failed_days_are_backfilled():
     runs += [run("2024-01-02", "success", "backfill", after="2024-01-02T00:00:01+00:00"),
              run("2024-01-01", "success"), run("2024-01-03", "success")]
     assert wfr.backfill_range(runs, D("2024-01-01"), D("2024-01-03")) is None
+
+
+def asset_run(after: str, state: str) -> dict:
+    return {
+        "run_id": f"asset_triggered__{after}_x",
+        "logical_date": None,
+        "run_after": after,
+        "state": state,
+    }
+
+
+def test_settle_looks_only_at_runs_made_since_the_demo_started():
+    runs = [
+        asset_run("2026-12-02T11:59:18.001060+00:00", "failed"),  # an earlier demo's
+        asset_run("2026-12-02T12:14:37.294744+00:00", "success"),
+        asset_run("2026-12-02T12:30:04.731351+00:00", "running"),
+        asset_run("2026-12-02T12:31:00+00:00", "queued"),
+    ]
+    pending, failed = wfr.unfinished_and_failed(runs, "2026-12-02T12:00:00Z")
+    assert pending == [
+        "asset_triggered__2026-12-02T12:30:04.731351+00:00_x",
+        "asset_triggered__2026-12-02T12:31:00+00:00_x",
+    ]
+    assert failed == []
+    pending, failed = wfr.unfinished_and_failed(runs, "2026-12-02T11:00:00Z")
+    assert failed == ["asset_triggered__2026-12-02T11:59:18.001060+00:00_x"]
