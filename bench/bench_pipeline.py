@@ -271,10 +271,21 @@ def _wait(proc, mode: str, timeout: int, log: Path, peak: list) -> str:
         sampler.join()
     if proc.returncode != 0:
         text = log.read_text(errors="replace").splitlines()
-        causes = [x for x in text if re.search(r"OutOfMemoryError|Exception:|Error:", x)]
+        # the Python error that ended the child, then the first JVM errors (not the WARN
+        # lines Spark logs while probing a glob path for a metadata directory)
+        tail = [x for x in text if re.match(r"(py4j\.protocol\.|: )\S+(Error|Exception)", x)]
+        causes = [
+            x
+            for x in text
+            if re.search(r"OutOfMemoryError|Exception:|Error:", x)
+            and " WARN " not in x
+            and not re.search(r"FileNotFoundException: .*\*", x)
+        ]
         raise RuntimeError(
-            f"{mode} failed ({proc.returncode}); log: {log}\nfirst causes:\n"
-            + "\n".join(causes[:8])
+            f"{mode} failed ({proc.returncode}); log: {log}\nerror:\n"
+            + "\n".join(x[:400] for x in tail[-2:])
+            + "\nfirst causes:\n"
+            + "\n".join(x[:400] for x in causes[:8])
             + "\nlast lines:\n"
             + "\n".join(text[-25:])
         )

@@ -194,10 +194,17 @@ def validate(
             result_format=_result_format(index_columns),
         )
     )
-    run = checkpoint.run(
-        batch_parameters={"dataframe": df},
-        run_id=RunIdentifier(run_name=f"{spec['name']}-{ds}"),
-    )
+    try:
+        run = checkpoint.run(
+            batch_parameters={"dataframe": df},
+            run_id=RunIdentifier(run_name=f"{spec['name']}-{ds}"),
+        )
+    finally:
+        if not _is_pandas(df):
+            # GX's Spark engine persists the batch and never releases it: in one JVM (a
+            # task gating several tables, the benchmark's whole day) those caches piled up
+            # until a 10M-event day ran out of heap in the next job.
+            df.unpersist()
     rules = []
     for validation in run.run_results.values():
         for res in validation.results:

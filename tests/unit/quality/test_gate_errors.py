@@ -52,3 +52,13 @@ def test_a_rule_that_cannot_be_evaluated_blocks(settings, severity):
     assert result.status == "fail"
     with pytest.raises(QualityGateFailed, match="could not be evaluated"):
         enforce(result)
+
+
+def test_validate_releases_the_batch_gx_persisted(spark, settings):
+    # GX's Spark engine persists each batch and never unpersists it; one JVM gating several
+    # tables (sources.gate, the benchmark's day) piled the caches up until it ran out of heap
+    df = spark.createDataFrame([(1,), (5,), (12,)], "score int")
+    result = validate(df, "test_gate_errors", DS, settings, spec=spec("score", "block"))
+    assert result.status == "fail" and result.rules[0].unexpected_count == 1
+    assert not df.is_cached
+    assert df.storageLevel.useMemory is False and df.storageLevel.useDisk is False
