@@ -67,10 +67,11 @@ def load_settings() -> Settings:
     return Settings(
         state_dir=state_dir,
         spark_master=_env("LAKEHOUSE_SPARK_MASTER", "local[2]"),
-        # Shuffles start this wide and adaptive execution merges them back to partitions of
-        # >= 1 MB, never fewer than min_partitions: a small day runs 4 tasks as before, a
-        # 10M-event day gets ~150 MB partitions instead of 2.5 GB ones that did not fit in
-        # memory (a collect_list aggregate failed with UNABLE_TO_ACQUIRE_MEMORY at 4).
+        # Shuffles start this wide and adaptive execution merges them back: into
+        # min_partitions or more when the data allows partitions of >= 1 MB, else fewer (on
+        # local[2] 10k rows ended in 1 partition, 3M rows in 4), so a small day runs no more
+        # tasks than with 4; a 10M-event day no longer gets 2.5 GB partitions, which ran out
+        # of memory (UNABLE_TO_ACQUIRE_MEMORY in gold.experiments.base at 4).
         shuffle_partitions=int(_env("LAKEHOUSE_SHUFFLE_PARTITIONS", "64")),
         min_partitions=int(_env("LAKEHOUSE_MIN_PARTITIONS", "4")),
         driver_memory=_env("LAKEHOUSE_DRIVER_MEMORY", "2g"),

@@ -63,7 +63,8 @@ def spark_conf(settings: Settings, *, metastore: bool = True) -> dict[str, str]:
         "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
         "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
         "spark.sql.shuffle.partitions": str(settings.shuffle_partitions),
-        # Also the floor adaptive coalescing keeps (coalescePartitions.parallelismFirst).
+        # Also the partition count adaptive coalescing aims for before it merges below it
+        # (coalescePartitions.parallelismFirst; partitions of at least 1 MB).
         "spark.default.parallelism": str(settings.min_partitions),
         "spark.sql.session.timeZone": "UTC",
         "spark.sql.adaptive.enabled": "true",
