@@ -129,6 +129,26 @@ def spark_conf(settings: Settings, *, metastore: bool = True) -> dict[str, str]:
     return conf
 
 
+# Credentials never go on a JVM's command line: PySpark starts its JVM with every builder
+# setting as a ``--conf`` argument, which any local user can read (``ps``, /proc/PID/cmdline).
+# build_spark sets these on the running context's Hadoop configuration instead, before
+# anything touches S3A or the metastore. spark-submit (Airflow) reads them from
+# $SPARK_CONF_DIR/spark-defaults.conf, a 0600 file (scripts/spark_conf.py).
+SECRET_KEYS = (
+    "spark.hadoop.fs.s3a.access.key",
+    "spark.hadoop.fs.s3a.secret.key",
+    "spark.hadoop.javax.jdo.option.ConnectionPassword",
+)
+
+
+def split_secrets(conf: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+    """``conf`` without its credentials; the credentials as Hadoop keys (no ``spark.hadoop.``)."""
+    public = {k: v for k, v in conf.items() if k not in SECRET_KEYS}
+    secrets = {k.removeprefix("spark.hadoop."): v for k, v in conf.items()
+               if k in SECRET_KEYS and v}  # fmt: skip
+    return public, secrets
+
+
 LAUNCH_ONLY_KEYS = (
     "spark.master",
     "spark.driver.memory",
@@ -167,10 +187,18 @@ def build_spark(
         for key in LAUNCH_ONLY_KEYS:
             conf.pop(key, None)
     conf.update(overrides or {})
+    conf, secrets = split_secrets(conf)
     for key, value in conf.items():
         builder = builder.config(key, value)
     if metastore:
         builder = builder.enableHiveSupport()
     spark = builder.getOrCreate()
+    # The context's Hadoop configuration is the base of every later copy; the session's shared
+    # state may already hold its own copy (made when the session was built), so set both.
+    jvm_session = spark._jsparkSession
+    for hadoop_conf in (spark.sparkContext._jsc.hadoopConfiguration(),
+                        jvm_session.sharedState().hadoopConf()):  # fmt: skip
+        for key, value in secrets.items():
+            hadoop_conf.set(key, value)
     spark.sparkContext.setLogLevel(os.environ.get("LAKEHOUSE_SPARK_LOG_LEVEL", "WARN"))
     return spark

@@ -2,6 +2,9 @@
 
 * no credential in a committed file: every secret comes from ``var/credentials.env``
   (generated on the machine, git-ignored), the environment or an Airflow connection;
+* no credential on a JVM's command line (``ps`` shows it to every local user): PySpark
+  launches its JVM with the builder's settings as ``--conf`` arguments, so
+  ``include.spark.build_spark`` sets the keys on the running context instead;
 * a name a user gives (experiment, job, ds, segment, alpha, table) is validated before it
   reaches a table name, SQL text, importlib or a path;
 * the raw IP address never reaches silver or gold (no contract beyond bronze carries it;
@@ -103,6 +106,42 @@ def test_credentials_file_is_ignored_by_git():
         ["git", "check-ignore", "var/credentials.env"], cwd=ROOT, capture_output=True
     )
     assert out.returncode == 0, "var/credentials.env would be committed"
+
+
+def test_split_secrets_takes_the_credentials_out_of_the_launch_settings():
+    from include.spark import SECRET_KEYS, split_secrets
+
+    conf = {
+        "spark.hadoop.fs.s3a.access.key": "AK",
+        "spark.hadoop.fs.s3a.secret.key": "SK",
+        "spark.hadoop.javax.jdo.option.ConnectionPassword": "",  # unset: nothing to set
+        "spark.hadoop.fs.s3a.endpoint": "http://127.0.0.1:9000",
+    }
+    public, secrets = split_secrets(conf)
+    assert public == {"spark.hadoop.fs.s3a.endpoint": "http://127.0.0.1:9000"}
+    assert secrets == {"fs.s3a.access.key": "AK", "fs.s3a.secret.key": "SK"}
+    assert len(SECRET_KEYS) == 3
+
+
+def test_no_credential_on_the_spark_jvm_command_line(spark):
+    """The session every job builds: its JVM's argv names no credential, and S3A (and the
+    metastore client) still see the credentials in the Hadoop configuration."""
+    from include.settings import load_settings
+
+    settings = load_settings()
+    pid = spark.sparkContext._jvm.ProcessHandle.current().pid()
+    argv = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+    assert "org.apache.spark.deploy.SparkSubmit" in argv  # it is the Spark JVM's argv
+    for key in ("fs.s3a.access.key", "fs.s3a.secret.key", "ConnectionPassword"):
+        assert key not in argv
+    hadoop_conf = spark.sparkContext._jsc.hadoopConfiguration()
+    shared = spark._jsparkSession.sharedState().hadoopConf()
+    for key, value in (("fs.s3a.access.key", settings.s3_access_key),
+                       ("fs.s3a.secret.key", settings.s3_secret_key)):  # fmt: skip
+        if value:  # CI and every set-up machine: generated into var/credentials.env
+            assert value not in argv
+            assert hadoop_conf.get(key) == value
+            assert shared.get(key) == value
 
 
 @pytest.mark.parametrize("name", HOSTILE_NAMES)
