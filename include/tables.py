@@ -231,7 +231,13 @@ def restore_partition(
 def _find_commit(spark: SparkSession, location: str, token: str) -> tuple[int, dict[str, str]]:
     from delta.tables import DeltaTable
 
-    history = DeltaTable.forPath(spark, location).history(50).collect()
+    table = DeltaTable.forPath(spark, location)
+    # Nearly always our commit is the newest: read one commit file, not 50 (history(50)
+    # reads every one of the last 50 commits, so each write got slower as a table aged).
+    # Only when other writers committed right after us (the shared quarantine) look deeper.
+    history = table.history(1).collect()
+    if history and history[0]["userMetadata"] != token:
+        history = table.history(50).collect()
     for row in history:
         if row["userMetadata"] == token:
             return int(row["version"]), dict(row["operationMetrics"] or {})

@@ -41,11 +41,13 @@ def main() -> int:
     print("readout pages:")
     for p in pages:
         print(f"  file://{p}")
-    docs = (
-        settings.state_dir / "gx" / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+    reports = sorted(
+        (settings.state_dir / "gx").glob("ds=*/gx/uncommitted/data_docs/local_site/index.html")
     )
-    if docs.exists():
-        print(f"validation report (GX Data Docs): file://{docs}")
+    if reports:
+        print("validation reports (GX Data Docs, one per ds):")
+        for docs in reports:
+            print(f"  file://{docs}")
     print("Spark SQL shell: make spark-sql   |   JDBC (Thrift server): make thrift")
     return 0
 

@@ -57,6 +57,29 @@ def test_clean_partition_passes_and_renders_data_docs(spark, settings):
     assert result.data_docs and result.data_docs.endswith("index.html")
 
 
+def test_each_ds_has_its_own_gx_project_so_history_does_not_slow_a_gate(spark, settings):
+    """GX rebuilds the Data Docs index from every result in its store on each run: a project
+    per ds keeps that work to one day's results however many days came before."""
+    from include.quality import data_docs_index, gx_root
+
+    df = spark.createDataFrame(_rows(), FCT_WEBSITE_EVENTS.spark_schema())
+    first = validate(df, SUITE, DS, settings)
+    second = validate(df, SUITE, "2024-01-06", settings)
+    assert first.data_docs == str(data_docs_index(settings, DS))
+    assert second.data_docs == str(data_docs_index(settings, "2024-01-06"))
+    assert first.data_docs != second.data_docs
+    for ds in (DS, "2024-01-06"):
+        store = gx_root(settings, ds) / "gx" / "uncommitted" / "validations"
+        stored = list(store.rglob("*.json"))
+        assert len(stored) == 1, stored  # only that day's run
+        index = data_docs_index(settings, ds).read_text()
+        assert f"{SUITE}-{ds}" in index
+        other = "2024-01-06" if ds == DS else DS
+        assert f"{SUITE}-{other}" not in index
+    with pytest.raises(ValueError):
+        gx_root(settings, "../../etc")
+
+
 # Each row-level rule broken on its own: tests/unit/quality/test_every_rule.py (every suite).
 
 
