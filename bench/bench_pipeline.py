@@ -402,6 +402,7 @@ def bench_history(days: int, scale: int, env: dict, tasks: list[dict], timeout: 
         "dayN_jobs_seconds": jobs_seconds(last),
         "middle_days_seconds": [d["seconds"] for d in middle],
         "largest_job_growth": [{"job": t, "day1": a, f"day{days}": b} for t, a, b in growth[:8]],
+        "every_job": [{"job": t, "day1": a, f"day{days}": b} for t, a, b in growth],
     }
 
 
