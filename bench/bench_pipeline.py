@@ -403,7 +403,49 @@ def bench_history(days: int, scale: int, env: dict, tasks: list[dict], timeout: 
         "middle_days_seconds": [d["seconds"] for d in middle],
         "largest_job_growth": [{"job": t, "day1": a, f"day{days}": b} for t, a, b in growth[:8]],
         "every_job": [{"job": t, "day1": a, f"day{days}": b} for t, a, b in growth],
+        "by_kind": by_kind(growth),
     }
+
+
+# What a job reads, by its task: the part of a day whose cost may grow, and why.
+KINDS = {
+    "experiment_to_date": "experiment tasks: exposure/outcomes/readouts read every partition "
+                          "from the experiment's start (to its end + outcome window)",
+    "finance_history": "finance marts: account state from all billing history, a month's marts",
+    "daily": "everything else: the day's partitions (gates' week-over-week: ds and ds-7)",
+}
+
+
+def job_kind(job_key: str) -> str:
+    task = job_key.split("/", 1)[0]
+    if task.startswith(("experiments.", "experiment_")):
+        return "experiment_to_date"
+    if task.startswith("finance."):
+        return "finance_history"
+    return "daily"
+
+
+def by_kind(growth: list[tuple[str, float | None, float]]) -> dict:
+    """Sum of the jobs' own seconds on day 1 and day N per kind (a job missing on day 1
+    counts 0 there), so a flat daily part is told apart from parts that read history."""
+    out: dict = {}
+    for kind, why in KINDS.items():
+        rows = [(a or 0.0, b) for t, a, b in growth if job_kind(t) == kind]
+        first, last = round(sum(a for a, _ in rows), 2), round(sum(b for _, b in rows), 2)
+        out[kind] = {"jobs": len(rows), "day1_seconds": first, "dayN_seconds": last,
+                     "dayN_over_day1": round(last / first, 3) if first else None,
+                     "reads": why}  # fmt: skip
+    return out
+
+
+def regroup(path: Path) -> dict:
+    """Add ``by_kind`` to a history result written before it existed (from every_job)."""
+    report = json.loads(path.read_text())
+    h = report["history"]
+    n = f"day{h['days']}"
+    h["by_kind"] = by_kind([(j["job"], j["day1"], j[n]) for j in h["every_job"]])
+    path.write_text(json.dumps(report, indent=2) + "\n")
+    return h["by_kind"]
 
 
 def bench_airflow(dag_id: str = "lakehouse_daily") -> dict:
@@ -476,7 +518,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--timeout", type=int, default=7200, help="seconds per child process")
     p.add_argument("--keep", action="store_true", help="keep the bench prefix afterwards")
     p.add_argument("--output", type=Path, default=RESULTS)
+    p.add_argument("--regroup", type=Path, metavar="JSON",
+                   help="add the per-kind history summary to an earlier result file and exit")
     args = p.parse_args(argv)
+    if args.regroup:
+        print(json.dumps(regroup(args.regroup), indent=1))
+        return 0
     parts = set(args.only or ["pipeline", "history", "airflow"])
     from include.settings import load_settings
 
