@@ -495,6 +495,18 @@ def _ts(value: str):
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
+def source_commit() -> str:
+    """The checkout's commit, ``+dirty`` when tracked files differ from it (figures belong
+    to the code that produced them)."""
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True,
+                              check=False).stdout.strip()  # fmt: skip
+
+    head = git("rev-parse", "--short", "HEAD") or "unknown"
+    return head + ("+dirty" if git("status", "--porcelain", "--untracked-files=no") else "")
+
+
 def cleanup(env: dict) -> None:
     from include.storage import delete_prefix
 
@@ -531,6 +543,7 @@ def main(argv: list[str] | None = None) -> int:
     report: dict = {
         "benchmark": "pipeline",
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "commit": source_commit(),
         "machine": {
             "cpus": os.cpu_count(),
             "arch": platform.machine(),
