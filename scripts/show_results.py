@@ -7,6 +7,7 @@ import datetime as dt
 import sys
 from pathlib import Path
 
+from include.quality import data_docs_index
 from include.settings import load_settings
 from include.spark import build_spark
 
@@ -41,9 +42,9 @@ def main() -> int:
     print("readout pages:")
     for p in pages:
         print(f"  file://{p}")
-    reports = sorted(
-        (settings.state_dir / "gx").glob("ds=*/gx/uncommitted/data_docs/local_site/index.html")
-    )
+    gx_days = (settings.state_dir / "gx").glob("ds=????-??-??")
+    days = sorted(d.name.removeprefix("ds=") for d in gx_days)
+    reports = [p for p in (data_docs_index(settings, ds) for ds in days) if p.exists()]
     if reports:
         print("validation reports (GX Data Docs, one per ds):")
         for docs in reports:

@@ -20,6 +20,7 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.FilterFileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.hadoop.fs.s3a.AWSServiceIOException;
+import org.apache.hadoop.fs.s3a.Constants;
 import org.apache.hadoop.fs.s3a.Listing;
 import org.apache.hadoop.fs.s3a.RemoteFileChangedException;
 import org.apache.hadoop.fs.s3a.S3AFileStatus;
@@ -230,7 +231,8 @@ public class S3ConditionalPutLogStore extends HadoopFileSystemLogStore {
             .prefix(prefix)
             .delimiter("/")
             .startAfter(keyBefore(prefix + name))
-            .maxKeys(S3AUtils.intOption(s3a.getConf(), "fs.s3a.paging.maximum", 5000, 1))
+            .maxKeys(S3AUtils.intOption(s3a.getConf(), Constants.MAX_PAGING_KEYS,
+                Constants.DEFAULT_MAX_PAGING_KEYS, 1))
             .build();
         final org.apache.hadoop.fs.RemoteIterator<S3AFileStatus> it =
             s3a.getListing().createFileStatusListingIterator(
