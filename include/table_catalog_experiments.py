@@ -189,6 +189,35 @@ USER_EXPOSURE = register(
     )
 )
 
+USER_EXPOSURE_STATE = register(
+    TableContract(
+        name="user_exposure_state",
+        layer="gold",
+        ddl=(
+            "experiment STRING, anonymous_id STRING, session_user_id BIGINT, "
+            "first_session STRUCT<started_at: TIMESTAMP, session_id: STRING, "
+            "device_type: STRING>, "
+            "exposure_event STRUCT<event_timestamp: TIMESTAMP, logged_out_user_id: BIGINT, "
+            "country: STRING, utm_source: STRING>, "
+            "exposures ARRAY<STRUCT<user_id: BIGINT, day: DATE, first_at: TIMESTAMP, "
+            "first_assignment_id: STRING, first_variant: STRING, variants: ARRAY<STRING>>>, "
+            "through STRING, input_versions MAP<STRING, BIGINT>, ds STRING"
+        ),
+        primary_key=("experiment", "anonymous_id"),
+        partition_by=("ds", "experiment"),
+        description=(
+            "Carried state of gold.user_exposure (internal; analysts read user_exposure): one "
+            "row per cookie seen by the experiment's window up to ds: the smallest account id "
+            "a session of it logged in as, its first session, its first exposure event "
+            "(country, UTM source), and its exposures grouped by (assignment user id, day) "
+            "with the first one and the variants seen. Every field is a min or a set, so "
+            "the state of ds = the state of ds - 1 merged with ds's partitions; `through` is "
+            "the last input partition folded, `input_versions` the inputs' Delta versions "
+            "read (a later rewrite of a folded partition makes the next day rebuild)."
+        ),
+    )
+)
+
 USER_OUTCOMES = register(
     TableContract(
         name="user_outcomes",
