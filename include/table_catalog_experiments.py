@@ -17,7 +17,7 @@ from include.contracts import TableContract, register, validate_identifier
 
 TS_ARRAY = "ARRAY<TIMESTAMP>"
 BOOKINGS = "ARRAY<STRUCT<booked_at: TIMESTAMP, mrr: DECIMAL(12,2)>>"
-KINDS = ("base", "outcomes", "aggregated", "details", "base_state")
+KINDS = ("base", "outcomes", "aggregated", "details")
 
 
 def base_contract(experiment: str) -> TableContract:
@@ -42,51 +42,6 @@ def base_contract(experiment: str) -> TableContract:
             f"Base web-finance join of {experiment}: one row per exposed id (anonymous_id) as "
             "of ds, with the resolved person, first exposure, attributes, contamination and "
             "duplication, and the person's billing and funnel event times in the read window."
-        ),
-    )
-
-
-ACCOUNT_STRUCT = (
-    "STRUCT<updated_at: TIMESTAMP, ds: STRING, user_id: BIGINT, customer_type: STRING, "
-    "country: STRING, region: STRING, plan: STRING, package: STRING, list_size: INT, "
-    "acquisition_channel: STRING, device_type: STRING, signup_at: TIMESTAMP, "
-    "is_fraud: BOOLEAN, is_closed: BOOLEAN, closed_at: TIMESTAMP>"
-)
-
-
-def base_state_contract(experiment: str) -> TableContract:
-    validate_identifier(experiment, "experiment name")
-    return TableContract(
-        name=f"{experiment}_base_state",
-        layer="gold",
-        ddl=(
-            "experiment STRING, key_kind STRING, anonymous_id STRING, user_id BIGINT, "
-            "session_user_id BIGINT, "
-            "first_session STRUCT<started_at: TIMESTAMP, device_type: STRING>, "
-            f"session_times {TS_ARRAY}, "
-            "exposure_event STRUCT<event_timestamp: TIMESTAMP, logged_out_user_id: BIGINT, "
-            "country: STRING, utm_source: STRING>, "
-            "exposures ARRAY<STRUCT<user_id: BIGINT, day: DATE, first_at: TIMESTAMP, "
-            "first_assignment_id: STRING, first_variant: STRING, variants: ARRAY<STRING>, "
-            "n: BIGINT>>, "
-            f"account {ACCOUNT_STRUCT}, "
-            "account_types ARRAY<STRUCT<acct_ds: STRING, updated_at: TIMESTAMP, "
-            "customer_type: STRING>>, "
-            f"activation_times {TS_ARRAY}, paid_start_times {TS_ARRAY}, bookings {BOOKINGS}, "
-            f"onboarding_start_times {TS_ARRAY}, onboarding_complete_times {TS_ARRAY}, "
-            f"checkout_start_times {TS_ARRAY}, checkout_complete_times {TS_ARRAY}, "
-            "through STRING, input_versions MAP<STRING, BIGINT>, ds STRING"
-        ),
-        primary_key=("experiment", "key_kind", "anonymous_id", "user_id"),
-        description=(
-            f"Carried state of {experiment}_base (internal; analysts read the base table): "
-            "cookie rows (key_kind 'cookie': login link, first session, session start times "
-            "that can still precede the first exposure, first exposure event, exposures by "
-            "assignment user and day) and user rows (key_kind 'user': latest account, the "
-            "customer_type changes of its exports, billing and funnel event times). Every "
-            "field merges by min / max / concatenation, so the state of ds = the state of "
-            "ds - 1 merged with ds's partitions; `through` and `input_versions` say what "
-            "was folded (a later rewrite of a folded partition makes the next day rebuild)."
         ),
     )
 
@@ -234,35 +189,6 @@ USER_EXPOSURE = register(
     )
 )
 
-USER_EXPOSURE_STATE = register(
-    TableContract(
-        name="user_exposure_state",
-        layer="gold",
-        ddl=(
-            "experiment STRING, anonymous_id STRING, session_user_id BIGINT, "
-            "first_session STRUCT<started_at: TIMESTAMP, session_id: STRING, "
-            "device_type: STRING>, "
-            "exposure_event STRUCT<event_timestamp: TIMESTAMP, logged_out_user_id: BIGINT, "
-            "country: STRING, utm_source: STRING>, "
-            "exposures ARRAY<STRUCT<user_id: BIGINT, day: DATE, first_at: TIMESTAMP, "
-            "first_assignment_id: STRING, first_variant: STRING, variants: ARRAY<STRING>>>, "
-            "through STRING, input_versions MAP<STRING, BIGINT>, ds STRING"
-        ),
-        primary_key=("experiment", "anonymous_id"),
-        partition_by=("ds", "experiment"),
-        description=(
-            "Carried state of gold.user_exposure (internal; analysts read user_exposure): one "
-            "row per cookie seen by the experiment's window up to ds: the smallest account id "
-            "a session of it logged in as, its first session, its first exposure event "
-            "(country, UTM source), and its exposures grouped by (assignment user id, day) "
-            "with the first one and the variants seen. Every field is a min or a set, so "
-            "the state of ds = the state of ds - 1 merged with ds's partitions; `through` is "
-            "the last input partition folded, `input_versions` the inputs' Delta versions "
-            "read (a later rewrite of a folded partition makes the next day rebuild)."
-        ),
-    )
-)
-
 USER_OUTCOMES = register(
     TableContract(
         name="user_outcomes",
@@ -296,7 +222,6 @@ def experiment_contracts(spec) -> list[TableContract]:
         return [shop_aggregated_contract(spec.name, metrics)]
     return [
         base_contract(spec.name),
-        base_state_contract(spec.name),
         outcomes_contract(spec.name),
         aggregated_contract(spec.name, metrics),
         details_contract(spec.name),

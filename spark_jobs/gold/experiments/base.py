@@ -204,12 +204,10 @@ def transform(
     billing: DataFrame,
     web: DataFrame,
 ) -> DataFrame:
-    """Silver inputs (already bounded to the read window) -> base rows as of ds.
-
-    The direct definition; the job computes the same rows from its carried state
-    (``spark_jobs.gold.experiments.base_state``), which the tests hold equal to this.
-    """
+    """Silver inputs (already bounded to the read window) -> base rows as of ds."""
     from pyspark.sql import functions as F
+
+    from include.table_catalog_experiments import base_contract
 
     exposures = resolved_exposures(spec, ds, assignments, sessions)
     units = units_of(exposures, spec)
@@ -217,48 +215,18 @@ def transform(
     units = with_duplication_rank(
         with_contamination(units, exposures.drop("person_id").join(person_of, "anonymous_id"))
     )
-    return assemble(
-        spec,
-        ds,
-        units,
-        account=latest_accounts(accounts),
-        snapshot=snapshot_at_exposure(units, accounts),
-        sessions=session_context(units, sessions),
-        exposure=exposure_context(web, spec),
-        billing=billing_arrays(billing),
-        funnel=funnel_arrays(web),
-    )
-
-
-def assemble(
-    spec: ExperimentSpec,
-    ds: str,
-    units: DataFrame,
-    *,
-    account: DataFrame,
-    snapshot: DataFrame,
-    sessions: DataFrame,
-    exposure: DataFrame,
-    billing: DataFrame,
-    funnel: DataFrame,
-) -> DataFrame:
-    """Units (with contamination and rank) + per-unit / per-user parts -> base rows of ds."""
-    from pyspark.sql import functions as F
-
-    from include.table_catalog_experiments import base_contract
-
-    account = account.select(
+    account = latest_accounts(accounts).select(
         "user_id", "region", "country", "plan", "package", "list_size",
         "acquisition_channel", F.col("device_type").alias("account_device"), "signup_at",
         "is_fraud", "is_closed",
     )
     joined = (
         units.join(account, "user_id", "left")
-        .join(snapshot, "unit_id", "left")
-        .join(sessions, "unit_id", "left")
-        .join(exposure, "unit_id", "left")
-        .join(billing, "user_id", "left")
-        .join(funnel, "user_id", "left")
+        .join(snapshot_at_exposure(units, accounts), "unit_id", "left")
+        .join(session_context(units, sessions), "unit_id", "left")
+        .join(exposure_context(web, spec), "unit_id", "left")
+        .join(billing_arrays(billing), "user_id", "left")
+        .join(funnel_arrays(web), "user_id", "left")
     )
     empty_ts = F.array().cast("array<timestamp>")
     out = with_customer_type(joined).select(
@@ -286,25 +254,35 @@ def assemble(
 
 
 def main(spark: SparkSession, ds: str, settings, params: dict | None = None) -> JobResult:
-    """Fold ds into the carried state, then compute the base rows from the committed state."""
-    from include.table_catalog_experiments import base_state_contract, contract_for
-    from include.tables import read_partition, write_partition
-    from spark_jobs.gold.experiments.base_state import base_from_state, write_state
+    from include.table_catalog import FCT_WEBSITE_EVENTS
+    from include.table_catalog_experiments import contract_for
+    from include.table_catalog_sources import (
+        SILVER_ACCOUNTS,
+        SILVER_BILLING_EVENTS,
+        SILVER_EXPERIMENT_ASSIGNMENTS,
+        SILVER_SESSIONS,
+    )
+    from include.tables import write_partition
+    from spark_jobs.gold.experiments.common import read_range
 
     spec = spec_from_params(params)
     contract = contract_for(spec.name, "base")
-    state = write_state(spark, spec, ds, settings)
-    committed = read_partition(spark, base_state_contract(spec.name), ds, settings)
-    rows = base_from_state(spec, committed, ds)
+    lo, hi = spec.read_range(ds)
+    window = spec.exposure_range(ds) or (ds, ds)
+
+    def bounded(c, a=lo, b=hi):
+        return read_range(spark, c, a, b, settings)
+
+    assignments = bounded(SILVER_EXPERIMENT_ASSIGNMENTS, *window)
+    rows = transform(
+        spec, ds, assignments, bounded(SILVER_SESSIONS), bounded(SILVER_ACCOUNTS),
+        bounded(SILVER_BILLING_EVENTS), bounded(FCT_WEBSITE_EVENTS),
+    )
     if spec.exposure_range(ds) is None:
         rows = rows.limit(0)
     out = write_partition(spark, rows, contract, ds, settings)
     result = JobResult(job="gold.experiments.base", ds=ds, rows_in=out["rows"])
     result.rows_out = out["rows"]
-    result.versions = {
-        contract.qualified_name: out["version"],
-        base_state_contract(spec.name).qualified_name: state.pop("version"),
-    }
-    result.extra = {"experiment": spec.name, "read_range": list(spec.read_range(ds)),
-                    "state": state}  # fmt: skip
+    result.versions = {contract.qualified_name: out["version"]}
+    result.extra = {"experiment": spec.name, "read_range": [lo, hi]}
     return result.check_accounting()

@@ -137,13 +137,6 @@ def day_after(ds: str) -> str:
     return (date.fromisoformat(ds) + timedelta(days=1)).isoformat()
 
 
-def day_before(ds: str) -> str:
-    """The ISO day before ``ds`` (whose carried state a job folds ds into)."""
-    from datetime import date, timedelta
-
-    return (date.fromisoformat(ds) - timedelta(days=1)).isoformat()
-
-
 def capped(ds: str, last_useful: date) -> str:
     """``min(ds, last_useful)`` as ISO text: the upper partition bound of a bounded read."""
     return min(date.fromisoformat(ds), last_useful).isoformat()
