@@ -122,9 +122,6 @@ def child_pipeline(ds: str, tasks: list[dict]) -> dict:
             results.append({"task": task["task"], "job": job, "seconds": out["seconds"],
                             "rows_in": out.get("rows_in"), "rows_out": out.get("rows_out"),
                             "rows_quarantined": out.get("rows_quarantined")})  # fmt: skip
-            state = (out.get("extra") or {}).get("state")
-            if state:  # carried-state jobs: folded from the day before, or rebuilt (and why)
-                results[-1]["state"] = {k: state.get(k) for k in ("mode", "reason", "read_range")}
         timings.append({"task": task["task"], "seconds": round(time.perf_counter() - t0, 2)})
         print(f"BENCH task {task['task']} {timings[-1]['seconds']} s", file=sys.stderr, flush=True)
     return {"ds": ds, "seconds": round(time.perf_counter() - started, 2), "tasks": timings,
@@ -407,11 +404,6 @@ def bench_history(days: int, scale: int, env: dict, tasks: list[dict], timeout: 
         "largest_job_growth": [{"job": t, "day1": a, f"day{days}": b} for t, a, b in growth[:8]],
         "every_job": [{"job": t, "day1": a, f"day{days}": b} for t, a, b in growth],
         "by_kind": by_kind(growth),
-        # carried-state jobs: did day N fold one day into day N-1's state, or rebuild?
-        "state_modes": {
-            f"day{n}": {key(j): j["state"] for j in d["jobs"] if j.get("state")}
-            for n, d in ((1, first), (days, last))
-        },
     }
 
 
