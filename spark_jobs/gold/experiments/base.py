@@ -25,7 +25,9 @@ from typing import TYPE_CHECKING
 from include.experiments import ExperimentSpec
 from spark_jobs.common import JobResult
 from spark_jobs.gold.experiments.common import (
+    Pinned,
     cast_to_contract,
+    experiment_assignments,
     resolved_exposures,
     spec_from_params,
     with_contamination,
@@ -138,6 +140,27 @@ def funnel_arrays(web: DataFrame) -> DataFrame:
     )
 
 
+def web_rows_used(web: DataFrame, spec: ExperimentSpec) -> DataFrame:
+    """The web events base looks at: the experiment's exposure events and logged-in funnel steps.
+
+    ``exposure_context`` and ``funnel_arrays`` filter further; filtering once here lets the job
+    persist the small result instead of scanning the window's web events for each of them.
+    """
+    from pyspark.sql import functions as F
+
+    action = F.col("dim_action_type")
+    return web.where(
+        ((action == spec.exposure_event) & (F.col("other_properties")["experiment"] == spec.name))
+        | (F.col("user_id").isNotNull() & action.isin(*FUNNEL_STEPS))
+    ).select(
+        "user_id", "logged_out_user_id", "dim_country", "dim_action_type", "event_timestamp",
+        "other_properties",
+    )
+
+
+SESSION_COLUMNS = ("anonymous_id", "user_id", "device_type", "started_at")
+
+
 def exposure_context(web: DataFrame, spec: ExperimentSpec) -> DataFrame:
     """Per anonymous id: country and UTM source of its first exposure event on the website."""
     from pyspark.sql import functions as F
@@ -209,6 +232,7 @@ def transform(
 
     from include.table_catalog_experiments import base_contract
 
+    web = web_rows_used(web, spec)
     exposures = resolved_exposures(spec, ds, assignments, sessions)
     units = units_of(exposures, spec)
     person_of = units.select(F.col("unit_id").alias("anonymous_id"), "person_id")
@@ -273,14 +297,19 @@ def main(spark: SparkSession, ds: str, settings, params: dict | None = None) -> 
     def bounded(c, a=lo, b=hi):
         return read_range(spark, c, a, b, settings)
 
-    assignments = bounded(SILVER_EXPERIMENT_ASSIGNMENTS, *window)
-    rows = transform(
-        spec, ds, assignments, bounded(SILVER_SESSIONS), bounded(SILVER_ACCOUNTS),
-        bounded(SILVER_BILLING_EVENTS), bounded(FCT_WEBSITE_EVENTS),
-    )
-    if spec.exposure_range(ds) is None:
-        rows = rows.limit(0)
-    out = write_partition(spark, rows, contract, ds, settings)
+    with Pinned() as pin:
+        rows = transform(
+            spec,
+            ds,
+            pin(experiment_assignments(bounded(SILVER_EXPERIMENT_ASSIGNMENTS, *window), spec)),
+            pin(bounded(SILVER_SESSIONS).select(*SESSION_COLUMNS)),
+            pin(bounded(SILVER_ACCOUNTS)),
+            bounded(SILVER_BILLING_EVENTS),
+            pin(web_rows_used(bounded(FCT_WEBSITE_EVENTS), spec)),
+        )
+        if spec.exposure_range(ds) is None:
+            rows = rows.limit(0)
+        out = write_partition(spark, rows, contract, ds, settings)
     result = JobResult(job="gold.experiments.base", ds=ds, rows_in=out["rows"])
     result.rows_out = out["rows"]
     result.versions = {contract.qualified_name: out["version"]}

@@ -48,6 +48,40 @@ def read_range(
     return read_table(spark, contract, settings).where(F.col("ds").between(lo, hi))
 
 
+def experiment_assignments(assignments: DataFrame, spec: ExperimentSpec) -> DataFrame:
+    """The assignments of one experiment (what ``resolved_exposures`` starts from)."""
+    from pyspark.sql import functions as F
+
+    return assignments.where(F.col("experiment") == spec.name)
+
+
+class Pinned:
+    """Persist the window inputs a job reads more than once; unpersist them on exit.
+
+    An experiment-to-date job uses its window's sessions, assignments and web events in
+    several branches of one plan (identity links, first sessions, exposure context), and
+    Spark scans the Delta files again for each branch: base's plan on an 8-day window (20k
+    events a day) read the assignments 6 times, the sessions and the web events twice each.
+    Persisting the filtered, projected inputs reads each once per run (same data, same JVM,
+    best of 3: base 21.1 -> 16.4 s, user_outcomes 13.7 -> 10.1 s; identical rows).
+    """
+
+    def __init__(self) -> None:
+        self._frames: list[DataFrame] = []
+
+    def __call__(self, df: DataFrame) -> DataFrame:
+        df = df.persist()
+        self._frames.append(df)
+        return df
+
+    def __enter__(self) -> Pinned:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for df in self._frames:
+            df.unpersist()
+
+
 def cast_to_contract(df: DataFrame, contract: TableContract) -> DataFrame:
     """Cast every column to the contract's type (array nullability, decimals, ints)."""
     from pyspark.sql import functions as F

@@ -29,7 +29,9 @@ from spark_jobs.common import JobResult
 from spark_jobs.gold.experiments.common import (
     MULTIPLE_VARIANTS,
     NOT_CONTAMINATED,
+    Pinned,
     cast_to_contract,
+    experiment_assignments,
     resolved_exposures,
     spec_from_params,
 )
@@ -71,6 +73,10 @@ def persons_of(exposures: DataFrame, spec: ExperimentSpec) -> DataFrame:
             .alias("contamination_flag"),
         )
     )
+
+
+# What identity_links and first_session_device read of silver.sessions.
+SESSION_COLUMNS = ("session_id", "anonymous_id", "user_id", "device_type", "started_at")
 
 
 def first_session_device(sessions: DataFrame) -> DataFrame:
@@ -122,18 +128,19 @@ def main(spark: SparkSession, ds: str, settings, params: dict | None = None) -> 
     def bounded(contract):
         return read_range(spark, contract, lo, hi, settings)
 
-    rows = transform(
-        spec,
-        ds,
-        bounded(SILVER_EXPERIMENT_ASSIGNMENTS),
-        bounded(SILVER_SESSIONS),
-        bounded(FCT_WEBSITE_EVENTS),
-    )
-    if window is None:
-        rows = rows.limit(0)
-    out = write_partition(
-        spark, rows, USER_EXPOSURE, ds, settings, slice_={"experiment": spec.name}
-    )
+    with Pinned() as pin:
+        rows = transform(
+            spec,
+            ds,
+            pin(experiment_assignments(bounded(SILVER_EXPERIMENT_ASSIGNMENTS), spec)),
+            pin(bounded(SILVER_SESSIONS).select(*SESSION_COLUMNS)),
+            bounded(FCT_WEBSITE_EVENTS),
+        )
+        if window is None:
+            rows = rows.limit(0)
+        out = write_partition(
+            spark, rows, USER_EXPOSURE, ds, settings, slice_={"experiment": spec.name}
+        )
     result = JobResult(job="gold.experiments.user_exposure", ds=ds, rows_in=out["rows"])
     result.rows_out = out["rows"]
     result.versions = {USER_EXPOSURE.qualified_name: out["version"]}

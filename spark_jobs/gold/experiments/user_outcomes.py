@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING
 from include.experiments import ExperimentSpec
 from spark_jobs.common import JobResult
 from spark_jobs.gold.experiments.common import (
+    Pinned,
     capped,
     cast_to_contract,
     day_after,
@@ -195,17 +196,15 @@ def main(spark: SparkSession, ds: str, settings, params: dict | None = None) -> 
         .cache()
     )
     result = JobResult(job="gold.experiments.user_outcomes", ds=ds, rows_in=exposure.count())
-    rows = transform(
-        spec,
-        ds,
-        exposure,
-        bounded(FCT_WEBSITE_EVENTS),
-        bounded(SILVER_SESSIONS),
-        bounded(SILVER_ORDERS),
-    )
-    out = write_partition(
-        spark, rows, USER_OUTCOMES, ds, settings, slice_={"experiment": spec.name}
-    )
+    with Pinned() as pin:
+        # the sessions map both web events and orders to cookies: scan the window once
+        sessions = pin(bounded(SILVER_SESSIONS).select("session_id", "anonymous_id"))
+        rows = transform(
+            spec, ds, exposure, bounded(FCT_WEBSITE_EVENTS), sessions, bounded(SILVER_ORDERS)
+        )
+        out = write_partition(
+            spark, rows, USER_OUTCOMES, ds, settings, slice_={"experiment": spec.name}
+        )
     exposure.unpersist()
     result.rows_out = out["rows"]
     result.versions = {USER_OUTCOMES.qualified_name: out["version"]}
