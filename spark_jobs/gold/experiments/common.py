@@ -147,9 +147,8 @@ def resolved_exposures(
     from pyspark.sql import functions as F
 
     day = F.to_date("assigned_at")
-    exposures = assignments.where(
-        (F.col("experiment") == spec.name)
-        & day.between(F.lit(spec.start_date), F.lit(spec.end_date))
+    exposures = experiment_assignments(assignments, spec).where(
+        day.between(F.lit(spec.start_date), F.lit(spec.end_date))
         & (day <= F.lit(ds).cast("date"))
     )
     links = identity_links(exposures, sessions)

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 
 from include.experiments import ExperimentSpec
 from spark_jobs.common import JobResult
-from spark_jobs.gold.experiments.common import cast_to_contract, spec_from_params
+from spark_jobs.gold.experiments.common import Pinned, cast_to_contract, spec_from_params
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame, SparkSession
@@ -171,10 +171,10 @@ def main(spark: SparkSession, ds: str, settings, params: dict | None = None) -> 
 
     spec = spec_from_params(params)
     base_c, contract = contract_for(spec.name, "base"), contract_for(spec.name, "outcomes")
-    base = read_partition(spark, base_c, ds, settings).cache()
-    result = JobResult(job="gold.experiments.outcomes", ds=ds, rows_in=base.count())
-    out = write_partition(spark, transform(spec, base, ds), contract, ds, settings)
-    base.unpersist()
+    with Pinned() as pin:
+        base = pin(read_partition(spark, base_c, ds, settings))
+        result = JobResult(job="gold.experiments.outcomes", ds=ds, rows_in=base.count())
+        out = write_partition(spark, transform(spec, base, ds), contract, ds, settings)
     result.rows_out = out["rows"]
     result.versions = {contract.qualified_name: out["version"]}
     result.extra = {"experiment": spec.name}

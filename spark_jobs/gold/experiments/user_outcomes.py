@@ -190,13 +190,15 @@ def main(spark: SparkSession, ds: str, settings, params: dict | None = None) -> 
     def bounded(contract):
         return read_range(spark, contract, lo, hi, settings)
 
-    exposure = (
-        read_partition(spark, USER_EXPOSURE, ds, settings)
-        .where(F.col("experiment") == spec.name)
-        .cache()
-    )
-    result = JobResult(job="gold.experiments.user_outcomes", ds=ds, rows_in=exposure.count())
     with Pinned() as pin:
+        exposure = pin(
+            read_partition(spark, USER_EXPOSURE, ds, settings).where(
+                F.col("experiment") == spec.name
+            )
+        )
+        result = JobResult(
+            job="gold.experiments.user_outcomes", ds=ds, rows_in=exposure.count()
+        )
         # the sessions map both web events and orders to cookies: scan the window once
         sessions = pin(bounded(SILVER_SESSIONS).select("session_id", "anonymous_id"))
         rows = transform(
@@ -205,7 +207,6 @@ def main(spark: SparkSession, ds: str, settings, params: dict | None = None) -> 
         out = write_partition(
             spark, rows, USER_OUTCOMES, ds, settings, slice_={"experiment": spec.name}
         )
-    exposure.unpersist()
     result.rows_out = out["rows"]
     result.versions = {USER_OUTCOMES.qualified_name: out["version"]}
     result.extra = {"experiment": spec.name, "read_range": [lo, hi]}
