@@ -116,12 +116,7 @@ def check_csv_headers(
 def json_key_drift(
     lines: DataFrame, source: str, contract_fields: Sequence[str]
 ) -> dict[str, object]:
-    """Keys of the day's JSON lines against the contract: the report, or SchemaDrift.
-
-    Counts, over every line that is a JSON object, how many lines carry each key. A key
-    outside the contract is reported (additive drift); a contract key carried by no line at
-    all (while some lines parse) means the field was removed or renamed upstream.
-    """
+    """Keys of the day's JSON lines (column ``value``) against the contract (``key_drift``)."""
     from pyspark.sql import functions as F
 
     keys = F.json_object_keys(F.col("value"))
@@ -133,6 +128,31 @@ def json_key_drift(
         .count()
         .collect()
     }
+    return key_drift(counts, source, contract_fields)
+
+
+def keyset_counts(df: DataFrame, column: str) -> dict[str, int]:
+    """``{key: lines carrying it}`` from a column holding each line's keys as a JSON array
+    (``to_json(json_object_keys(line))``; null for a line that is not a JSON object)."""
+    import json
+    from collections import Counter
+
+    counts: Counter[str] = Counter()
+    for row in df.where(df[column].isNotNull()).groupBy(column).count().collect():
+        for key in json.loads(row[column]):
+            counts[key] += row["count"]
+    return dict(counts)
+
+
+def key_drift(
+    counts: Mapping[str, int], source: str, contract_fields: Sequence[str]
+) -> dict[str, object]:
+    """The key-drift policy on ``{key: lines carrying it}``: the report, or SchemaDrift.
+
+    ``counts`` covers every line of the day that is a JSON object. A key outside the
+    contract is reported (additive drift); a contract key carried by no line at all (while
+    some lines parse) means the field was removed or renamed upstream.
+    """
     if not counts:  # no parsable line at all: every line is quarantined as unparsable
         return {}
     changes = field_changes(contract_fields, list(counts))

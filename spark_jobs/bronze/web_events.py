@@ -61,26 +61,56 @@ def with_reason(parsed: DataFrame) -> DataFrame:
     )
 
 
-def transform(lines: DataFrame, ds: str) -> tuple[DataFrame, DataFrame]:
-    """``lines``: columns ``value`` (raw line) and ``source_file``. Returns (bronze, quarantine)."""
+TEXT_FIELDS = (
+    "event_id", "event_time", "user_id", "ip", "user_agent", "hostname", "url", "referrer",
+    "utm_source", "session_id", "action_type",
+)  # fmt: skip
+
+
+def parse(lines: DataFrame) -> DataFrame:
+    """Every line parsed once: what the drift checks, the bronze rows and the quarantine use.
+
+    One row per line, flat (so that a persisted copy is column-compressed): the contract's
+    fields as text, ``properties``, ``event_timestamp``, ``reason`` (null: well formed),
+    ``record_hash``, ``source_file``; ``value``, the raw line, only where a line is rejected
+    (the quarantine keeps it; a good line is its parsed fields); ``well_formed`` (JSON that
+    parses) and ``keyset``, the line's top-level keys as a JSON array (for the key-drift
+    check; one value for nearly every line, so it compresses to almost nothing).
+    """
     from pyspark.sql import functions as F
 
     checked = with_reason(with_parsed(lines))
     r = F.col("r")
-    good = checked.where(F.col("reason").isNull()).select(
-        r["event_id"].alias("event_id"),
-        r["event_time"].alias("event_time"),
-        F.col("event_timestamp"),
-        r["user_id"].try_cast("bigint").alias("user_id"),
-        *[r[c].alias(c) for c in ("ip", "user_agent", "hostname", "url", "referrer")],
-        *[r[c].alias(c) for c in ("utm_source", "session_id", "action_type")],
+    return checked.select(
+        *[r[c].alias(c) for c in TEXT_FIELDS],
         F.coalesce(r["properties"], F.create_map().cast("map<string,string>")).alias("properties"),
+        "event_timestamp",
+        "reason",
+        "record_hash",
+        "source_file",
+        F.when(F.col("reason").isNotNull(), F.col("value")).alias("value"),
+        (r.isNotNull() & r["_corrupt_record"].isNull()).alias("well_formed"),
+        F.to_json(F.json_object_keys("value")).alias("keyset"),
+    )
+
+
+def split(parsed: DataFrame, ds: str) -> tuple[DataFrame, DataFrame]:
+    """``parse``'s rows -> (bronze rows, quarantine rows): every line lands in exactly one."""
+    from pyspark.sql import functions as F
+
+    good = parsed.where(F.col("reason").isNull()).select(
+        "event_id",
+        "event_time",
+        "event_timestamp",
+        F.col("user_id").try_cast("bigint").alias("user_id"),
+        *TEXT_FIELDS[3:],
+        "properties",
         F.col("source_file").alias("_source_file"),
         F.col("record_hash").alias("_record_hash"),
         F.lit(ds).alias("ds"),
     )
     bad = quarantine_rows(
-        checked.where(F.col("reason").isNotNull()),
+        parsed.where(F.col("reason").isNotNull()),
         source=SOURCE,
         layer="bronze",
         reason=F.col("reason"),
@@ -92,27 +122,28 @@ def transform(lines: DataFrame, ds: str) -> tuple[DataFrame, DataFrame]:
     return good, bad
 
 
-def check_drift(lines: DataFrame) -> dict:
-    """The schema-drift policy (``spark_jobs.bronze.drift``): keys added to or gone from the
-    day's JSON lines, and typed fields whose values mostly stopped parsing."""
+def transform(lines: DataFrame, ds: str) -> tuple[DataFrame, DataFrame]:
+    """``lines``: columns ``value`` (raw line) and ``source_file``. Returns (bronze, quarantine)."""
+    return split(parse(lines), ds)
+
+
+def check_drift(parsed: DataFrame) -> dict:
+    """The schema-drift policy (``spark_jobs.bronze.drift``) on ``parse``'s rows: keys added
+    to or gone from the day's JSON lines, and typed fields whose values mostly stopped parsing."""
     from pyspark.sql import functions as F
 
     from include.raw_sources import RAW_SOURCES
     from spark_jobs.bronze import drift
 
-    report = drift.json_key_drift(lines, SOURCE, RAW_SOURCES[SOURCE].fields)
-    parsed = with_parsed(lines)
-    r = F.col("r")
-    well_formed = parsed.where(r.isNotNull() & r["_corrupt_record"].isNull())
+    report = drift.key_drift(
+        drift.keyset_counts(parsed, "keyset"), SOURCE, RAW_SOURCES[SOURCE].fields
+    )
     drift.check_types(
-        well_formed,
+        parsed.where("well_formed"),
         SOURCE,
         {
-            "event_time": (
-                r["event_time"],
-                F.try_to_timestamp(r["event_time"], F.lit(TIMESTAMP_FORMAT)),
-            ),
-            "user_id": (r["user_id"], r["user_id"].try_cast("bigint")),
+            "event_time": (F.col("event_time"), F.col("event_timestamp")),
+            "user_id": (F.col("user_id"), F.col("user_id").try_cast("bigint")),
         },
     )
     return report
@@ -123,11 +154,13 @@ def main(spark: SparkSession, ds: str, settings, params: dict | None = None) -> 
     from spark_jobs.raw import read_raw_lines, require_raw_path
 
     path = require_raw_path(spark, settings, SOURCE, ds)
-    lines = read_raw_lines(spark, path).cache()
-    try:  # a failure must not leave the day's lines cached for a later run in this session
-        drift_report = check_drift(lines)  # raises before anything is written
-        good, bad = transform(lines, ds)
-        result = JobResult(job="bronze.web_events", ds=ds, rows_in=lines.count())
+    # The raw text is read and parsed once: the drift checks, the count and both writes
+    # read the persisted parse (before, each of them parsed the JSON again).
+    parsed = parse(read_raw_lines(spark, path)).persist()
+    try:  # a failure must not leave the day's rows persisted for a later run in this session
+        drift_report = check_drift(parsed)  # raises before anything is written
+        good, bad = split(parsed, ds)
+        result = JobResult(job="bronze.web_events", ds=ds, rows_in=parsed.count())
         if drift_report:
             result.extra["schema_drift"] = drift_report
         out = write_partition(spark, good, BRONZE_WEB_EVENTS, ds, settings)
@@ -135,7 +168,7 @@ def main(spark: SparkSession, ds: str, settings, params: dict | None = None) -> 
             spark, bad, QUARANTINE, ds, settings, {"layer": "bronze", "source": SOURCE}
         )
     finally:
-        lines.unpersist()
+        parsed.unpersist()
     result.rows_out, result.rows_quarantined = out["rows"], q["rows"]
     result.versions = {BRONZE_WEB_EVENTS.qualified_name: out["version"]}
     return result.check_accounting()

@@ -42,7 +42,7 @@ def with_conformance_reason(df: DataFrame) -> DataFrame:
     )
 
 
-def with_rank(df: DataFrame, keys: list[str], name: str) -> DataFrame:
+def with_rank(df: DataFrame, keys: list, name: str) -> DataFrame:
     """Deterministic rank within ``keys``: earliest event first, then by raw-record hash."""
     from pyspark.sql import Window
     from pyspark.sql import functions as F
@@ -72,16 +72,40 @@ def with_other_properties(df: DataFrame) -> DataFrame:
     )
 
 
-def transform(bronze: DataFrame, ds: str, spark: SparkSession) -> tuple[DataFrame, DataFrame]:
-    """Returns (fct_website_events rows for ds, quarantine rows)."""
+def label(bronze: DataFrame, spark: SparkSession) -> DataFrame:
+    """Every bronze row, enriched, with ``reason`` why it is rejected (null: it is a fact).
+
+    In order: a conformance rule; ``duplicate_event`` for all but the first delivery of an
+    ``event_id`` among conforming rows; ``duplicate_primary_key`` for all but the first of
+    the remaining rows sharing (``logged_out_user_id``, ``event_timestamp``). One frame, so
+    the job computes the ranks once and writes the facts and the quarantine from it.
+    """
     from pyspark.sql import functions as F
 
-    checked = with_conformance_reason(bronze)
-    valid = with_rank(checked.where(F.col("reason").isNull()), ["event_id"], "_event_rank")
-    unique_events = with_enrichment(valid.where("_event_rank = 1"), spark)
-    ranked = with_rank(unique_events, ["logged_out_user_id", "event_timestamp"], "_pk_rank")
+    checked = with_enrichment(with_conformance_reason(bronze), spark)
+    conforming = F.col("reason").isNull()
+    ranked = with_rank(
+        checked.withColumn("_conforming", conforming), ["_conforming", "event_id"], "_event_rank"
+    )
+    candidate = F.col("_conforming") & (F.col("_event_rank") == 1)
+    ranked = with_rank(
+        ranked.withColumn("_candidate", candidate),
+        ["_candidate", "logged_out_user_id", "event_timestamp"],
+        "_pk_rank",
+    )
+    return ranked.withColumn(
+        "reason",
+        F.when(~F.col("_conforming"), F.col("reason"))
+        .when(F.col("_event_rank") > 1, F.lit("duplicate_event"))
+        .when(F.col("_pk_rank") > 1, F.lit("duplicate_primary_key")),
+    ).drop("_conforming", "_candidate", "_event_rank", "_pk_rank")
 
-    facts = with_other_properties(ranked.where("_pk_rank = 1")).select(
+
+def split(labeled: DataFrame, bronze_columns: list[str], ds: str) -> tuple[DataFrame, DataFrame]:
+    """``label``'s rows -> (fct_website_events rows for ds, quarantine rows)."""
+    from pyspark.sql import functions as F
+
+    facts = with_other_properties(labeled.where(F.col("reason").isNull())).select(
         "user_id",
         "logged_out_user_id",
         F.col("hostname").alias("dim_hostname"),
@@ -92,24 +116,10 @@ def transform(bronze: DataFrame, ds: str, spark: SparkSession) -> tuple[DataFram
         "other_properties",
         F.lit(ds).alias("ds"),
     )
-    rejected = (
-        checked.where(F.col("reason").isNotNull())
-        .select(*bronze.columns, "reason")
-        .unionByName(
-            valid.where("_event_rank > 1")
-            .select(*bronze.columns)
-            .withColumn("reason", F.lit("duplicate_event"))
-        )
-        .unionByName(
-            ranked.where("_pk_rank > 1")
-            .select(*bronze.columns)
-            .withColumn("reason", F.lit("duplicate_primary_key"))
-        )
-    )
     # The quarantined record drops the raw IP too: it must not outlive bronze.
-    record = F.to_json(F.struct(*[c for c in bronze.columns if c not in ("ip", "ds")]))
+    record = F.to_json(F.struct(*[c for c in bronze_columns if c not in ("ip", "ds")]))
     quarantine = quarantine_rows(
-        rejected,
+        labeled.where(F.col("reason").isNotNull()),
         source=SOURCE,
         layer="silver",
         reason=F.col("reason"),
@@ -121,17 +131,27 @@ def transform(bronze: DataFrame, ds: str, spark: SparkSession) -> tuple[DataFram
     return facts, quarantine
 
 
+def transform(bronze: DataFrame, ds: str, spark: SparkSession) -> tuple[DataFrame, DataFrame]:
+    """Returns (fct_website_events rows for ds, quarantine rows)."""
+    return split(label(bronze, spark), bronze.columns, ds)
+
+
 def main(spark: SparkSession, ds: str, settings, params: dict | None = None) -> JobResult:
     from include.tables import read_partition, table_version, write_partition
 
-    bronze = read_partition(spark, BRONZE_WEB_EVENTS, ds, settings).cache()
-    result = JobResult(job="silver.fct_website_events", ds=ds, rows_in=bronze.count())
-    facts, quarantine = transform(bronze, ds, spark)
-    out = write_partition(spark, facts, FCT_WEBSITE_EVENTS, ds, settings)
-    q = write_partition(
-        spark, quarantine, QUARANTINE, ds, settings, {"layer": "silver", "source": SOURCE}
-    )
-    bronze.unpersist()
+    bronze = read_partition(spark, BRONZE_WEB_EVENTS, ds, settings)
+    # Labelled once: the count and both writes read the persisted rows (before, the
+    # quarantine write ranked and enriched the day's events a second time).
+    labeled = label(bronze, spark).persist()
+    try:  # a failure must not leave the day's rows persisted for a later run in this session
+        result = JobResult(job="silver.fct_website_events", ds=ds, rows_in=labeled.count())
+        facts, quarantine = split(labeled, bronze.columns, ds)
+        out = write_partition(spark, facts, FCT_WEBSITE_EVENTS, ds, settings)
+        q = write_partition(
+            spark, quarantine, QUARANTINE, ds, settings, {"layer": "silver", "source": SOURCE}
+        )
+    finally:
+        labeled.unpersist()
     result.rows_out, result.rows_quarantined = out["rows"], q["rows"]
     result.versions = {
         BRONZE_WEB_EVENTS.qualified_name: table_version(spark, BRONZE_WEB_EVENTS, settings),

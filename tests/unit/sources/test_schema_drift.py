@@ -142,10 +142,52 @@ def test_web_events_user_id_turned_into_strings_fails(spark):
 
     n = MIN_VALUES + 1
     ok = _lines(spark, {"w.jsonl": [event(i, 100 + i) for i in range(n)]})
-    assert web_events.check_drift(ok) == {}
+    assert web_events.check_drift(web_events.parse(ok)) == {}
     changed = _lines(spark, {"w.jsonl": [event(i, f"u-{i}") for i in range(n)]})
     with pytest.raises(SchemaDrift, match=rf"user_id: {n} of {n} values do not parse"):
-        web_events.check_drift(changed)
+        web_events.check_drift(web_events.parse(changed))
+
+
+def _web_event(i: int, **extra) -> str:
+    row = {
+        "event_id": f"e{i}", "event_time": T, "user_id": 100 + i, "ip": "23.1.2.3",
+        "user_agent": "ua", "hostname": "www.learnlake.io", "url": "/", "referrer": None,
+        "utm_source": None, "session_id": "s", "action_type": "page_view", "properties": {},
+        **extra,
+    }  # fmt: skip
+    return json.dumps({k: v for k, v in row.items() if v != "<drop>"})
+
+
+def test_web_events_keys_are_counted_from_the_single_parse(spark):
+    from spark_jobs.bronze import web_events
+
+    lines = [
+        _web_event(1, campaign="spring"),
+        _web_event(2, campaign="x"),
+        json.dumps(dict(reversed(json.loads(_web_event(3, campaign="y")).items()))),
+        _web_event(4),
+        '{"event_id": "e5", "event_ti',  # not JSON: no keys
+        "[1, 2]",  # JSON, not an object: no keys
+    ]
+    parsed = web_events.parse(_lines(spark, {"w.jsonl": lines}))
+    # one keyset per key order; the two lines that are not objects carry none
+    assert parsed.where("keyset IS NULL").count() == 2
+    assert web_events.check_drift(parsed) == {"added": {"campaign": 3}}
+    good, bad = web_events.split(parsed, DS)
+    assert good.count() == 4
+    assert sorted((r.reason, r.record) for r in bad.collect()) == [
+        ("unparsable_json", "[1, 2]"),
+        ("unparsable_json", '{"event_id": "e5", "event_ti'),
+    ]
+
+
+def test_web_events_key_renamed_in_every_line_fails(spark):
+    from spark_jobs.bronze import web_events
+
+    lines = [_web_event(i, session_id="<drop>", sessionId="s") for i in range(3)]
+    parsed = web_events.parse(_lines(spark, {"w.jsonl": lines}))
+    with pytest.raises(SchemaDrift, match=r"no line of the day has \['session_id'\].*sessionId"):
+        web_events.check_drift(parsed)
 
 
 def test_the_bronze_job_writes_nothing_on_drift_and_reports_additive_drift(spark, lakehouse_env):
