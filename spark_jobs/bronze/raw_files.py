@@ -192,21 +192,46 @@ def with_typed_and_reason(parsed: DataFrame, source: str) -> DataFrame:
     )
 
 
-def transform(
-    lines: DataFrame, source: str, ds: str, headers: Mapping[str, Sequence[str]] | None = None
-) -> tuple[DataFrame, DataFrame]:
-    """``lines`` (``value``, ``source_file``; header lines removed) -> (bronze, quarantine)."""
+def parse(
+    lines: DataFrame, source: str, headers: Mapping[str, Sequence[str]] | None = None
+) -> DataFrame:
+    """Every record line parsed once: what the type check, the bronze rows and the
+    quarantine use (``lines``: ``value``, ``source_file``; header lines removed).
+
+    Flat, so that a persisted copy is column-compressed: ``t_<field>`` typed, ``s_<field>``
+    the raw text of each typed (non-string) field for the type-drift check, ``reason`` (null:
+    well formed), ``record_hash``, ``source_file``, ``well_formed`` (JSON that parses / CSV of
+    the right width, not empty), and ``value``, the raw line, only where a line is rejected.
+    """
     from pyspark.sql import functions as F
 
+    types = column_types(BRONZE_SOURCES[source])
+    fields = RAW_SOURCES[source].fields
     checked = with_typed_and_reason(with_parsed(lines, source, headers), source)
-    good = checked.where(F.col("reason").isNull()).select(
+    r = F.col("r")
+    return checked.select(
+        *[f"t_{f}" for f in fields],
+        *[r[f].alias(f"s_{f}") for f in fields if types[f].upper() != "STRING"],
+        "reason",
+        "record_hash",
+        "source_file",
+        (F.col("_broken").isNull() & (F.trim(F.col("value")) != "")).alias("well_formed"),
+        F.when(F.col("reason").isNotNull(), F.col("value")).alias("value"),
+    )
+
+
+def split(parsed: DataFrame, source: str, ds: str) -> tuple[DataFrame, DataFrame]:
+    """``parse``'s rows -> (bronze rows, quarantine rows): every line lands in exactly one."""
+    from pyspark.sql import functions as F
+
+    good = parsed.where(F.col("reason").isNull()).select(
         *[F.col(f"t_{f}").alias(f) for f in RAW_SOURCES[source].fields],
         F.col("source_file").alias("_source_file"),
         F.col("record_hash").alias("_record_hash"),
         F.lit(ds).alias("ds"),
     )
     bad = quarantine_rows(
-        checked.where(F.col("reason").isNotNull()),
+        parsed.where(F.col("reason").isNotNull()),
         source=source,
         layer="bronze",
         reason=F.col("reason"),
@@ -216,6 +241,13 @@ def transform(
         record_hash=F.col("record_hash"),
     )
     return good, bad
+
+
+def transform(
+    lines: DataFrame, source: str, ds: str, headers: Mapping[str, Sequence[str]] | None = None
+) -> tuple[DataFrame, DataFrame]:
+    """``lines`` (``value``, ``source_file``; header lines removed) -> (bronze, quarantine)."""
+    return split(parse(lines, source, headers), source, ds)
 
 
 def check_drift(lines: DataFrame, source: str) -> tuple[dict, dict | None]:
@@ -230,22 +262,20 @@ def check_drift(lines: DataFrame, source: str) -> tuple[dict, dict | None]:
     return drift.json_key_drift(lines, source, fields), None
 
 
-def check_types(records: DataFrame, source: str, headers=None) -> None:
-    """SchemaDrift if a typed field's values mostly no longer parse (a changed type)."""
+def check_types(parsed: DataFrame, source: str) -> None:
+    """SchemaDrift if a typed field's values mostly no longer parse (a changed type);
+    ``parsed``: :func:`parse`'s rows."""
     from pyspark.sql import functions as F
 
     from spark_jobs.bronze import drift
 
     types = column_types(BRONZE_SOURCES[source])
-    checked = with_parsed(records, source, headers).where(
-        F.col("_broken").isNull() & (F.trim(F.col("value")) != "")
-    )
     typed_fields = {
-        f: (F.col("r")[f], typed(F.col("r")[f], types[f]))
+        f: (F.col(f"s_{f}"), F.col(f"t_{f}"))
         for f in RAW_SOURCES[source].fields
         if types[f].upper() != "STRING"
     }
-    drift.check_types(checked, source, typed_fields)
+    drift.check_types(parsed.where("well_formed"), source, typed_fields)
 
 
 def run_source(spark: SparkSession, source: str, ds: str, settings) -> JobResult:
@@ -255,21 +285,26 @@ def run_source(spark: SparkSession, source: str, ds: str, settings) -> JobResult
 
     contract = BRONZE_SOURCES[source]
     path = require_raw_path(spark, settings, source, ds)
-    raw = read_raw_lines(spark, path).cache()  # read once; the header filter below is cheap
-    try:  # a failure must not leave the day's lines cached for a later run in this session
+    raw = read_raw_lines(spark, path).cache()  # the drift check and the parse read it
+    parsed = None
+    try:  # a failure must not leave the day's rows cached for a later run in this session
         drift_report, headers = check_drift(raw, source)  # raises before anything is written
-        lines = filter_records(raw, source, headers)
-        check_types(lines, source, headers)
-        result = JobResult(job=f"bronze.{source}", ds=ds, rows_in=lines.count())
+        # Parsed once: the type check, the count and both writes read the persisted parse.
+        parsed = parse(filter_records(raw, source, headers), source, headers).persist()
+        check_types(parsed, source)
+        result = JobResult(job=f"bronze.{source}", ds=ds, rows_in=parsed.count())
+        raw.unpersist()
         if drift_report:
             result.extra["schema_drift"] = drift_report
-        good, bad = transform(lines, source, ds, headers)
+        good, bad = split(parsed, source, ds)
         out = write_partition(spark, good, contract, ds, settings)
         q = write_partition(
             spark, bad, QUARANTINE, ds, settings, {"layer": "bronze", "source": source}
         )
     finally:
         raw.unpersist()
+        if parsed is not None:
+            parsed.unpersist()
     result.rows_out, result.rows_quarantined = out["rows"], q["rows"]
     result.versions = {contract.qualified_name: out["version"]}
     return result.check_accounting()

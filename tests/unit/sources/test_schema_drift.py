@@ -32,7 +32,7 @@ def _load(spark, files):
     raw = _lines(spark, files)
     report, headers = raw_files.check_drift(raw, "billing_events")
     records = raw_files.filter_records(raw, "billing_events", headers)
-    raw_files.check_types(records, "billing_events", headers)
+    raw_files.check_types(raw_files.parse(records, "billing_events", headers), "billing_events")
     good, bad = raw_files.transform(records, "billing_events", DS, headers)
     return report, records, good, bad
 
