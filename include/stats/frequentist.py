@@ -6,9 +6,16 @@
   ``confint_proportions_2indep(method="wald")``).
 * Welch's t-test: unequal variances, Welch-Satterthwaite degrees of freedom
   ``df = (a + b)^2 / (a^2/(n1-1) + b^2/(n2-1))`` with ``a = s1^2/n1, b = s2^2/n2``.
-* Relative lift ``m_t / m_c - 1`` with a delta-method interval on the ratio of means,
-  which keeps the sampling variance of the control mean:
-  ``Var(m_t/m_c) ~= Var(m_t)/m_c^2 + m_t^2 Var(m_c)/m_c^4``.
+* Relative lift ``m_t / m_c - 1`` with Fieller's interval on the ratio of means: the
+  ratios ``rho`` that the Wald test of ``m_t - rho * m_c = 0`` does not reject,
+  ``(m_t - rho m_c)^2 <= c^2 (v_t + rho^2 v_c)`` with ``v = Var/n`` and ``c`` the critical
+  value of the absolute lift's interval. It keeps the sampling variance of the control
+  mean, is asymmetric where the ratio is, and agrees with the absolute interval: it
+  excludes a lift of 0 exactly when the absolute lift's interval excludes 0. (A
+  delta-method interval, symmetric around the estimate, does not: 9 of 1,086 vs 4 of 1,091
+  gave relative [-107.7 %, -3.8 %] beside an absolute interval and test that include 0.)
+  It is bounded only when the control mean is itself told apart from 0
+  (``m_c^2 > c^2 v_c``); otherwise no finite interval exists and its bounds are NaN.
 
 Lifts are treatment minus control. Inputs may hold arrays (one experiment per position);
 outputs then hold arrays too, scalars otherwise.
@@ -162,19 +169,36 @@ def welch_from_moments(
 
 
 def relative_lift_ci(
-    n_c: Any, m_c: Any, var_c: Any, n_t: Any, m_t: Any, var_t: Any, alpha: float = 0.05
+    n_c: Any,
+    m_c: Any,
+    var_c: Any,
+    n_t: Any,
+    m_t: Any,
+    var_t: Any,
+    alpha: float = 0.05,
+    crit: Any = None,
 ) -> tuple[Any, Any, Any]:
-    """Relative lift ``m_t/m_c - 1`` and its delta-method normal interval.
+    """Relative lift ``m_t/m_c - 1`` and its Fieller interval (see the module docstring).
 
-    ``var_c``/``var_t`` are unit-level variances; NaN when ``m_c == 0``.
+    ``var_c``/``var_t`` are unit-level variances; ``crit`` the critical value (default the
+    normal one for ``alpha``; pass the absolute interval's, e.g. Welch's t, to match it).
+    The lift is NaN when ``m_c == 0``; the bounds are NaN when the interval is unbounded.
     """
+    if crit is None:
+        crit = st.norm.ppf(1 - alpha / 2)
     with np.errstate(divide="ignore", invalid="ignore"):
+        k = np.asarray(crit, dtype=float) ** 2
+        v_c, v_t = var_c / n_c, var_t / n_t
+        a = m_c**2 - k * v_c  # > 0: the control mean is told apart from 0
+        b = m_t * m_c
+        c = m_t**2 - k * v_t
+        root = np.sqrt(np.maximum(b**2 - a * c, 0.0))  # b^2 - ac > 0 whenever a > 0
+        lo, hi = (b - root) / a - 1, (b + root) / a - 1
         ratio = m_t / m_c
-        var_ratio = var_t / (n_t * m_c**2) + m_t**2 * var_c / (n_c * m_c**4)
-        half = st.norm.ppf(1 - alpha / 2) * np.sqrt(var_ratio)
     bad = np.asarray(m_c) == 0
+    bounded = ~bad & (a > 0)
     rel = np.where(bad, np.nan, ratio - 1)
-    return rel, np.where(bad, np.nan, rel - half), np.where(bad, np.nan, rel + half)
+    return rel, np.where(bounded, lo, np.nan), np.where(bounded, hi, np.nan)
 
 
 def _assemble(
@@ -204,7 +228,7 @@ def _assemble(
     with np.errstate(invalid="ignore"):
         half = crit * se_ci
     lo, hi = diff - half, diff + half
-    rel, rel_lo, rel_hi = relative_lift_ci(n_c, m_c, var_c, n_t, m_t, var_t, alpha)
+    rel, rel_lo, rel_hi = relative_lift_ci(n_c, m_c, var_c, n_t, m_t, var_t, alpha, crit)
 
     p_value = np.where(zero_var, np.where(same, 1.0, 0.0), p_value)
     statistic = np.where(zero_var, np.where(same, 0.0, np.nan), statistic)

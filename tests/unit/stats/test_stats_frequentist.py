@@ -58,12 +58,50 @@ def test_welch_golden_numbers_by_hand() -> None:
     assert res.p_value == pytest.approx(2 * st.t.sf(1 / np.sqrt(1.15), df), rel=1e-12)
 
 
-def test_relative_lift_delta_method() -> None:
-    # Var(m_t/m_c) ~ v_t/(n_t m_c^2) + m_t^2 v_c/(n_c m_c^4)
+def test_relative_lift_fieller_interval_by_hand() -> None:
+    # (m_t - rho m_c)^2 = z^2 (v_t + rho^2 v_c), v = var/n = 0.01 in both arms:
+    # rho^2 (4 - 0.01 z^2) - 2 rho (5) + (6.25 - 0.01 z^2) = 0
     rel, lo, hi = relative_lift_ci(100, 2.0, 1.0, 100, 2.5, 1.0, alpha=0.05)
-    se = np.sqrt(1.0 / (100 * 4) + 6.25 * 1.0 / (100 * 16))
+    k = 1.959963984540054**2
+    a, b, c = 4 - 0.01 * k, 5.0, 6.25 - 0.01 * k
+    root = np.sqrt(b * b - a * c)
     assert rel == pytest.approx(0.25)
-    assert (lo, hi) == pytest.approx((0.25 - 1.959963984540054 * se, 0.25 + 1.959963984540054 * se))
+    assert (lo, hi) == pytest.approx(((b - root) / a - 1, (b + root) / a - 1), rel=1e-12)
+    assert (lo, hi) == pytest.approx((0.104023, 0.420219), abs=1e-6)  # worked out by hand
+    # the bounds solve the quadratic: on them the Wald statistic equals the critical value
+    for rho in (lo + 1, hi + 1):
+        assert (2.5 - rho * 2.0) ** 2 == pytest.approx(k * (0.01 + rho**2 * 0.01), rel=1e-9)
+
+
+def test_relative_interval_agrees_with_the_absolute_one_where_delta_method_did_not() -> None:
+    # The demo's day-3 activation: 9 of 1,086 (control) vs 4 of 1,091. The z-test and the
+    # absolute interval see no effect; the delta-method relative interval was
+    # [-107.7 %, -3.8 %], excluding 0. Fieller's includes 0, as the absolute one does.
+    res = two_proportion_ztest(SufficientStats.from_counts(1086, 9),
+                               SufficientStats.from_counts(1091, 4))  # fmt: skip
+    assert res.abs_ci_low < 0 < res.abs_ci_high and res.p_value > 0.05
+    assert res.rel_ci_low < 0 < res.rel_ci_high
+    assert res.rel_ci_low > -1  # a rate cannot fall by more than 100 %
+    # too few control conversions to tell the control rate from 0: no finite interval
+    few = two_proportion_ztest(SufficientStats.from_counts(1000, 2),
+                               SufficientStats.from_counts(1000, 9))  # fmt: skip
+    assert np.isnan(few.rel_ci_low) and np.isnan(few.rel_ci_high) and few.rel_lift == 3.5
+
+
+def test_relative_interval_excludes_zero_exactly_when_the_absolute_one_does() -> None:
+    rng = np.random.default_rng(17)
+    n = 20_000
+    c = SufficientStats.from_counts(np.full(n, 800), rng.binomial(800, 0.05, n))
+    t = SufficientStats.from_counts(np.full(n, 800), rng.binomial(800, 0.065, n))
+    values_c = SufficientStats.from_values(rng.gamma(2.0, 5.0, (n, 40)))
+    values_t = SufficientStats.from_values(rng.gamma(2.0, 6.5, (n, 40)))
+    for res in (two_proportion_ztest(c, t), welch_ttest(values_c, values_t)):
+        bounded = ~np.isnan(np.asarray(res.rel_ci_low))
+        assert bounded.mean() > 0.99
+        abs_excludes = (np.asarray(res.abs_ci_low) > 0) | (np.asarray(res.abs_ci_high) < 0)
+        rel_excludes = (np.asarray(res.rel_ci_low) > 0) | (np.asarray(res.rel_ci_high) < 0)
+        assert 0.2 < abs_excludes[bounded].mean() < 0.9  # both outcomes are exercised
+        assert np.array_equal(abs_excludes[bounded], rel_excludes[bounded])
 
 
 def test_vectorised_equals_scalar_calls() -> None:
