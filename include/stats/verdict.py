@@ -7,13 +7,18 @@ human-readable reason):
 2. ``keep_running`` if the primary metric has no usable overall result, or any arm has
    fewer than ``min_sample_per_arm`` units (no decision before the minimum sample, even
    when something looks significant: that is peeking).
-3. Per treatment variant, on the overall segment:
+3. Per treatment variant, on the overall segment, over *every* primary metric:
    * ``do_not_ship`` if a guardrail moved significantly in its harmful direction;
-   * ``ship`` if the primary metric is significant after correction and moved in its good
-     direction;
-   * ``do_not_ship`` if the primary metric is significantly worse;
-   * otherwise ``keep_running`` while arms are below ``planned_sample_per_arm``, and
-     ``do_not_ship`` (no detectable effect) once the planned sample is reached.
+   * ``do_not_ship`` if any primary metric is significantly worse;
+   * ``ship`` if a primary metric is significant after correction and moved in its good
+     direction (and none is significantly worse);
+   * otherwise ``keep_running`` while some primary metric is not yet *conclusive*, and
+     ``do_not_ship`` (no detectable effect) once all are. A flat primary result is
+     conclusive when the arms reached ``planned_sample_per_arm`` (if the config sets
+     one), else when the test had the target power (``power``, 80 %) to detect the
+     metric's effect of interest (the row's ``power``), or in any case once the
+     experiment's window has ended (``window_ended``). So a test on 1,000 users with a
+     131 % MDE does not call a 90-day experiment flat on its third day.
 4. Across variants: ``ship`` if any variant ships (the one with the largest primary lift),
    else ``keep_running`` if any variant should keep running, else ``do_not_ship``.
 
@@ -23,6 +28,7 @@ correction the readout was built with.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,7 +39,9 @@ SHIP, DO_NOT_SHIP, KEEP_RUNNING, INVALID = "ship", "do_not_ship", "keep_running"
 
 DEFAULT_VERDICT_CONFIG: dict[str, Any] = {
     "min_sample_per_arm": 1000,
-    "planned_sample_per_arm": None,  # None: same as min_sample_per_arm
+    "planned_sample_per_arm": None,  # None: conclusive when powered (see the rules above)
+    "power": 0.8,
+    "window_ended": False,
     "overall_segment": "overall",
 }
 
@@ -65,15 +73,20 @@ def decide(
     short = _below_minimum(usable, int(cfg["min_sample_per_arm"]))
     if short:
         return Verdict(KEEP_RUNNING, None, (*reasons, short))
-    planned = cfg["planned_sample_per_arm"] or cfg["min_sample_per_arm"]
-    per_variant = {r["variant"]: _variant_verdict(r, overall, int(planned)) for r in usable}
-    return _combine(per_variant, {r["variant"]: r for r in usable}, reasons)
+    by_variant: dict[str, list[Mapping[str, Any]]] = {}
+    for r in usable:
+        by_variant.setdefault(r["variant"], []).append(r)
+    per_variant = {v: _variant_verdict(rows, overall, cfg) for v, rows in by_variant.items()}
+    # several variants ship: the largest lift on the first primary metric (config order)
+    return _combine(per_variant, {v: rows[0] for v, rows in by_variant.items()}, reasons)
 
 
 def _variant_verdict(
-    primary: Mapping[str, Any], overall: Sequence[Mapping[str, Any]], planned: int
+    primaries: Sequence[Mapping[str, Any]],
+    overall: Sequence[Mapping[str, Any]],
+    cfg: Mapping[str, Any],
 ) -> tuple[str, list[str]]:
-    variant, metric = primary["variant"], primary["metric"]
+    variant = primaries[0]["variant"]
     harmed = [
         r
         for r in overall
@@ -82,21 +95,50 @@ def _variant_verdict(
     if harmed:
         names = ", ".join(f"{r['metric']} ({_fmt_lift(r)})" for r in harmed)
         return DO_NOT_SHIP, [f"{variant}: guardrail significantly worse: {names}"]
-    lift = _fmt_lift(primary)
-    if primary.get("significant") and _good(primary):
-        adjusted = primary["p_value_adjusted"]
-        why = (
-            f"{variant}: primary {metric} significantly better ({lift}, adjusted p={adjusted:.4g})"
-        )
-        return SHIP, [why]
-    if primary.get("significant"):
-        return DO_NOT_SHIP, [f"{variant}: primary {metric} significantly worse ({lift})"]
-    n_min = min(primary.get("control_n") or 0, primary.get("variant_n") or 0)
-    if n_min < planned:
-        why = f"{variant}: primary {metric} not significant yet ({int(n_min)} of {planned} units)"
-        return KEEP_RUNNING, [why]
-    why = f"{variant}: no significant effect on {metric} at the planned sample ({lift})"
-    return DO_NOT_SHIP, [why]
+    worse = [r for r in primaries if r.get("significant") and not _good(r)]
+    if worse:
+        names = ", ".join(f"{r['metric']} ({_fmt_lift(r)})" for r in worse)
+        return DO_NOT_SHIP, [f"{variant}: primary significantly worse: {names}"]
+    better = [r for r in primaries if r.get("significant") and _good(r)]
+    if better:
+        return SHIP, [
+            f"{variant}: primary {r['metric']} significantly better ({_fmt_lift(r)}, "
+            f"adjusted p={r['p_value_adjusted']:.4g})"
+            for r in better
+        ]
+    pending = [r for r in primaries if not _conclusive(r, cfg)]
+    if pending:
+        return KEEP_RUNNING, [f"{variant}: {_pending_reason(r, cfg)}" for r in pending]
+    why = "at the end of the window" if cfg["window_ended"] else "with the test powered"
+    names = ", ".join(f"{r['metric']} ({_fmt_lift(r)})" for r in primaries)
+    return DO_NOT_SHIP, [f"{variant}: no significant effect {why}: {names}"]
+
+
+def _n_min(row: Mapping[str, Any]) -> int:
+    return int(min(row.get("control_n") or 0, row.get("variant_n") or 0))
+
+
+def _conclusive(row: Mapping[str, Any], cfg: Mapping[str, Any]) -> bool:
+    """A flat primary result that settles the question (see rule 3)."""
+    if cfg["window_ended"]:
+        return True
+    if cfg["planned_sample_per_arm"]:
+        return _n_min(row) >= int(cfg["planned_sample_per_arm"])
+    power = row.get("power")
+    return power is not None and not math.isnan(power) and power >= cfg["power"]
+
+
+def _pending_reason(row: Mapping[str, Any], cfg: Mapping[str, Any]) -> str:
+    metric, n = row["metric"], _n_min(row)
+    if cfg["planned_sample_per_arm"]:
+        planned = int(cfg["planned_sample_per_arm"])
+        return f"primary {metric} not significant yet ({n} of {planned} units)"
+    power = row.get("power")
+    shown = "undefined" if power is None or math.isnan(power) else f"{power:.0%}"
+    return (
+        f"primary {metric} not significant yet and underpowered ({n} units per arm, power "
+        f"{shown} < {cfg['power']:.0%} for its effect of interest)"
+    )
 
 
 def _combine(

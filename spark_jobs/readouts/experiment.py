@@ -127,12 +127,14 @@ def stats_config(spec: ExperimentSpec, alpha: float = DEFAULT_ALPHA) -> dict[str
     }
 
 
-def verdict_rules(spec: ExperimentSpec) -> dict[str, Any]:
-    """The ``decide`` config: minimum and planned sample per arm from the config."""
+def verdict_rules(spec: ExperimentSpec, ds: str | None = None) -> dict[str, Any]:
+    """The ``decide`` config: minimum and planned sample per arm from the config, and
+    whether the experiment's window has ended as of ``ds`` (no exposures after it)."""
     rules = {**DEFAULT_RULES, **(spec.extra.get("readout") or {})}
     return {
         "min_sample_per_arm": int(rules["min_sample_per_arm"]),
         "planned_sample_per_arm": rules["planned_sample_per_arm"],
+        "window_ended": ds is not None and ds >= spec.end_date.isoformat(),
     }
 
 
@@ -348,6 +350,7 @@ def build_result(
     run: ReadoutParams,
     rows: Sequence[Mapping[str, Any]],
     gates: Mapping[str, str],
+    ds: str | None = None,
 ) -> dict[str, Any]:
     """Pure: aggregated rows of ds -> records, trust, verdict, CUPED and MRR."""
     from include.stats import build_readout, decide, run_trust_checks
@@ -364,7 +367,7 @@ def build_result(
         total_rows=t["total_rows"] or None,
         quality_gates=dict(gates),
     )
-    verdict = decide(records, trust, verdict_rules(spec))
+    verdict = decide(records, trust, verdict_rules(spec, ds))
     return {
         "config": config,
         "records": records,
@@ -660,7 +663,7 @@ def main(spark, ds: str, settings, params: dict | None = None) -> JobResult:
         )
     details = _details_aggregates(spark, spec, ds, settings, versions)
     deep_dive = deep_dive_details(spec, ds, details, run.alpha) if details else None
-    result = build_result(spec, run, rows, gates)
+    result = build_result(spec, run, rows, gates, ds)
     cumulative = cumulative_series(days, spec, run.alpha)
     out_rows = readout_rows(spec, ds, result, versions)
     df = spark.createDataFrame(out_rows, READOUTS.spark_schema())

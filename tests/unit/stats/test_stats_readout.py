@@ -204,9 +204,14 @@ def test_verdict_do_not_ship_on_harmed_guardrail() -> None:
 def test_verdict_flat_result_depends_on_planned_sample() -> None:
     rows = build_readout(_cells(lift=0.0), CONFIG)
     trust = run_trust_checks(FAIR, WEIGHTS)
-    assert decide(rows, trust, VERDICT_CFG).verdict == "do_not_ship"
+    reached = decide(rows, trust, {**VERDICT_CFG, "planned_sample_per_arm": 20_000})
+    assert reached.verdict == "do_not_ship"
     running = decide(rows, trust, {**VERDICT_CFG, "planned_sample_per_arm": 50_000})
     assert running.verdict == "keep_running"
+    # no planned sample in the config: the power for the effect of interest decides
+    (primary,) = [r for r in rows if r["role"] == "primary" and r["segment"] == "overall"]
+    by_power = decide(rows, trust, VERDICT_CFG).verdict
+    assert by_power == ("do_not_ship" if primary["power"] >= 0.8 else "keep_running")
 
 
 def test_verdict_do_not_ship_when_primary_significantly_worse() -> None:
@@ -219,3 +224,56 @@ def test_verdict_do_not_ship_when_primary_significantly_worse() -> None:
 def test_verdict_without_primary_rows_keeps_running() -> None:
     verdict = decide([], run_trust_checks(FAIR, WEIGHTS), VERDICT_CFG)
     assert verdict.verdict == "keep_running"
+
+
+def _primary(metric: str, *, lift: float, significant: bool, power: float, n: int = 20_000) -> dict:
+    return {
+        "segment": "overall", "role": "primary", "variant": "treatment", "metric": metric,
+        "p_value": 0.001 if significant else 0.4, "p_value_adjusted": 0.002 if significant else 1.0,
+        "significant": significant, "abs_lift": lift, "rel_lift": lift, "higher_is_better": True,
+        "control_n": n, "variant_n": n, "power": power,
+    }  # fmt: skip
+
+
+def test_verdict_weighs_every_primary_metric_not_only_the_last() -> None:
+    trust = run_trust_checks(FAIR, WEIGHTS)
+    better_then_flat = [
+        _primary("activation", lift=0.02, significant=True, power=0.9),
+        _primary("nb_mrr", lift=0.0, significant=False, power=0.1),
+    ]
+    verdict = decide(better_then_flat, trust, VERDICT_CFG)
+    assert verdict.verdict == "ship" and verdict.variant == "treatment"
+    assert any("activation significantly better" in r for r in verdict.reasons)
+    worse_then_flat = [
+        _primary("activation", lift=-0.02, significant=True, power=0.9),
+        _primary("nb_mrr", lift=0.0, significant=False, power=0.95),
+    ]
+    verdict = decide(worse_then_flat, trust, VERDICT_CFG)
+    assert verdict.verdict == "do_not_ship"
+    assert any("primary significantly worse: activation" in r for r in verdict.reasons)
+    # better on one primary, worse on another: never ship
+    mixed = [better_then_flat[0], {**worse_then_flat[0], "metric": "conversion"}]
+    assert decide(mixed, trust, VERDICT_CFG).verdict == "do_not_ship"
+
+
+def test_verdict_flat_and_underpowered_keeps_running_until_powered_or_window_end() -> None:
+    trust = run_trust_checks(FAIR, WEIGHTS)
+    rows = [
+        _primary("activation", lift=-0.004, significant=False, power=0.09, n=1086),
+        _primary("nb_mrr", lift=0.0, significant=False, power=float("nan"), n=1086),
+    ]
+    cfg = {"min_sample_per_arm": 1000}
+    running = decide(rows, trust, cfg)
+    assert running.verdict == "keep_running"
+    assert any("activation" in r and "underpowered" in r and "power 9%" in r
+               for r in running.reasons)  # fmt: skip
+    assert any("nb_mrr" in r and "power undefined" in r for r in running.reasons)
+    ended = decide(rows, trust, {**cfg, "window_ended": True})
+    assert ended.verdict == "do_not_ship"
+    assert any("no significant effect at the end of the window" in r for r in ended.reasons)
+    powered = [{**r, "power": 0.85} for r in rows]
+    verdict = decide(powered, trust, cfg)
+    assert verdict.verdict == "do_not_ship"
+    assert any("with the test powered" in r for r in verdict.reasons)
+    # one primary powered, the other not: still running
+    assert decide([powered[0], rows[1]], trust, cfg).verdict == "keep_running"
