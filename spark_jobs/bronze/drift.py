@@ -119,21 +119,19 @@ def json_key_drift(
     """Keys of the day's JSON lines (column ``value``) against the contract (``key_drift``)."""
     from pyspark.sql import functions as F
 
-    keys = F.json_object_keys(F.col("value"))
-    counts = {
-        r.key: r["count"]
-        for r in lines.where(keys.isNotNull())
-        .select(F.explode(keys).alias("key"))
-        .groupBy("key")
-        .count()
-        .collect()
-    }
-    return key_drift(counts, source, contract_fields)
+    keysets = lines.select(keyset(F.col("value")).alias("keyset"))
+    return key_drift(keyset_counts(keysets, "keyset"), source, contract_fields)
+
+
+def keyset(line: Column) -> Column:
+    """A line's top-level keys as a JSON array string (null if it is not a JSON object)."""
+    from pyspark.sql import functions as F
+
+    return F.to_json(F.json_object_keys(line))
 
 
 def keyset_counts(df: DataFrame, column: str) -> dict[str, int]:
-    """``{key: lines carrying it}`` from a column holding each line's keys as a JSON array
-    (``to_json(json_object_keys(line))``; null for a line that is not a JSON object)."""
+    """``{key: lines carrying it}`` from a column of :func:`keyset` values."""
     import json
     from collections import Counter
 

@@ -79,6 +79,8 @@ def parse(lines: DataFrame) -> DataFrame:
     """
     from pyspark.sql import functions as F
 
+    from spark_jobs.bronze import drift
+
     checked = with_reason(with_parsed(lines))
     r = F.col("r")
     return checked.select(
@@ -90,7 +92,7 @@ def parse(lines: DataFrame) -> DataFrame:
         "source_file",
         F.when(F.col("reason").isNotNull(), F.col("value")).alias("value"),
         (r.isNotNull() & r["_corrupt_record"].isNull()).alias("well_formed"),
-        F.to_json(F.json_object_keys("value")).alias("keyset"),
+        drift.keyset(F.col("value")).alias("keyset"),
     )
 
 
