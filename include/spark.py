@@ -68,6 +68,12 @@ def spark_conf(settings: Settings, *, metastore: bool = True) -> dict[str, str]:
         "spark.default.parallelism": str(settings.min_partitions),
         "spark.sql.session.timeZone": "UTC",
         "spark.sql.adaptive.enabled": "true",
+        # A persisted frame keeps the partitions of the shuffle it was built from unless
+        # adaptive execution may coalesce them (off by default). silver.fct_website_events
+        # writes its persisted, ranked day, so each ds partition was 64 files of about 20 kB
+        # at 20k events a day, and every experiment-to-date job opened 64 files per day of
+        # its window. Coalesced like any other shuffle: a few files per day.
+        "spark.sql.optimizer.canChangeCachedPlanOutputPartitioning": "true",
         "spark.ui.enabled": os.environ.get("LAKEHOUSE_SPARK_UI", "false"),
         "spark.ui.showConsoleProgress": "false",
         # A driver keeps every SQL execution's plan and metrics, and its jobs, stages and tasks,

@@ -98,3 +98,33 @@ def test_row_counts_come_from_this_write_even_when_it_is_empty(spark, lakehouse_
     assert write_partition(spark, _df(spark, [("c", 3, "2024-01-03")]), T, "2024-01-03", s)[
         "rows"
     ] == 1
+
+
+def test_a_persisted_shuffled_day_is_written_as_few_files(spark, lakehouse_env):
+    """A job that persists a ranked day and writes it (silver.fct_website_events) writes a
+    few files per partition, not one per shuffle partition: every experiment-to-date job
+    reads each day of its window, so 64 files a day meant 64 file opens a day read."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    from include.tables import table_location
+
+    previous = spark.conf.get("spark.sql.shuffle.partitions")
+    spark.conf.set("spark.sql.shuffle.partitions", "64")  # the pipeline's setting
+    try:
+        ranked = (
+            spark.range(3_000)
+            .select((F.col("id") % 500).cast("string").alias("k"), F.col("id").alias("v"))
+            .withColumn("r", F.row_number().over(Window.partitionBy("k").orderBy("v")))
+            .where("r = 1")
+            .select("k", "v", F.lit("2024-01-01").alias("ds"))
+            .persist()
+        )
+        assert ranked.count() == 500
+        write_partition(spark, ranked, T, "2024-01-01", lakehouse_env)
+        ranked.unpersist()
+    finally:
+        spark.conf.set("spark.sql.shuffle.partitions", previous)
+    files = spark.read.format("delta").load(table_location(T, lakehouse_env)).inputFiles()
+    assert 1 <= len(files) <= 2, files  # 64 without coalescing (default parallelism: 2 here)
+    assert len(_rows(spark, lakehouse_env)) == 500
