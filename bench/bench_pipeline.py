@@ -19,7 +19,9 @@ unless ``--keep``) with the metastore off, so the demo lakehouse is never touche
 * **history** (``--history-days``, at ``--history-scale``): day 1 in a fresh child on empty
   tables, days 2..N-1 in one child, day N in a fresh child on N-1 days of history; each day
   is the daily DAG's Spark tasks plus the experiment readouts. Ratio = day N / day 1 (both
-  in cold JVMs), with the jobs that grew most.
+  in cold JVMs), with the jobs that grew most; then day 1 once more in an empty prefix right
+  after day N (``control_day1``): the machine's speed drifts over a run of hours, so day N is
+  also compared with a day 1 run beside it in time.
 * **airflow**: from the metadata database of this checkout's Airflow (REST API) and the task
   logs: for every successful ``lakehouse_daily`` run, the DAG run's wall time over the sum of
   the Spark jobs' own seconds (``LAKEHOUSE_RESULT`` lines) and over the sum of task durations.
@@ -362,16 +364,16 @@ def bench_scale(scale: int, env: dict, tasks: list[dict], timeout: int) -> dict:
     }
 
 
-def bench_history(days: int, scale: int, env: dict, tasks: list[dict], timeout: int) -> dict:
+def bench_history(days: int, scale: int, env: dict, tasks: list[dict], timeout: int,
+                  control_env: dict | None = None) -> dict:
+    """Day 1, days 2..N-1, day N; with ``control_env`` (an empty prefix), day 1 again right
+    after day N, so day N is also compared with a day 1 run on the machine as it is then."""
     print(f"== history: {days} days at {scale:,} events/day from {HISTORY_START}", flush=True)
     start = date.fromisoformat(HISTORY_START)
     all_days = [(start + timedelta(d)).isoformat() for d in range(days)]
     # each day also runs the experiment readouts: their cumulative chart reads every
     # partition since the experiment's start, the one part of a day meant to grow with it
     spec = json.dumps(tasks + experiment_readouts(all_days[0]))
-
-    def jobs_seconds(day: dict) -> float:
-        return round(sum(j["seconds"] for j in day["jobs"]), 2)
 
     first = run_child(["history", "--ds", all_days[0], "--scale", str(scale), "--tasks", spec],
                       env, timeout)["days"][0]  # fmt: skip
@@ -383,16 +385,33 @@ def bench_history(days: int, scale: int, env: dict, tasks: list[dict], timeout: 
     last = run_child(["history", "--ds", all_days[-1], "--scale", str(scale), "--tasks", spec],
                      env, timeout)["days"][0]  # fmt: skip
     print(f"   day {days} {last['seconds']} s", flush=True)
+    again = None
+    if control_env is not None:
+        again = run_child(["history", "--ds", all_days[0], "--scale", str(scale), "--tasks",
+                           spec], control_env, timeout)["days"][0]  # fmt: skip
+        print(f"   day 1 again, after day {days}: {again['seconds']} s", flush=True)
+    return history_summary(days, scale, first, middle, last, again)
+
+
+def history_summary(days: int, scale: int, first: dict, middle: list[dict], last: dict,
+                    again: dict | None = None) -> dict:
+    """Day N against day 1 (and against ``again``, day 1 run after day N), job by job."""
+
+    def jobs_seconds(day: dict) -> float:
+        return round(sum(j["seconds"] for j in day["jobs"]), 2)
 
     def key(j: dict) -> str:  # quality.gate runs in several tasks
         return f"{j['task']}/{j['job']}"
 
-    per_job_first = {key(j): j["seconds"] for j in first["jobs"]}
-    growth = sorted(
-        ((key(j), per_job_first.get(key(j)), j["seconds"]) for j in last["jobs"]),
-        key=lambda x: -(x[2] - (x[1] or 0)),
-    )
-    return {
+    def growth_from(day1: dict) -> list[tuple[str, float | None, float]]:
+        per_job_first = {key(j): j["seconds"] for j in day1["jobs"]}
+        return sorted(
+            ((key(j), per_job_first.get(key(j)), j["seconds"]) for j in last["jobs"]),
+            key=lambda x: -(x[2] - (x[1] or 0)),
+        )
+
+    growth = growth_from(first)
+    out = {
         "days": days,
         "events_per_day": scale,
         "day1_seconds": first["seconds"],
@@ -405,6 +424,16 @@ def bench_history(days: int, scale: int, env: dict, tasks: list[dict], timeout: 
         "every_job": [{"job": t, "day1": a, f"day{days}": b} for t, a, b in growth],
         "by_kind": by_kind(growth),
     }
+    if again is not None:
+        out["control_day1"] = {
+            "why": "the machine's speed drifts over a long run: the same day 1 (empty tables, "
+                   "fresh JVM) run again right after day N",
+            "day1_seconds": again["seconds"],
+            "dayN_over_control_day1": round(last["seconds"] / again["seconds"], 3),
+            "by_kind": by_kind(growth_from(again)),
+            "every_job_day1": {key(j): j["seconds"] for j in again["jobs"]},
+        }  # fmt: skip
+    return out
 
 
 # What a job reads, by its task: the part of a day whose cost may grow, and why.
@@ -573,10 +602,12 @@ def main(argv: list[str] | None = None) -> int:
                     cleanup(env)
         if "history" in parts and args.history_days >= 2:
             env = bench_env(f"bench/{uuid.uuid4().hex[:8]}", Path(tmp))
+            control = bench_env(f"bench/{uuid.uuid4().hex[:8]}", Path(tmp))
             try:
                 report["history"] = bench_history(args.history_days, args.history_scale, env,
-                                                  tasks, args.timeout)  # fmt: skip
+                                                  tasks, args.timeout, control)  # fmt: skip
             finally:
+                cleanup(control)
                 if not args.keep:
                     cleanup(env)
     if "airflow" in parts:

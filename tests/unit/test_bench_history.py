@@ -23,3 +23,28 @@ def test_jobs_are_grouped_by_what_they_read_and_summed_per_day():
         "finance_history": (1, 3.0, 3.0, 1.0),
         "daily": (2, 10.0, 11.5, 1.15),
     }
+
+
+def test_day_n_is_compared_with_day_1_before_and_after_it():
+    from bench.bench_pipeline import history_summary
+
+    def day(seconds, jobs):
+        return {"seconds": seconds, "jobs": [{"task": t, "job": j, "seconds": s}
+                                             for t, j, s in jobs]}  # fmt: skip
+
+    exp = ("experiments.homepage_cta_test.base_outcomes", "gold.experiments.base")
+    web = ("bronze.web_events", "bronze.web_events")
+    first = day(100.0, [(*exp, 10.0), (*web, 40.0)])
+    last = day(150.0, [(*exp, 30.0), (*web, 60.0)])
+    again = day(120.0, [(*exp, 12.0), (*web, 60.0)])  # the machine slowed: web 40 -> 60 s
+    out = history_summary(10, 20_000, first, [day(110.0, [])], last, again)
+    assert (out["dayN_over_day1"], out["day1_jobs_seconds"], out["dayN_jobs_seconds"]) == (
+        1.5, 50.0, 90.0
+    )
+    assert out["largest_job_growth"][0] == {"job": "/".join(exp), "day1": 10.0, "day10": 30.0}
+    assert out["middle_days_seconds"] == [110.0]
+    control = out["control_day1"]
+    assert (control["day1_seconds"], control["dayN_over_control_day1"]) == (120.0, 1.25)
+    assert control["by_kind"]["daily"]["dayN_over_day1"] == 1.0  # flat against the control
+    assert control["by_kind"]["experiment_to_date"]["dayN_over_day1"] == 2.5
+    assert "control_day1" not in history_summary(10, 20_000, first, [], last)
