@@ -38,6 +38,7 @@ import json
 import os
 import platform
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -420,6 +421,7 @@ def history_summary(days: int, scale: int, first: dict, middle: list[dict], last
         "day1_jobs_seconds": jobs_seconds(first),
         "dayN_jobs_seconds": jobs_seconds(last),
         "middle_days_seconds": [d["seconds"] for d in middle],
+        "middle_days_trend": middle_trend(middle),
         "largest_job_growth": [{"job": t, "day1": a, f"day{days}": b} for t, a, b in growth[:8]],
         "every_job": [{"job": t, "day1": a, f"day{days}": b} for t, a, b in growth],
         "by_kind": by_kind(growth),
@@ -433,6 +435,37 @@ def history_summary(days: int, scale: int, first: dict, middle: list[dict], last
             "by_kind": by_kind(growth_from(again)),
             "every_job_day1": {key(j): j["seconds"] for j in again["jobs"]},
         }  # fmt: skip
+    return out
+
+
+def middle_trend(middle: list[dict]) -> dict:
+    """Seconds a day, per kind, over days 2..N-1 (one warm JVM) and the least-squares slope.
+
+    Day 1 and day N run in cold JVMs and pay one-off costs: day 1 creates every table; a day
+    whose write is a table's 10th, 20th, ... commit also writes that table's Delta checkpoint
+    (days 10 and 30 of a run, for tables written once a day); the gates' week-over-week
+    checks read ds - 7 only from day 8 on. The slope over the middle days, leaving out the
+    first (its JVM warms up), is the cost each further day of history adds.
+    """
+    days = [
+        {kind: round(sum(j["seconds"] for j in d["jobs"] if job_kind(f"{j['task']}/")
+                         == kind), 2) for kind in KINDS}  # fmt: skip
+        for d in middle
+    ]
+    for row, d in zip(days, middle, strict=True):
+        row["all"] = round(sum(j["seconds"] for j in d["jobs"]), 2)
+    fit = days[1:]
+    out: dict = {"per_day": days, "fitted_days": len(fit)}
+    if len(fit) >= 3:
+        for kind in (*KINDS, "all"):
+            y = [row[kind] for row in fit]
+            slope = statistics.linear_regression(range(len(y)), y).slope
+            mean = statistics.fmean(y)
+            out[kind] = {
+                "mean_seconds": round(mean, 2),
+                "slope_seconds_per_day": round(slope, 3),
+                "slope_over_mean_per_day": round(slope / mean, 4) if mean else None,
+            }
     return out
 
 

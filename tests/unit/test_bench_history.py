@@ -48,3 +48,27 @@ def test_day_n_is_compared_with_day_1_before_and_after_it():
     assert control["by_kind"]["daily"]["dayN_over_day1"] == 1.0  # flat against the control
     assert control["by_kind"]["experiment_to_date"]["dayN_over_day1"] == 2.5
     assert "control_day1" not in history_summary(10, 20_000, first, [], last)
+
+
+def test_middle_days_trend_leaves_out_the_warm_up_day_and_fits_a_slope():
+    from bench.bench_pipeline import middle_trend
+
+    def day(exp, daily):
+        return {"seconds": exp + daily, "jobs": [
+            {"task": "experiments.pdp_redesign.user_exposure_user_outcomes_aggregated",
+             "job": "gold.experiments.user_exposure", "seconds": exp},
+            {"task": "bronze.web_events", "job": "bronze.web_events",
+             "seconds": daily}]}  # fmt: skip
+
+    # day 2 warms the JVM up (left out); then experiment jobs 10, 11, 12, 13 s: +1 s a day
+    trend = middle_trend([day(30.0, 90.0), day(10.0, 50.0), day(11.0, 52.0), day(12.0, 48.0),
+                          day(13.0, 50.0)])  # fmt: skip
+    assert trend["fitted_days"] == 4
+    assert trend["per_day"][0] == {"experiment_to_date": 30.0, "finance_history": 0,
+                                   "daily": 90.0, "all": 120.0}  # fmt: skip
+    assert trend["experiment_to_date"] == {
+        "mean_seconds": 11.5, "slope_seconds_per_day": 1.0, "slope_over_mean_per_day": 0.087
+    }
+    # 50 52 48 50 at x = 0..3: sum (x - 1.5)(y - 50) = -2, sum (x - 1.5)^2 = 5: noise, flat
+    assert trend["daily"]["slope_seconds_per_day"] == -0.4
+    assert "all" in trend and "daily" not in middle_trend([day(1.0, 1.0)] * 3)
