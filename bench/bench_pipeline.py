@@ -443,7 +443,7 @@ def middle_trend(middle: list[dict]) -> dict:
 
     Day 1 and day N run in cold JVMs and pay one-off costs: day 1 creates every table; a day
     whose write is a table's 10th, 20th, ... commit also writes that table's Delta checkpoint
-    (days 10 and 30 of a run, for tables written once a day); the gates' week-over-week
+    (days 10, 20, 30 of a run, for tables written once a day); the gates' week-over-week
     checks read ds - 7 only from day 8 on. The slope over the middle days, leaving out the
     first (its JVM warms up), is the cost each further day of history adds.
     """
