@@ -21,8 +21,8 @@ if __package__ in (None, ""):  # run as a file by spark-submit: make the project
 
 from include.tables import validate_ds  # noqa: E402
 
-JOB_PACKAGES = ("bronze", "silver", "gold", "readouts", "quality")
-_JOB_NAME = re.compile(r"^(bronze|silver|gold|readouts|quality)(\.[a-z][a-z0-9_]*)+$")
+JOB_PACKAGES = ("bronze", "silver", "gold", "readouts", "quality", "maintenance")
+_JOB_NAME = re.compile(rf"^({'|'.join(JOB_PACKAGES)})(\.[a-z][a-z0-9_]*)+$")
 
 
 def job_module(job: str) -> str:

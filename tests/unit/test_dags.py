@@ -148,7 +148,8 @@ def test_tasks_of_different_dags_writing_one_table_share_a_one_slot_pool(dagbag)
         for task in dag.tasks:
             if "gold.readouts" in {a.name for a in task.outlets}:
                 writers[(dag_id, task.task_id)] = task.pool
-    assert {d for d, _ in writers} == set(dagbag.dags), writers  # every DAG writes it
+    # every DAG writes it but the weekly maintenance, which writes no rows (it compacts)
+    assert {d for d, _ in writers} == set(dagbag.dags) - {"lakehouse_maintenance"}, writers
     assert set(writers.values()) == {READOUTS_POOL}, writers
     assert POOLS[READOUTS_POOL][0] == 1
     setup = open("scripts/setup.sh").read()
@@ -183,3 +184,14 @@ def test_bench_runs_every_spark_task_of_the_daily_dag_in_dependency_order(dagbag
         "task": "bronze.gate_web_events", "jobs": ["quality.gate"],
         "params": {"tables": ["bronze.web_events"]},
     }
+
+
+def test_maintenance_dag_runs_the_maintenance_job_weekly_for_its_own_ds(dagbag):
+    dag = dagbag.dags["lakehouse_maintenance"]
+    assert dag.schedule == "@weekly" and dag.catchup is False
+    (task,) = dag.tasks
+    assert task.application.endswith("spark_jobs/run.py")
+    assert task.application_args[:3] == ["maintenance.delta_tables", "--ds", "{{ ds }}"]
+    params = '{"retain_hours": "{{ params.retain_hours }}"}'
+    assert task.application_args[3:] == ["--params", params]
+    assert dag.params["retain_hours"] == 168

@@ -1,0 +1,1 @@
+"""Table maintenance jobs (compaction, vacuum); run by the weekly ``lakehouse_maintenance`` DAG."""
