@@ -263,3 +263,40 @@ def test_a_planted_defect_stops_the_run_at_its_gate(stack, spark):
         assert table_version(spark, t, stack) == versions[t.qualified_name]
         assert _content_hash(read_partition(spark, t, DS, stack)) == before[t.qualified_name]
         assert read_partition(spark, t, BAD_DS, stack).count() == 0
+
+
+def test_the_maintenance_dag_compacts_without_changing_any_table_and_reruns_as_a_no_op(
+    stack, spark
+):
+    """The weekly lakehouse_maintenance DAG on the tables the daily runs above left: every
+    table's content is the same after it, no more files are referenced than before, and a
+    second run commits nothing (it has nothing left to compact)."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    from include.tables import read_table, table_location, table_version
+
+    tables = _tables(spark, stack)
+    assert len(tables) >= 30, "runs after the daily DAG's tests, on the tables they wrote"
+
+    def referenced(t):
+        return len(spark.read.format("delta").load(table_location(t, stack)).inputFiles())
+
+    before = {t.qualified_name: _content_hash(read_table(spark, t, stack)) for t in tables}
+    files_before = sum(referenced(t) for t in tables)
+    dag = DagBag(dag_folder=str(ROOT / "dags")).dags["lakehouse_maintenance"]
+    # its ds is after every day the tests wrote: all of them are settled
+    run = dag.test(logical_date=pendulum.parse("2024-03-10"), run_conf={"retain_hours": 168})
+    assert run.state == "success", [(ti.task_id, ti.state) for ti in run.get_task_instances()]
+    after = {t.qualified_name: _content_hash(read_table(spark, t, stack)) for t in tables}
+    assert sorted(n for n in before if after[n] != before[n]) == []
+    files_after = sum(referenced(t) for t in tables)
+    assert files_after <= files_before
+
+    versions = {t.qualified_name: table_version(spark, t, stack) for t in tables}
+    again = dag.test(logical_date=pendulum.parse("2024-03-17"), run_conf={"retain_hours": 168})
+    assert again.state == "success"
+    moved = sorted(
+        name for name, t in ((t.qualified_name, t) for t in tables)
+        if table_version(spark, t, stack) != versions[name]
+    )
+    assert moved == []
