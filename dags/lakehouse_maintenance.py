@@ -12,8 +12,8 @@ table of the catalog:
   (at least 168) references: the files each daily re-run, backfill or restored partition
   replaced, which nothing else ever deletes. Time travel stays possible within that window.
 
-The task's result (files compacted, files in storage before/after per table) is in its log
-(`LAKEHOUSE_RESULT`) and XCom. Created paused like every DAG: unpause it in production.
+The task's result (files compacted, files in storage before/after per table) is the
+`LAKEHOUSE_RESULT` line of its log. Created paused like every DAG: unpause it in production.
 A daily write racing with the compaction of the same partition fails one of the two; its
 retry succeeds.
 """
