@@ -44,7 +44,6 @@ if TYPE_CHECKING:
     from include.contracts import TableContract
 
 MIN_RETAIN_HOURS = 168
-DISCOVERY_PARALLELISM = "spark.sql.sources.parallelPartitionDiscovery.parallelism"
 
 
 def _flag(value, name: str) -> bool:
@@ -154,30 +153,20 @@ def main(spark: SparkSession, ds: str, settings, params: dict | None = None) -> 
     options = parse_params(params)
     result = JobResult(job="maintenance.delta_tables", ds=ds)
     tables: dict[str, dict] = {}
-    # VACUUM lists the table's directories with one Spark task per directory up to this
-    # setting (10,000 by default) and ran 120,000 tasks per table: 17-25 s for a 12-day table
-    # of 12 files on 2 cores, 14 min 44 s for the 41 tables. With 4: 1.5-3 s per table.
-    previous = spark.conf.get(DISCOVERY_PARALLELISM, None)
-    spark.conf.set(DISCOVERY_PARALLELISM, str(settings.min_partitions))
-    try:
-        for contract in options["contracts"]:
-            if not table_exists(spark, contract, settings):
-                continue
-            done = maintain(spark, contract, ds, settings, options)
-            tables[contract.qualified_name] = done
-            result.rows_in += done["rows_before"]
-            result.rows_out += done["rows_after"]
-            if done["rows_before"] != done["rows_after"]:
-                raise RuntimeError(
-                    f"{contract.qualified_name}: compaction changed the row count of "
-                    f"{settled_predicate(contract, ds)}: "
-                    f"{done['rows_before']} -> {done['rows_after']}"
-                )
-    finally:
-        if previous is None:
-            spark.conf.unset(DISCOVERY_PARALLELISM)
-        else:
-            spark.conf.set(DISCOVERY_PARALLELISM, previous)
+    # VACUUM's listing runs one task per directory up to
+    # spark.sql.sources.parallelPartitionDiscovery.parallelism: include/spark.py keeps it small.
+    for contract in options["contracts"]:
+        if not table_exists(spark, contract, settings):
+            continue
+        done = maintain(spark, contract, ds, settings, options)
+        tables[contract.qualified_name] = done
+        result.rows_in += done["rows_before"]
+        result.rows_out += done["rows_after"]
+        if done["rows_before"] != done["rows_after"]:
+            raise RuntimeError(
+                f"{contract.qualified_name}: compaction changed the row count of "
+                f"{settled_predicate(contract, ds)}: {done['rows_before']} -> {done['rows_after']}"
+            )
     done = tables.values()
     result.extra = {
         "retain_hours": options["retain_hours"],
