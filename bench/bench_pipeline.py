@@ -92,13 +92,22 @@ def dag_spark_tasks(dag_id: str = "lakehouse_daily") -> list[dict]:
     return tasks
 
 
+def runs_on(task: dict, ds: str) -> bool:
+    """Whether Airflow runs ``task`` for ``ds``: an experiment's tasks are skipped after its
+    final day (the daily DAG's ``analysis_window``; no aggregated update, so no readout)."""
+    from include.experiments import load_experiment
+
+    name = task["params"].get("experiment")
+    return name is None or not load_experiment(name).is_concluded(ds)
+
+
 def experiment_readouts(ds: str) -> list[dict]:
     """The experiment readout jobs an ``experiment_<name>`` DAG would run for ``ds``."""
     from include.dag_factory import readout_configs
 
     out = []
     for spec in readout_configs():
-        if spec.start_date <= date.fromisoformat(ds):
+        if spec.start_date <= date.fromisoformat(ds) and not spec.is_concluded(ds):
             out.append({"task": f"experiment_{spec.name}.readout", "jobs": ["readouts.experiment"],
                         "params": {"experiment": spec.name}})  # fmt: skip
     return out
@@ -116,8 +125,9 @@ def child_pipeline(ds: str, tasks: list[dict]) -> dict:
     from spark_jobs.run import run
 
     spark, timings, results = None, [], []
+    skipped = [t["task"] for t in tasks if not runs_on(t, ds)]
     started = time.perf_counter()
-    for task in tasks:
+    for task in (t for t in tasks if t["task"] not in skipped):
         t0 = time.perf_counter()
         for job in task["jobs"]:
             out = run(job, ds, task["params"], spark=spark)
@@ -128,7 +138,7 @@ def child_pipeline(ds: str, tasks: list[dict]) -> dict:
         timings.append({"task": task["task"], "seconds": round(time.perf_counter() - t0, 2)})
         print(f"BENCH task {task['task']} {timings[-1]['seconds']} s", file=sys.stderr, flush=True)
     return {"ds": ds, "seconds": round(time.perf_counter() - started, 2), "tasks": timings,
-            "jobs": results}  # fmt: skip
+            "jobs": results, "skipped_tasks": skipped}  # fmt: skip
 
 
 def child_floor(ds: str) -> dict:

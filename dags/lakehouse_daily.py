@@ -17,8 +17,12 @@ running the per-source jobs in order (`silver.sessions` before
 `silver.experiment_assignments`, which resolves people through sessions).
 **Experiments** (`experiments.<name>`): for every config in `experiments/*.yaml`, one task
 running the gold chain (SaaS: base → outcomes → aggregated; shop: user_exposure → user_outcomes →
-aggregated), after the web gate and the silver sources. Each `gold.<name>_aggregated` is an
-Asset: updating it triggers the DAG `experiment_<name>` (the experiment's readout).
+aggregated), after the web gate and the silver sources. Each group starts with
+`analysis_window`, which skips the group once `ds` is past the experiment's final day (its
+end date plus the longest follow-up a rule reads: the outcome window, or month-2 retention):
+a concluded experiment's tables and readout stay at that day and cost nothing afterwards.
+Each `gold.<name>_aggregated` is an Asset: updating it triggers the DAG `experiment_<name>`
+(the experiment's readout).
 
 **Scheduling**: `@daily` with catchup: unpausing runs every day from the start date
 (`LAKEHOUSE_SCHEDULE_START`, default 2024-01-01) to `LAKEHOUSE_SCHEDULE_END`, one at a time.
@@ -96,6 +100,21 @@ def lakehouse_daily():
         written = write_day(ds, load_settings().raw_root, config)
         return {"ds": ds, "generated": True, "files": len(written)}
 
+    @task.short_circuit
+    def analysis_window(experiment: str, ds: str | None = None) -> bool:
+        """False (skip the experiment's tasks) once ds is after the experiment's final day."""
+        from include.experiments import load_experiment
+
+        spec = load_experiment(experiment)
+        if spec.is_concluded(ds):
+            print(
+                f"{experiment} concluded on {spec.final_day} (end {spec.end_date}, last "
+                f"follow-up read): its gold tables and readout stay at ds={spec.final_day}; "
+                f"skipping its tasks for ds={ds}"
+            )
+            return False
+        return True
+
     def gate(tables: list[str], task_id: str):
         """A quality gate task (GX suites of ``tables``); see include.airflow_tasks."""
         return quality_gate(tables, task_id=task_id)
@@ -154,7 +173,9 @@ def lakehouse_daily():
     with TaskGroup("experiments", tooltip="gold experiment tables, one group per config"):
         for experiment, chain in gold_chains(readout_configs()).items():
             with TaskGroup(experiment, tooltip=f"gold tables of {experiment}"):
-                upstream = [gate_web, gate_src]
+                window = analysis_window.override(task_id="analysis_window")(experiment)
+                [gate_web, gate_src] >> window
+                upstream = [window]
                 for jobs, gated in gated_stages(chain):
                     step = spark_job(
                         [job for job, _, _ in jobs],

@@ -212,6 +212,7 @@ def resolve_run(
         )
     if not isinstance(ds, str) or not _DS.fullmatch(ds):
         raise ValueError(f"ds must be YYYY-MM-DD, got {ds!r}")
+    spec.require_open(ds)
     job_params = {"experiment": spec.name, "alpha": alpha, "segments": segments}
     return RunArgs(ds=ds, params=job_params)
 

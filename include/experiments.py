@@ -40,6 +40,21 @@ SEGMENT_COLUMNS = (
 SHOP_SEGMENT_COLUMNS = ("device_type", "country", "utm_source")
 # Exposure events of each funnel (raw_sources.ACTION_TYPES).
 EXPOSURE_EVENTS = {"saas": "experiment_exposure", "shop": "product_view"}
+# Follow-up of the SaaS funnel's details table (seed 001): month-k retention reads billing up
+# to k calendar months after the end date, product usage the 30 days after an exposure.
+USAGE_DAYS = 30
+RETENTION_MONTHS = (1, 2)
+# Events land in the raw folder of the day after their time at the latest (late arrivals).
+LATE_ARRIVAL_DAYS = 1
+
+
+def add_months(day: date, months: int) -> date:
+    """Calendar months, clamped to the month's last day (Spark's ``add_months`` rule)."""
+    import calendar
+
+    y, m = divmod(day.month - 1 + months, 12)
+    year, month = day.year + y, m + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 @dataclass(frozen=True)
@@ -84,7 +99,47 @@ class ExperimentSpec:
         as-of ``ds`` nothing after ``ds`` exists yet, so gold never scans all history.
         """
         lo = self.start_date - timedelta(days=self.activation_lookback_days)
-        return lo.isoformat(), ds
+        return lo.isoformat(), min(date.fromisoformat(ds), self.final_day).isoformat()
+
+    @property
+    def outcomes_last_day(self) -> date:
+        """The last partition that can hold activity inside an outcome window: the last
+        exposure lands on end + 1 (late), its window closes ``outcome_window_days`` later and
+        its last events land a day after their time."""
+        return self.end_date + timedelta(days=self.outcome_window_days + 2 * LATE_ARRIVAL_DAYS)
+
+    @property
+    def final_day(self) -> date:
+        """The experiment's conclusion: the last ds on which any of its gold rules reads a new
+        partition, so the last ds whose tables and readout can change.
+
+        Shop funnel: the outcome windows (``outcomes_last_day``). SaaS funnel: the longest
+        follow-up of the details table, i.e. month-2 retention (billing up to two calendar
+        months after the end, + the late day) or usage (30 days), whichever is later; the
+        base table's bookings, revenue, identities and account attributes are frozen there
+        too. After it the daily DAG skips the experiment and its jobs refuse the day, so a
+        concluded experiment costs nothing however long history grows.
+        """
+        days = [self.end_date + timedelta(days=LATE_ARRIVAL_DAYS), self.outcomes_last_day]
+        if self.funnel == "saas":
+            days.append(
+                add_months(self.end_date, max(RETENTION_MONTHS))
+                + timedelta(days=LATE_ARRIVAL_DAYS)
+            )
+            days.append(self.end_date + timedelta(days=USAGE_DAYS))
+        return max(days)
+
+    def is_concluded(self, ds: str) -> bool:
+        """True when ``ds`` is after the final day (nothing of the experiment changes)."""
+        return date.fromisoformat(ds) > self.final_day
+
+    def require_open(self, ds: str) -> None:
+        """Refuse a ``ds`` after the final day, naming the day the tables stay at."""
+        if self.is_concluded(ds):
+            raise ValueError(
+                f"experiment {self.name} concluded on {self.final_day}: its gold tables and "
+                f"readout stay at ds={self.final_day}; ds={ds} is after it"
+            )
 
     def exposure_range(self, ds: str) -> tuple[str, str] | None:
         """Partitions that can hold exposures as of ``ds`` (None before the start)."""

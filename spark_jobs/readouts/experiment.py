@@ -632,6 +632,7 @@ def main(spark, ds: str, settings, params: dict | None = None) -> JobResult:
     if not name:
         raise ValueError(f'{JOB}: params must name the experiment: {{"experiment": "<name>"}}')
     spec = load_experiment(name)
+    spec.require_open(ds)
     run = parse_params(params, spec)
     readout = readout_name(spec.name)
     aggregated = contract_for(spec.name, "aggregated")

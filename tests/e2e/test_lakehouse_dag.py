@@ -300,3 +300,38 @@ def test_the_maintenance_dag_compacts_without_changing_any_table_and_reruns_as_a
         if table_version(spark, t, stack) != versions[name]
     )
     assert moved == []
+
+
+def test_a_concluded_experiment_is_skipped_and_an_open_one_still_runs(stack, spark):
+    """ds 2024-03-10 is the day after pdp_redesign's final day (end 2024-02-29 + 7-day
+    outcome window + 2 late days) and before homepage_cta_test's (2024-06-01): in the real
+    daily DAG, pdp_redesign's analysis_window skips its whole chain, so none of its tables
+    gets that partition, while homepage_cta_test's chain runs and writes it. The tasks
+    outside the experiment groups are marked success unrun (their inputs are not needed)."""
+    from pyspark.sql import functions as F
+
+    from include.table_catalog_experiments import USER_EXPOSURE, USER_OUTCOMES, contract_for
+    from include.tables import read_table, table_exists
+
+    day = "2024-03-10"
+    run = _run_dag(day, generate_raw=False, skip=r"(?!experiments\.).*")
+    states = {ti.task_id: ti.state for ti in run.get_task_instances()}
+    assert run.state == "success", states
+    pdp = {t: s for t, s in states.items() if t.startswith("experiments.pdp_redesign.")}
+    assert pdp.pop("experiments.pdp_redesign.analysis_window") == "success"
+    assert pdp and set(pdp.values()) == {"skipped"}, pdp
+    home = {t: s for t, s in states.items() if t.startswith("experiments.homepage_cta_test.")}
+    assert len(home) >= 4 and set(home.values()) == {"success"}, home
+
+    def has_day(contract, experiment=None):
+        if not table_exists(spark, contract, stack):
+            return False
+        df = read_table(spark, contract, stack).where(F.col("ds") == day)
+        if experiment:
+            df = df.where(F.col("experiment") == experiment)
+        return df.limit(1).count() > 0
+
+    assert not has_day(contract_for("pdp_redesign", "aggregated"))
+    assert not has_day(USER_EXPOSURE, "pdp_redesign")
+    assert not has_day(USER_OUTCOMES, "pdp_redesign")
+    assert has_day(contract_for("homepage_cta_test", "aggregated"))

@@ -72,3 +72,22 @@ def test_middle_days_trend_leaves_out_the_warm_up_day_and_fits_a_slope():
     # 50 52 48 50 at x = 0..3: sum (x - 1.5)(y - 50) = -2, sum (x - 1.5)^2 = 5: noise, flat
     assert trend["daily"]["slope_seconds_per_day"] == -0.4
     assert "all" in trend and "daily" not in middle_trend([day(1.0, 1.0)] * 3)
+
+
+def test_the_bench_skips_a_concluded_experiment_as_the_daily_dag_does():
+    """pdp_redesign's final day is 2024-03-09 (end 02-29 + 7-day window + 2 late days),
+    homepage_cta_test's 2024-06-01: their tasks and readouts stop the day after."""
+    from bench.bench_pipeline import experiment_readouts, runs_on
+
+    pdp = {"task": "experiments.pdp_redesign.x", "jobs": [],
+           "params": {"experiment": "pdp_redesign"}}
+    web = {"task": "bronze.web_events", "jobs": [], "params": {}}
+    assert runs_on(pdp, "2024-03-09") and not runs_on(pdp, "2024-03-10")
+    assert runs_on(web, "2030-01-01")
+    names = {d: {t["params"]["experiment"] for t in experiment_readouts(d)}
+             for d in ("2024-03-09", "2024-03-10", "2024-06-02")}  # fmt: skip
+    assert names == {
+        "2024-03-09": {"pdp_redesign", "homepage_cta_test"},
+        "2024-03-10": {"homepage_cta_test"},
+        "2024-06-02": set(),
+    }

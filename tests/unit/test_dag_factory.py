@@ -189,8 +189,11 @@ def test_daily_dag_experiment_chains_behind_the_gate(dagbag, specs):
     }
     chains = gold_chains(specs.values())
     for name in specs:
-        tasks = _group_tasks(dag, name)
-        assert tasks[0].upstream_task_ids == {"silver.gate_fct_website_events", "sources.gate"}
+        window, *tasks = _group_tasks(dag, name)
+        # every group starts with its analysis window, behind both gates
+        assert window.task_id == f"experiments.{name}.analysis_window"
+        assert window.upstream_task_ids == {"silver.gate_fct_website_events", "sources.gate"}
+        assert tasks[0].upstream_task_ids == {window.task_id}
         for upstream, task in zip(tasks, tasks[1:], strict=False):
             assert task.upstream_task_ids == {upstream.task_id}  # a straight line
         stages = [t for t in tasks if t.application_args[0] != "quality.gate"]
@@ -211,6 +214,31 @@ def test_daily_dag_experiment_chains_behind_the_gate(dagbag, specs):
             assert tasks.index(gate) < next(
                 i for i, t in enumerate(tasks) if "gold.experiments.aggregated" in
                 t.application_args)
+
+
+def test_a_concluded_experiment_is_skipped_from_the_day_after_its_final_day(dagbag, specs):
+    """analysis_window short-circuits the group (every task after it is skipped) once ds is
+    past the final day, and lets it run on the final day itself; resolve_run refuses the day."""
+    from datetime import timedelta
+
+    from airflow.providers.standard.operators.python import ShortCircuitOperator
+
+    dag = dagbag.dags["lakehouse_daily"]
+    final = {"homepage_cta_test": "2024-06-01", "pdp_redesign": "2024-03-09"}  # by hand below
+    for name, spec in specs.items():
+        window = dag.get_task(f"experiments.{name}.analysis_window")
+        assert isinstance(window, ShortCircuitOperator)
+        assert window.ignore_downstream_trigger_rules  # skips the whole chain, gates too
+        group = {t.task_id for t in dag.tasks if t.task_id.startswith(f"experiments.{name}.")}
+        assert window.get_flat_relative_ids(upstream=False) == group - {window.task_id}
+        assert spec.final_day.isoformat() == final[name]
+        day_after = (spec.final_day + timedelta(days=1)).isoformat()
+        assert window.python_callable(experiment=name, ds=spec.start_date.isoformat()) is True
+        assert window.python_callable(experiment=name, ds=final[name]) is True
+        assert window.python_callable(experiment=name, ds=day_after) is False
+        assert resolve_run(spec, {}, final[name]).ds == final[name]
+        with pytest.raises(ValueError, match=f"concluded on {final[name]}"):
+            resolve_run(spec, {}, day_after)
 
 
 def test_parsing_the_dags_imports_no_pyspark():

@@ -50,8 +50,11 @@ def test_daily_pipeline_order(dagbag):
         "readouts.web_experiments": {"gold.gate_agg_website_events"},
         "finance.marts": {"sources.gate"},
         "finance.exports": {"finance.gate_mrr_bridge"},
-        "experiments.homepage_cta_test.base_outcomes": {
+        "experiments.homepage_cta_test.analysis_window": {
             "silver.gate_fct_website_events", "sources.gate"
+        },
+        "experiments.homepage_cta_test.base_outcomes": {
+            "experiments.homepage_cta_test.analysis_window"
         },
         "experiments.homepage_cta_test.aggregated_details": {
             "experiments.homepage_cta_test.gate_outcomes"

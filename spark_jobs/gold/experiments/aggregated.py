@@ -150,7 +150,7 @@ def main(spark: SparkSession, ds: str, settings, params: dict | None = None) -> 
     from include.table_catalog_experiments import USER_OUTCOMES, contract_for
     from include.tables import read_partition, write_partition
 
-    spec = spec_from_params(params)
+    spec = spec_from_params(params, ds)
     contract = contract_for(spec.name, "aggregated")
     if spec.funnel == "shop":
         outcomes = read_partition(spark, USER_OUTCOMES, ds, settings)

@@ -289,7 +289,7 @@ def main(spark: SparkSession, ds: str, settings, params: dict | None = None) -> 
     from include.tables import write_partition
     from spark_jobs.gold.experiments.common import read_range
 
-    spec = spec_from_params(params)
+    spec = spec_from_params(params, ds)
     contract = contract_for(spec.name, "base")
     lo, hi = spec.read_range(ds)
     window = spec.exposure_range(ds) or (ds, ds)

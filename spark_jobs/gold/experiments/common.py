@@ -26,11 +26,14 @@ NOT_CONTAMINATED = "Not Contaminated"
 MULTIPLE_VARIANTS = "Multiple Variants"
 
 
-def spec_from_params(params: dict | None) -> ExperimentSpec:
+def spec_from_params(params: dict | None, ds: str) -> ExperimentSpec:
+    """The run's experiment; refuses a ``ds`` after the experiment's final day."""
     name = (params or {}).get("experiment")
     if not name:
         raise ValueError('params must name the experiment: {"experiment": "<name>"}')
-    return load_experiment(name)
+    spec = load_experiment(name)
+    spec.require_open(validate_ds(ds))
+    return spec
 
 
 def read_range(
@@ -173,12 +176,3 @@ def day_after(ds: str) -> str:
 def capped(ds: str, last_useful: date) -> str:
     """``min(ds, last_useful)`` as ISO text: the upper partition bound of a bounded read."""
     return min(date.fromisoformat(ds), last_useful).isoformat()
-
-
-def add_months(day: date, months: int) -> date:
-    """Calendar months, clamped to the month's last day (Spark's ``add_months`` rule)."""
-    import calendar
-
-    y, m = divmod(day.month - 1 + months, 12)
-    year, month = day.year + y, m + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))

@@ -38,11 +38,10 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from include.experiments import ExperimentSpec
+from include.experiments import RETENTION_MONTHS, USAGE_DAYS, ExperimentSpec, add_months
 from spark_jobs.common import JobResult
 from spark_jobs.gold.experiments.common import (
     NOT_CONTAMINATED,
-    add_months,
     capped,
     cast_to_contract,
     day_after,
@@ -51,10 +50,6 @@ from spark_jobs.gold.experiments.common import (
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame, SparkSession
-
-USAGE_DAYS = 30
-RETENTION_MONTHS = (1, 2)
-
 
 def read_bounds(spec: ExperimentSpec, ds: str) -> dict[str, tuple[str, str]]:
     """Silver partitions the job reads as of ``ds``, per source."""
@@ -250,7 +245,7 @@ def main(spark: SparkSession, ds: str, settings, params: dict | None = None) -> 
     from include.tables import read_partition, write_partition
     from spark_jobs.gold.experiments.common import read_range
 
-    spec = spec_from_params(params)
+    spec = spec_from_params(params, ds)
     contract = contract_for(spec.name, "details")
     bounds = read_bounds(spec, ds)
     outcomes = read_partition(spark, contract_for(spec.name, "outcomes"), ds, settings)

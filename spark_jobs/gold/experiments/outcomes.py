@@ -169,7 +169,7 @@ def main(spark: SparkSession, ds: str, settings, params: dict | None = None) -> 
     from include.table_catalog_experiments import contract_for
     from include.tables import read_partition, write_partition
 
-    spec = spec_from_params(params)
+    spec = spec_from_params(params, ds)
     base_c, contract = contract_for(spec.name, "base"), contract_for(spec.name, "outcomes")
     with Pinned() as pin:
         base = pin(read_partition(spark, base_c, ds, settings))

@@ -121,7 +121,7 @@ def main(spark: SparkSession, ds: str, settings, params: dict | None = None) -> 
     from include.tables import write_partition
     from spark_jobs.gold.experiments.common import read_range
 
-    spec = require_shop(spec_from_params(params))
+    spec = require_shop(spec_from_params(params, ds))
     window = spec.exposure_range(ds)
     lo, hi = window or (ds, ds)
 

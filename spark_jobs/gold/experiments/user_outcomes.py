@@ -29,7 +29,6 @@ time. Events outside a user's window are then dropped by time.
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from include.experiments import ExperimentSpec
@@ -51,8 +50,7 @@ CHECKOUT_STEPS = ("add_to_cart", "checkout_start", "checkout_complete", "purchas
 
 def read_bound(spec: ExperimentSpec, ds: str) -> tuple[str, str]:
     """Partitions of web events / sessions / orders that can hold a window's activity."""
-    last = spec.end_date + timedelta(days=spec.outcome_window_days + 2)
-    return spec.start_date.isoformat(), capped(ds, last)
+    return spec.start_date.isoformat(), capped(ds, spec.outcomes_last_day)
 
 
 def with_window(exposure: DataFrame, spec: ExperimentSpec, ds: str) -> DataFrame:
@@ -184,7 +182,7 @@ def main(spark: SparkSession, ds: str, settings, params: dict | None = None) -> 
     from include.tables import read_partition, write_partition
     from spark_jobs.gold.experiments.common import read_range
 
-    spec = require_shop(spec_from_params(params))
+    spec = require_shop(spec_from_params(params, ds))
     lo, hi = read_bound(spec, ds)
 
     def bounded(contract):
