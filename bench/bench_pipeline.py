@@ -376,11 +376,11 @@ def bench_scale(scale: int, env: dict, tasks: list[dict], timeout: int) -> dict:
 
 
 def bench_history(days: int, scale: int, env: dict, tasks: list[dict], timeout: int,
-                  control_env: dict | None = None) -> dict:
+                  control_env: dict | None = None, first_day: str = HISTORY_START) -> dict:
     """Day 1, days 2..N-1, day N; with ``control_env`` (an empty prefix), day 1 again right
     after day N, so day N is also compared with a day 1 run on the machine as it is then."""
-    print(f"== history: {days} days at {scale:,} events/day from {HISTORY_START}", flush=True)
-    start = date.fromisoformat(HISTORY_START)
+    print(f"== history: {days} days at {scale:,} events/day from {first_day}", flush=True)
+    start = date.fromisoformat(first_day)
     all_days = [(start + timedelta(d)).isoformat() for d in range(days)]
     # each day also runs the experiment readouts: their cumulative chart reads every
     # partition since the experiment's start, the one part of a day meant to grow with it
@@ -415,9 +415,13 @@ def history_summary(days: int, scale: int, first: dict, middle: list[dict], last
         return f"{j['task']}/{j['job']}"
 
     def growth_from(day1: dict) -> list[tuple[str, float | None, float]]:
+        """(job, day-1 seconds or None, day-N seconds); a job day N skipped (a concluded
+        experiment's) counts 0 s on day N, so it still counts on day 1."""
         per_job_first = {key(j): j["seconds"] for j in day1["jobs"]}
+        per_job_last = {key(j): j["seconds"] for j in last["jobs"]}
+        gone = [(k, a, 0.0) for k, a in per_job_first.items() if k not in per_job_last]
         return sorted(
-            ((key(j), per_job_first.get(key(j)), j["seconds"]) for j in last["jobs"]),
+            [(k, per_job_first.get(k), b) for k, b in per_job_last.items()] + gone,
             key=lambda x: -(x[2] - (x[1] or 0)),
         )
 
@@ -435,6 +439,8 @@ def history_summary(days: int, scale: int, first: dict, middle: list[dict], last
         "largest_job_growth": [{"job": t, "day1": a, f"day{days}": b} for t, a, b in growth[:8]],
         "every_job": [{"job": t, "day1": a, f"day{days}": b} for t, a, b in growth],
         "by_kind": by_kind(growth),
+        "skipped_tasks": {"day1": first.get("skipped_tasks", []),
+                          "dayN": last.get("skipped_tasks", [])},  # fmt: skip
     }
     if again is not None:
         out["control_day1"] = {
@@ -598,6 +604,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--scales", type=int, nargs="*", default=[1_000_000, 10_000_000])
     p.add_argument("--history-days", type=int, default=30)
     p.add_argument("--history-scale", type=int, default=20_000)
+    p.add_argument("--history-start", type=date.fromisoformat, default=HISTORY_START,
+                   help="day 1 of the history (YYYY-MM-DD; default %(default)s)")
     p.add_argument("--only", choices=["pipeline", "history", "airflow"], nargs="+")
     p.add_argument("--timeout", type=int, default=7200, help="seconds per child process")
     p.add_argument("--keep", action="store_true", help="keep the bench prefix afterwards")
@@ -647,8 +655,9 @@ def main(argv: list[str] | None = None) -> int:
             env = bench_env(f"bench/{uuid.uuid4().hex[:8]}", Path(tmp))
             control = bench_env(f"bench/{uuid.uuid4().hex[:8]}", Path(tmp))
             try:
-                report["history"] = bench_history(args.history_days, args.history_scale, env,
-                                                  tasks, args.timeout, control)  # fmt: skip
+                report["history"] = bench_history(
+                    args.history_days, args.history_scale, env, tasks, args.timeout, control,
+                    str(args.history_start))
             finally:
                 cleanup(control)
                 if not args.keep:

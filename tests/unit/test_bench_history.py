@@ -91,3 +91,23 @@ def test_the_bench_skips_a_concluded_experiment_as_the_daily_dag_does():
         "2024-03-10": {"homepage_cta_test"},
         "2024-06-02": set(),
     }
+
+
+def test_a_job_day_n_skipped_counts_zero_on_day_n_and_its_seconds_on_day_1():
+    from bench.bench_pipeline import history_summary
+
+    def day(jobs, skipped=()):
+        return {"seconds": sum(s for _, _, s in jobs), "skipped_tasks": list(skipped),
+                "jobs": [{"task": t, "job": j, "seconds": s} for t, j, s in jobs]}  # fmt: skip
+
+    pdp = ("experiments.pdp_redesign.user_exposure_user_outcomes_aggregated",
+           "gold.experiments.user_exposure")  # fmt: skip
+    home = ("experiments.homepage_cta_test.base_outcomes", "gold.experiments.base")
+    first = day([(*pdp, 4.0), (*home, 6.0)])
+    last = day([(*home, 7.0)], skipped=[pdp[0]])
+    out = history_summary(3, 20_000, first, [], last)
+    # experiment-to-date: day 1 4 + 6 = 10 s, day N 0 + 7 = 7 s
+    kind = out["by_kind"]["experiment_to_date"]
+    assert (kind["jobs"], kind["day1_seconds"], kind["dayN_seconds"]) == (2, 10.0, 7.0)
+    assert {"job": "/".join(pdp), "day1": 4.0, "day3": 0.0} in out["every_job"]
+    assert out["skipped_tasks"] == {"day1": [], "dayN": [pdp[0]]}
