@@ -33,6 +33,8 @@ class ReadoutBundle:
       string is HTML-escaped, so free text is safe here.
     * ``variants``: all variant names in display order, control included; ``control``.
     * ``start_date``/``end_date``: the experiment window (strings), optional.
+    * ``final_day``: the last ds whose readout can change (``ExperimentSpec.final_day``),
+      optional; the header says whether this readout is the final one.
     * ``config``: the readout configuration (what ``build_readout``/``decide`` were given);
       hashed into the reproducibility footer (:func:`config_hash`).
     * ``records``: the flat rows of ``build_readout`` (keys of ``RECORD_FIELDS``).
@@ -61,6 +63,7 @@ class ReadoutBundle:
     hypothesis: str = ""
     start_date: str | None = None
     end_date: str | None = None
+    final_day: str | None = None
     config: Mapping[str, Any] = field(default_factory=dict)
     assignment_counts: Mapping[str, float] = field(default_factory=dict)
     weights: Mapping[str, float] = field(default_factory=dict)

@@ -133,6 +133,7 @@ def readout_context(bundle: ReadoutBundle, with_charts: bool = True) -> dict[str
         "control": bundle.control,
         "colours": colours,
         "window": _window(bundle),
+        "final": _final(bundle),
         "verdict": _verdict(bundle),
         "headline": [
             _headline(r, bundle) for r in overall if r.get("role") in ("primary", "guardrail")
@@ -166,6 +167,15 @@ def _window(bundle: ReadoutBundle) -> str:
     if bundle.start_date and bundle.end_date:
         return f"{bundle.start_date} → {bundle.end_date}"
     return bundle.start_date or bundle.end_date or ""
+
+
+def _final(bundle: ReadoutBundle) -> str:
+    """Whether this readout can still change: its day against the experiment's final day."""
+    if not bundle.final_day:
+        return ""
+    if bundle.ds >= bundle.final_day:
+        return f"{bundle.final_day}: this is the final readout"
+    return f"{bundle.final_day} (its tables and this readout change until then)"
 
 
 def _correction(bundle: ReadoutBundle) -> str:

@@ -520,6 +520,7 @@ def bundle_for(spec, ds: str, result: Mapping[str, Any], cumulative: Mapping, ve
         hypothesis=spec.hypothesis,
         start_date=spec.start_date.isoformat(),
         end_date=spec.end_date.isoformat(),
+        final_day=spec.final_day.isoformat(),
         config=result["config"],
         assignment_counts=result["counts"],
         weights=result["weights"],

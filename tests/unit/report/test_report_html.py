@@ -152,3 +152,13 @@ def test_cumulative_section_left_out_when_no_day_has_an_estimate() -> None:
     with_estimate = {**empty_day, "day": "2024-01-02", "rel_lift": 0.1, "abs_lift": 0.01}
     bundle = replace(bundle, cumulative={"purchase": {"treatment": [empty_day, with_estimate]}})
     assert 'id="cumulative"' in render_html(bundle)
+
+
+def test_the_header_says_whether_the_readout_is_the_final_one(bundle: ReadoutBundle) -> None:
+    before = replace(bundle, ds="2024-06-01", final_day="2024-06-02")
+    final = replace(bundle, ds="2024-06-02", final_day="2024-06-02")
+    assert "<dt>Final day</dt><dd>2024-06-02 (its tables and this readout change until then)" \
+        in render_html(before)
+    assert "<dt>Final day</dt><dd>2024-06-02: this is the final readout</dd>" in render_html(final)
+    assert "Final day: 2024-06-02: this is the final readout" in render_markdown(final)
+    assert "Final day" not in render_html(replace(bundle, final_day=None))
