@@ -65,8 +65,44 @@ def stack(tmp_path_factory):
     ensure_buckets(settings)
     delete_prefix(f"s3a://warehouse/{PREFIX}/", settings)
     delete_prefix(f"s3a://raw/{PREFIX}/", settings)
-    yield settings
-    mp.undo()
+    try:
+        yield settings
+    finally:
+        _forget_test_runs()
+        mp.undo()
+
+
+# (dag_id, run_id) of every run dag.test() made here: deleted from the metadata DB afterwards
+_TEST_RUNS: list[tuple[str, str]] = []
+
+
+def _dag_test(dag, **kwargs):
+    """``dag.test(**kwargs)``, remembering the run so the fixture can delete it."""
+    run = dag.test(**kwargs)
+    _TEST_RUNS.append((dag.dag_id, run.run_id))
+    return run
+
+
+def _forget_test_runs() -> int:
+    """Delete the runs dag.test() made from the metadata DB this checkout's Airflow shares.
+
+    Left there, a later ``make demo`` over the same days found them 'success' (their data in
+    the test prefix, not the demo's warehouse) and ran nothing (seen: a demo for 2024-03-10
+    after the e2e tests "succeeded in 2 s", then found no gold table).
+    """
+    from airflow.models.dagrun import DagRun
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    deleted = 0
+    with create_session() as session:
+        for dag_id, run_id in sorted(set(_TEST_RUNS)):
+            query = select(DagRun).where(DagRun.dag_id == dag_id, DagRun.run_id == run_id)
+            for run in session.scalars(query):
+                session.delete(run)  # its task instances go with it (ORM cascade)
+                deleted += 1
+    _TEST_RUNS.clear()
+    return deleted
 
 
 def _run_dag(ds: str = DS, generate_raw: bool = True, skip: str | None = None):
@@ -74,7 +110,8 @@ def _run_dag(ds: str = DS, generate_raw: bool = True, skip: str | None = None):
     from airflow.dag_processing.dagbag import DagBag
 
     dag = DagBag(dag_folder=str(ROOT / "dags")).dags["lakehouse_daily"]
-    return dag.test(
+    return _dag_test(
+        dag,
         logical_date=pendulum.parse(ds),
         run_conf={"generate_raw": generate_raw, "scale": 5000},
         mark_success_pattern=skip,
@@ -285,7 +322,9 @@ def test_the_maintenance_dag_compacts_without_changing_any_table_and_reruns_as_a
     files_before = sum(referenced(t) for t in tables)
     dag = DagBag(dag_folder=str(ROOT / "dags")).dags["lakehouse_maintenance"]
     # its ds is after every day the tests wrote: all of them are settled
-    run = dag.test(logical_date=pendulum.parse("2024-03-10"), run_conf={"retain_hours": 168})
+    run = _dag_test(
+        dag, logical_date=pendulum.parse("2024-03-10"), run_conf={"retain_hours": 168}
+    )
     assert run.state == "success", [(ti.task_id, ti.state) for ti in run.get_task_instances()]
     after = {t.qualified_name: _content_hash(read_table(spark, t, stack)) for t in tables}
     assert sorted(n for n in before if after[n] != before[n]) == []
@@ -293,7 +332,9 @@ def test_the_maintenance_dag_compacts_without_changing_any_table_and_reruns_as_a
     assert files_after <= files_before
 
     versions = {t.qualified_name: table_version(spark, t, stack) for t in tables}
-    again = dag.test(logical_date=pendulum.parse("2024-03-17"), run_conf={"retain_hours": 168})
+    again = _dag_test(
+        dag, logical_date=pendulum.parse("2024-03-17"), run_conf={"retain_hours": 168}
+    )
     assert again.state == "success"
     moved = sorted(
         name for name, t in ((t.qualified_name, t) for t in tables)
