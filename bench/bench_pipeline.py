@@ -107,9 +107,10 @@ def experiment_readouts(ds: str) -> list[dict]:
 
     out = []
     for spec in readout_configs():
-        if spec.start_date <= date.fromisoformat(ds) and not spec.is_concluded(ds):
-            out.append({"task": f"experiment_{spec.name}.readout", "jobs": ["readouts.experiment"],
-                        "params": {"experiment": spec.name}})  # fmt: skip
+        task = {"task": f"experiment_{spec.name}.readout", "jobs": ["readouts.experiment"],
+                "params": {"experiment": spec.name}}  # fmt: skip
+        if spec.start_date <= date.fromisoformat(ds) and runs_on(task, ds):
+            out.append(task)
     return out
 
 

@@ -122,12 +122,19 @@ class ExperimentSpec:
         """
         days = [self.end_date + timedelta(days=LATE_ARRIVAL_DAYS), self.outcomes_last_day]
         if self.funnel == "saas":
-            days.append(
-                add_months(self.end_date, max(RETENTION_MONTHS))
-                + timedelta(days=LATE_ARRIVAL_DAYS)
-            )
-            days.append(self.end_date + timedelta(days=USAGE_DAYS))
+            days += [self.retention_last_day, self.usage_last_day]
         return max(days)
+
+    @property
+    def retention_last_day(self) -> date:
+        """The last billing partition month-k retention reads: k calendar months after the
+        end (the last k), plus the late day."""
+        return add_months(self.end_date, max(RETENTION_MONTHS)) + timedelta(days=LATE_ARRIVAL_DAYS)
+
+    @property
+    def usage_last_day(self) -> date:
+        """The last product-usage partition: 30 days after the last exposure day."""
+        return self.end_date + timedelta(days=USAGE_DAYS)
 
     def is_concluded(self, ds: str) -> bool:
         """True when ``ds`` is after the final day (nothing of the experiment changes)."""

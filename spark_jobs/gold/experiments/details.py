@@ -35,10 +35,9 @@ days)``.
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from include.experiments import RETENTION_MONTHS, USAGE_DAYS, ExperimentSpec, add_months
+from include.experiments import RETENTION_MONTHS, USAGE_DAYS, ExperimentSpec
 from spark_jobs.common import JobResult
 from spark_jobs.gold.experiments.common import (
     NOT_CONTAMINATED,
@@ -51,12 +50,14 @@ from spark_jobs.gold.experiments.common import (
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame, SparkSession
 
+
 def read_bounds(spec: ExperimentSpec, ds: str) -> dict[str, tuple[str, str]]:
     """Silver partitions the job reads as of ``ds``, per source."""
     lo = spec.start_date.isoformat()
-    billing_last = add_months(spec.end_date, max(RETENTION_MONTHS)) + timedelta(days=1)
-    usage_last = spec.end_date + timedelta(days=USAGE_DAYS)
-    return {"billing": (lo, capped(ds, billing_last)), "usage": (lo, capped(ds, usage_last))}
+    return {
+        "billing": (lo, capped(ds, spec.retention_last_day)),
+        "usage": (lo, capped(ds, spec.usage_last_day)),
+    }
 
 
 def filter_clean_cohort(outcomes: DataFrame) -> DataFrame:
