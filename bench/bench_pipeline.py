@@ -10,12 +10,17 @@ unless ``--keep``) with the metastore off, so the demo lakehouse is never touche
   the raw zone (timed apart: it stands in for upstream systems), then every Spark task of
   the ``lakehouse_daily`` DAG, in a topological order of the DAG itself, runs in one Spark
   session in a child process, followed by each experiment's readout job. Wall time, rows per
-  second (raw web-event lines / raw -> gold seconds), per-task seconds and the peak resident
-  memory of the child's whole process tree (Python driver + JVM, sampled every 0.2 s).
+  second (raw web-event lines / raw -> gold seconds; ``events_per_second`` counts the
+  generator's events instead: one event can be several lines, e.g. duplicates and bots),
+  per-task seconds and the peak resident memory of the child's whole process tree (Python
+  driver + JVM, sampled every 0.2 s; pages shared by processes count once per process).
 * **floor**: the same day's raw files read as text and written once as Delta (no parsing,
-  no checks): the least any raw -> bronze pipeline must spend. Ratio = pipeline / floor.
+  no checks): the least any raw -> bronze pipeline must spend. Both it and the pipeline are
+  timed from before their Spark session starts. Ratio = pipeline / floor.
 * **readout**: ``readouts.experiment`` of each experiment on that ``ds`` (its users and its
-  metric x variant x segment cells are reported with the time).
+  metric x variant x segment cells are reported with the time). One day of data: pdp_redesign
+  has no user whose 7-day outcome window has closed yet, so its readout runs on 0 users here;
+  ``bench_readout.py`` times the readout at 1M users.
 * **history** (``--history-days``, at ``--history-scale``): day 1 in a fresh child on empty
   tables, days 2..N-1 in one child, day N in a fresh child on N-1 days of history; each day
   is the daily DAG's Spark tasks plus the experiment readouts. Ratio = day N / day 1 (both
@@ -23,12 +28,15 @@ unless ``--keep``) with the metastore off, so the demo lakehouse is never touche
   after day N (``control_day1``): the machine's speed drifts over a run of hours, so day N is
   also compared with a day 1 run beside it in time.
 * **airflow**: from the metadata database of this checkout's Airflow (REST API) and the task
-  logs: for every successful ``lakehouse_daily`` run, the DAG run's wall time over the sum of
-  the Spark jobs' own seconds (``LAKEHOUSE_RESULT`` lines) and over the sum of task durations.
+  logs: for every successful ``lakehouse_daily`` run (or those of ``--airflow-ds``), the DAG
+  run's wall time over the sum of the Spark jobs' own seconds (``LAKEHOUSE_RESULT`` lines),
+  with and without ``land_raw`` (raw data generation, no Spark), and the sum of task
+  durations over it. Make the run first, e.g. ``make airflow`` then ``python
+  scripts/trigger_run.py lakehouse_daily --ds 2024-03-11 --conf '{"scale": 20000}' --wait``.
 
     python bench/bench_pipeline.py                                  # 1M and 10M, history 30
     python bench/bench_pipeline.py --scales 1000000 --history-days 0
-    python bench/bench_pipeline.py --only airflow
+    python bench/bench_pipeline.py --only airflow --airflow-ds 2024-03-11
 """
 
 from __future__ import annotations
@@ -143,26 +151,34 @@ def child_pipeline(ds: str, tasks: list[dict]) -> dict:
 
 
 def child_floor(ds: str) -> dict:
-    """Read every raw file of ``ds`` as text and write it once as Delta: the I/O floor."""
+    """Read every raw file of ``ds`` as text and write it once as Delta: the I/O floor.
+
+    Timed like the pipeline: from before the Spark session is built (the pipeline's first job
+    builds it inside its timing) to the last write; the lines are counted afterwards, outside
+    the timing. A source with no files for the day is listed in ``missing_sources``.
+    """
     from include.raw_sources import RAW_SOURCES
     from include.settings import load_settings
     from include.spark import build_spark
 
     settings = load_settings()
-    spark = build_spark(f"bench floor ds={ds}", settings)
     started = time.perf_counter()
-    rows = 0
+    spark = build_spark(f"bench floor ds={ds}", settings)
+    written, missing = [], []
     for source in RAW_SOURCES:
         try:
             df = spark.read.text(settings.raw_path(source, ds))
         except Exception as err:  # a source with no files for the day
             if "PATH_NOT_FOUND" in str(err) or "does not exist" in str(err):
+                missing.append(source)
                 continue
             raise
         target = f"{settings.warehouse_root}/_floor/{source}"
         df.write.format("delta").mode("overwrite").save(target)
-        rows += spark.read.format("delta").load(target).count()
-    return {"ds": ds, "seconds": round(time.perf_counter() - started, 2), "lines": rows}
+        written.append(target)
+    seconds = round(time.perf_counter() - started, 2)
+    rows = sum(spark.read.format("delta").load(t).count() for t in written)
+    return {"ds": ds, "seconds": seconds, "lines": rows, "missing_sources": missing}
 
 
 def child_experiment_users(ds: str) -> dict:
@@ -362,10 +378,12 @@ def bench_scale(scale: int, env: dict, tasks: list[dict], timeout: int) -> dict:
         "generate_seconds": gen["seconds"],
         "raw_to_gold_seconds": raw_to_gold,
         "rows_per_second": round(gen["web_event_lines"] / raw_to_gold),
+        "events_per_second": round(scale / raw_to_gold),
         "child_wall_seconds": pipe["wall_seconds"],
         "peak_rss_mib": pipe["peak_rss_mib"],
         "floor_seconds": floor["seconds"],
         "floor_lines": floor["lines"],
+        "floor_missing_sources": floor["missing_sources"],
         "floor_peak_rss_mib": floor["peak_rss_mib"],
         "pipeline_over_floor": round(raw_to_gold / floor["seconds"], 2),
         "tasks": pipe["tasks"],
@@ -462,7 +480,8 @@ def middle_trend(middle: list[dict]) -> dict:
     whose write is a table's 10th, 20th, ... commit also writes that table's Delta checkpoint
     (days 10, 20, 30 of a run, for tables written once a day); the gates' week-over-week
     checks read ds - 7 only from day 8 on. The slope over the middle days, leaving out the
-    first (its JVM warms up), is the cost each further day of history adds.
+    first (its JVM warms up) and the checkpoint days (``CHECKPOINT_EVERY``: periodic, not
+    growth; their seconds stay in ``per_day``), is the cost each further day of history adds.
     """
     days = [
         {kind: round(sum(j["seconds"] for j in d["jobs"] if job_kind(f"{j['task']}/")
@@ -471,12 +490,15 @@ def middle_trend(middle: list[dict]) -> dict:
     ]
     for row, d in zip(days, middle, strict=True):
         row["all"] = round(sum(j["seconds"] for j in d["jobs"]), 2)
-    fit = days[1:]
-    out: dict = {"per_day": days, "fitted_days": len(fit)}
+    numbers = range(2, len(days) + 2)  # middle[0] is day 2
+    fit = [(n, row) for n, row in zip(numbers, days, strict=True)
+           if n > 2 and n % CHECKPOINT_EVERY]  # fmt: skip
+    out: dict = {"per_day": days, "fitted_days": len(fit),
+                 "left_out_days": [n for n in numbers if n == 2 or not n % CHECKPOINT_EVERY]}
     if len(fit) >= 3:
         for kind in (*KINDS, "all"):
-            y = [row[kind] for row in fit]
-            slope = statistics.linear_regression(range(len(y)), y).slope
+            x, y = [n for n, _ in fit], [row[kind] for _, row in fit]
+            slope = statistics.linear_regression(x, y).slope
             mean = statistics.fmean(y)
             out[kind] = {
                 "mean_seconds": round(mean, 2),
@@ -484,6 +506,10 @@ def middle_trend(middle: list[dict]) -> dict:
                 "slope_over_mean_per_day": round(slope / mean, 4) if mean else None,
             }
     return out
+
+
+# Delta's default checkpoint interval (delta.checkpointInterval): every 10th commit.
+CHECKPOINT_EVERY = 10
 
 
 # What a job reads, by its task: the part of a day whose cost may grow, and why.
@@ -517,18 +543,17 @@ def by_kind(growth: list[tuple[str, float | None, float]]) -> dict:
     return out
 
 
-def regroup(path: Path) -> dict:
-    """Add ``by_kind`` to a history result written before it existed (from every_job)."""
-    report = json.loads(path.read_text())
-    h = report["history"]
-    n = f"day{h['days']}"
-    h["by_kind"] = by_kind([(j["job"], j["day1"], j[n]) for j in h["every_job"]])
-    path.write_text(json.dumps(report, indent=2) + "\n")
-    return h["by_kind"]
+def bench_airflow(dag_id: str = "lakehouse_daily", days: list[str] | None = None) -> dict:
+    """DAG run wall time vs the Spark jobs' own seconds, per successful run on record.
 
-
-def bench_airflow(dag_id: str = "lakehouse_daily") -> dict:
-    """DAG run wall time vs the Spark jobs' own seconds, for every successful run on record."""
+    ``days``: only the runs of these logical dates (default: every successful run). Per run:
+    the wall time (run start to end), the sum of task durations, the Spark jobs' own seconds
+    (the ``LAKEHOUSE_RESULT`` line each job prints in its task log), and ``land_raw``'s
+    seconds apart: it generates the day's raw files (it stands in for upstream systems, no
+    Spark), so ``wall_less_land_raw_over_jobs`` is the overhead of Airflow itself
+    (scheduling, one ``spark-submit`` and JVM per task, the operators). A task whose log has
+    no result line is listed in ``tasks_without_result`` (its Spark seconds are missing).
+    """
     sys.path.insert(0, str(ROOT / "scripts"))
     from trigger_run import _request, login, password_for
 
@@ -538,34 +563,64 @@ def bench_airflow(dag_id: str = "lakehouse_daily") -> dict:
         f"http://127.0.0.1:{os.environ.get('LAKEHOUSE_AIRFLOW_PORT', '8080')}"
     )
     token = login(base, "admin", password_for("admin"))
-    runs = _request("GET", f"{base}/api/v2/dags/{dag_id}/dagRuns?state=success&limit=100",
-                    token=token)["dag_runs"]  # fmt: skip
+    runs = _request("GET", f"{base}/api/v2/dags/{dag_id}/dagRuns?state=success&limit=100"
+                    "&order_by=logical_date", token=token)["dag_runs"]  # fmt: skip
+    if days:
+        runs = [r for r in runs if r["logical_date"][:10] in set(days)]
     logs = load_settings().state_dir / "airflow" / "logs" / f"dag_id={dag_id}"
     out = []
     for run in runs:
         run_id = run["dag_run_id"]
         tis = _request("GET", f"{base}/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances"
                        "?limit=200", token=token)["task_instances"]  # fmt: skip
-        job_seconds = 0.0
+        job_seconds, without = 0.0, []
         for ti in tis:
-            log = logs / f"run_id={run_id}" / f"task_id={ti['task_id']}" / (
-                f"attempt={ti['try_number']}.log")  # fmt: skip
-            if log.exists():
-                for line in log.read_text(errors="replace").splitlines():
-                    m = re.search(r"LAKEHOUSE_RESULT (\{.*\})", json.loads(line).get("event", "")
-                                  if line.startswith("{") else line)  # fmt: skip
-                    if m:
-                        job_seconds += json.loads(m.group(1))["seconds"]
+            if ti["state"] != "success":
+                continue
+            found = task_log_seconds(
+                logs / f"run_id={run_id}" / f"task_id={ti['task_id']}"
+                / f"attempt={ti['try_number']}.log"
+            )
+            if found is None:
+                without.append(ti["task_id"])
+            job_seconds += found or 0.0
         task_seconds = sum(ti["duration"] or 0 for ti in tis)
+        land = sum(ti["duration"] or 0 for ti in tis if ti["task_id"] == "land_raw")
         wall = (_ts(run["end_date"]) - _ts(run["start_date"])).total_seconds()
         out.append({
-            "run_id": run_id, "ds": run["logical_date"][:10], "wall_seconds": round(wall, 1),
-            "task_seconds": round(task_seconds, 1), "spark_job_seconds": round(job_seconds, 1),
+            "run_id": run_id, "ds": run["logical_date"][:10], "conf": run.get("conf"),
+            "wall_seconds": round(wall, 1), "task_seconds": round(task_seconds, 1),
+            "land_raw_seconds": round(land, 1), "spark_job_seconds": round(job_seconds, 1),
+            "tasks": len(tis), "tasks_skipped": sum(ti["state"] == "skipped" for ti in tis),
+            "tasks_without_result": without,
             "wall_over_jobs": round(wall / job_seconds, 2) if job_seconds else None,
+            "wall_less_land_raw_over_jobs":
+                round((wall - land) / job_seconds, 2) if job_seconds else None,
             "tasks_over_jobs": round(task_seconds / job_seconds, 2) if job_seconds else None,
-            "conf": run.get("conf"),
         })  # fmt: skip
     return {"dag_id": dag_id, "runs": out}
+
+
+def task_log_seconds(log: Path) -> float | None:
+    """Sum of the Spark jobs' own seconds in one task log (None: no log or no result line).
+
+    Task logs are JSON lines (Airflow 3) or plain text; a job prints ``LAKEHOUSE_RESULT
+    {json}`` with its ``seconds``.
+    """
+    if not log.exists():
+        return None
+    found = None
+    for line in log.read_text(errors="replace").splitlines():
+        text = line
+        if line.startswith("{"):
+            try:
+                text = str(json.loads(line).get("event", ""))
+            except ValueError:
+                pass
+        m = re.search(r"LAKEHOUSE_RESULT (\{.*\})", text)
+        if m:
+            found = (found or 0.0) + float(json.loads(m.group(1))["seconds"])
+    return found
 
 
 def _ts(value: str):
@@ -608,15 +663,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--history-start", type=date.fromisoformat, default=HISTORY_START,
                    help="day 1 of the history (YYYY-MM-DD; default %(default)s)")
     p.add_argument("--only", choices=["pipeline", "history", "airflow"], nargs="+")
+    p.add_argument("--airflow-ds", nargs="+", metavar="YYYY-MM-DD",
+                   help="airflow: only the runs of these logical dates")
     p.add_argument("--timeout", type=int, default=7200, help="seconds per child process")
     p.add_argument("--keep", action="store_true", help="keep the bench prefix afterwards")
     p.add_argument("--output", type=Path, default=RESULTS)
-    p.add_argument("--regroup", type=Path, metavar="JSON",
-                   help="add the per-kind history summary to an earlier result file and exit")
     args = p.parse_args(argv)
-    if args.regroup:
-        print(json.dumps(regroup(args.regroup), indent=1))
-        return 0
     parts = set(args.only or ["pipeline", "history", "airflow"])
     from include.settings import load_settings
 
@@ -665,9 +717,9 @@ def main(argv: list[str] | None = None) -> int:
                     cleanup(env)
     if "airflow" in parts:
         try:
-            report["airflow"] = bench_airflow()
-        except OSError as err:  # Airflow not running: say so, keep the other figures
-            report["airflow"] = {"error": f"Airflow API not reachable: {err}"}
+            report["airflow"] = bench_airflow(days=args.airflow_ds)
+        except (OSError, SystemExit) as err:  # not running / refused: keep the other figures
+            report["airflow"] = {"error": f"Airflow API: {err}"}
     report["load_average_at_end"] = os.getloadavg()
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(report, indent=2) + "\n")
@@ -675,8 +727,10 @@ def main(argv: list[str] | None = None) -> int:
     if "airflow" in report:
         for r in report["airflow"].get("runs", []):
             print(
-                f"airflow {r['ds']} wall {r['wall_seconds']} s, tasks {r['task_seconds']} s, "
-                f"spark jobs {r['spark_job_seconds']} s: wall/jobs {r['wall_over_jobs']}"
+                f"airflow {r['ds']} wall {r['wall_seconds']} s (land_raw "
+                f"{r['land_raw_seconds']} s), tasks {r['task_seconds']} s, spark jobs "
+                f"{r['spark_job_seconds']} s: wall/jobs {r['wall_over_jobs']}, without land_raw "
+                f"{r['wall_less_land_raw_over_jobs']}; no result line: {r['tasks_without_result']}"
             )
     print(f"written to {args.output}")
     return 0

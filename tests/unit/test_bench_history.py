@@ -74,6 +74,25 @@ def test_middle_days_trend_leaves_out_the_warm_up_day_and_fits_a_slope():
     assert "all" in trend and "daily" not in middle_trend([day(1.0, 1.0)] * 3)
 
 
+def test_checkpoint_days_stay_in_the_series_but_not_in_the_slope():
+    """Days 2..13: experiment jobs cost the day's number in seconds (+1 s a day), but day 10
+    (every once-a-day table's 10th commit: a Delta checkpoint) costs 100 s. Fitted over days
+    3..13 without 10 the slope is exactly 1; with day 10 in it, it would be about 2.9."""
+    from bench.bench_pipeline import middle_trend
+
+    def day(n):
+        seconds = 100.0 if n == 10 else float(n)
+        return {"seconds": seconds, "jobs": [
+            {"task": "experiments.pdp_redesign.user_exposure_user_outcomes_aggregated",
+             "job": "gold.experiments.user_exposure", "seconds": seconds}]}  # fmt: skip
+
+    trend = middle_trend([day(n) for n in range(2, 14)])
+    assert trend["left_out_days"] == [2, 10] and trend["fitted_days"] == 10
+    assert trend["per_day"][8]["experiment_to_date"] == 100.0  # day 10 still reported
+    assert trend["experiment_to_date"]["slope_seconds_per_day"] == 1.0
+    assert trend["experiment_to_date"]["mean_seconds"] == 7.8  # (88 - 10) / 10
+
+
 def test_the_bench_skips_a_concluded_experiment_as_the_daily_dag_does():
     """pdp_redesign's final day is 2024-03-09 (end 02-29 + 7-day window + 2 late days),
     homepage_cta_test's 2024-06-01: their tasks and readouts stop the day after."""
