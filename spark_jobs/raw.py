@@ -1,16 +1,47 @@
-"""Locating a day's raw files, with a clear error when a source did not land."""
+"""Locating a day's raw files, with a clear error when a source did not land, and the
+empty-file policy.
+
+Empty files (issue #9): a file of the day that holds no record (0 bytes, or a CSV file with
+only its header) is *legitimate* upstream output, so it does not fail the job: the generator
+writes a 0-byte ``experiment_assignments`` file on every day no experiment runs (every day
+after 2024-03-31 at any scale) and header-only CSV files for ``orders``,
+``support_tickets``, ``nps_responses`` and ``billing_events`` on quiet days at small scales
+(1000 - 5000 events/day). It is never silent either: the bronze job counts those files in its
+result (``extra["empty_files"]``) and logs a warning naming the source, ds and files, louder
+when every file of the day is empty (the day loads 0 rows). A source folder that is missing,
+or has no file of the source's format, is :class:`MissingRawData` (nothing is written).
+A file of blank lines is not empty: each blank line is a record, quarantined as
+``empty_line``.
+"""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+from urllib.parse import unquote
+
 from include.raw_sources import RAW_SOURCES
 from include.tables import validate_ds
+
+if TYPE_CHECKING:
+    from pyspark.sql import Column, DataFrame
+
+    from spark_jobs.common import JobResult
+
+log = logging.getLogger(__name__)
 
 
 class MissingRawData(RuntimeError):
     """The raw zone has no files for this source and ds: fail loudly, never write empty."""
 
 
-def require_raw_path(spark, settings, source: str, ds: str) -> str:
+def require_raw_files(spark, settings, source: str, ds: str) -> tuple[str, list[str]]:
+    """``(glob of the day's files, their names)``, or :class:`MissingRawData`.
+
+    The names are those the glob reads: the source's extension, not hidden (Spark's file
+    listing skips names starting with ``_`` or ``.``).
+    """
     validate_ds(ds)
     if source not in RAW_SOURCES:
         raise ValueError(f"unknown raw source {source!r}")
@@ -21,14 +52,28 @@ def require_raw_path(spark, settings, source: str, ds: str) -> str:
     ext = RAW_SOURCES[source].fmt
     if not fs.exists(hpath):
         raise MissingRawData(f"no raw {source} for ds={ds}: {folder} does not exist")
-    names = [s.getPath().getName() for s in fs.listStatus(hpath)]
-    if not any(n.endswith("." + ext) for n in names):
+    names = sorted(
+        name
+        for name in (s.getPath().getName() for s in fs.listStatus(hpath))
+        if name.endswith("." + ext) and not name.startswith(("_", "."))
+    )
+    if not names:
         raise MissingRawData(f"no raw {source} for ds={ds}: {folder} has no *.{ext} file")
-    return f"{folder}/*.{ext}"
+    return f"{folder}/*.{ext}", names
+
+
+def require_raw_path(spark, settings, source: str, ds: str) -> str:
+    """The glob of the day's raw files of ``source``, or :class:`MissingRawData`."""
+    return require_raw_files(spark, settings, source, ds)[0]
 
 
 def read_raw_lines(spark, path: str):
-    """Every line of the raw files under ``path`` as (``value``, ``source_file``)."""
+    """Every line of the raw files under ``path`` as (``value``, ``source_file``).
+
+    ``value`` holds the line's bytes as they are in the file (Spark's text reader does not
+    decode them: an invalid UTF-8 byte stays in the string until something renders it), so
+    the bronze jobs can tell an undecodable line (``bad_encoding``) from a decoded one.
+    """
     from pyspark.sql import functions as F
 
     return (
@@ -36,3 +81,59 @@ def read_raw_lines(spark, path: str):
         .text(path)
         .select(F.col("value"), F.col("_metadata.file_path").alias("source_file"))
     )
+
+
+def rejected_record(value: Column, reason: Column) -> Column:
+    """What the quarantine keeps of a raw line: the line itself where it is rejected (null
+    for a good line). A ``bad_encoding`` line is kept with each undecodable byte replaced by
+    U+FFFD, so the quarantine table stays valid UTF-8 for every reader; its reason says so,
+    and its ``record_hash`` (sha256 of the bytes as delivered) and ``source_file`` point at
+    the exact bytes in the raw zone."""
+    from pyspark.sql import functions as F
+
+    return F.when(reason == "bad_encoding", F.make_valid_utf8(value)).when(
+        reason.isNotNull(), value
+    )
+
+
+def records_per_file(parsed: DataFrame) -> dict[str, int]:
+    """``{source_file: records}`` of a bronze job's parsed rows (a file without any is absent)."""
+    return {r.source_file: r["count"] for r in parsed.groupBy("source_file").count().collect()}
+
+
+def file_name(source_file: str) -> str:
+    """The file name of a ``_metadata.file_path`` URI (percent-decoded, like Hadoop's names)."""
+    return unquote(source_file.rstrip("/").rsplit("/", 1)[-1])
+
+
+def empty_files(
+    source: str, ds: str, names: Sequence[str], per_file: Mapping[str, int]
+) -> list[str]:
+    """The day's files (``names``, from :func:`require_raw_files`) that hold no record, with a
+    warning in the task log when there are any (the policy in the module docstring)."""
+    with_records = {file_name(path) for path, n in per_file.items() if n}
+    empty = [name for name in names if name not in with_records]
+    if empty and len(empty) == len(names):
+        log.warning(
+            "raw %s ds=%s: all %d files are empty (no record): the day loads 0 rows; %s",
+            source, ds, len(empty), empty,
+        )  # fmt: skip
+    elif empty:
+        log.warning(
+            "raw %s ds=%s: %d of %d files are empty (no record): %s",
+            source, ds, len(empty), len(names), empty,
+        )  # fmt: skip
+    return empty
+
+
+def count_records(
+    result: JobResult, parsed: DataFrame, names: Sequence[str], source: str
+) -> JobResult:
+    """Set ``result.rows_in`` from the parsed rows and count the empty files in
+    ``result.extra["empty_files"]`` (only when there are any, like ``schema_drift``)."""
+    per_file = records_per_file(parsed)
+    result.rows_in = sum(per_file.values())
+    empty = empty_files(source, result.ds, names, per_file)
+    if empty:
+        result.extra["empty_files"] = len(empty)
+    return result

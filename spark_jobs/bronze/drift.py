@@ -17,9 +17,14 @@ it, a JSON key in no line of the day)      source, file and fields (a rename sho
                                            gone plus one added); nothing is written, the
                                            previous good partition stays
 a field's type changed (most non-null      :class:`SchemaDrift` naming the field, the share
-values no longer parse as its type)        that does not parse and a sample; a few bad values
-                                           are ordinary bad input: quarantined (``bad_<f>``)
+values no longer parse as its type; for    that does not parse and a sample; a few bad values
+web_events' ``properties``, a JSON object  are ordinary bad input: quarantined (``bad_<f>``)
+of strings, a string / number / array in
+its place)
 =========================================  ==================================================
+
+The checks read the lines that decode as UTF-8: a line that does not is bad input, not
+drift (quarantined as ``bad_encoding`` by the bronze jobs), and carries no keys here.
 
 A ``SchemaDrift`` is a clear failure of the bronze task; after upstream is fixed, or the
 contract is extended on purpose (``include/raw_sources.py`` and the bronze/silver contracts),
@@ -124,10 +129,11 @@ def json_key_drift(
 
 
 def keyset(line: Column) -> Column:
-    """A line's top-level keys as a JSON array string (null if it is not a JSON object)."""
+    """A line's top-level keys as a JSON array string (null if it is not a JSON object or
+    its bytes are not valid UTF-8: such a line is quarantined, ``bad_encoding``)."""
     from pyspark.sql import functions as F
 
-    return F.to_json(F.json_object_keys(line))
+    return F.when(F.is_valid_utf8(line), F.to_json(F.json_object_keys(line)))
 
 
 def keyset_counts(df: DataFrame, column: str) -> dict[str, int]:

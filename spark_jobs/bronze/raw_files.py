@@ -2,15 +2,18 @@
 
 Every line is read as text first (so the raw record and its sha256 survive for the
 quarantine table and for lineage), then parsed with every field as a string, then typed per
-the source's bronze contract (``include.table_catalog_bronze_sources``). A line that is not
-JSON, has the wrong number of CSV fields or an unclosed quote, misses a required field or
-holds a value that does not parse as its type goes to ``bronze.quarantine`` with the reason
-(``unparsable_json``, ``wrong_field_count``, ``unbalanced_quote``, ``missing_<field>``,
-``bad_<field>``); nothing is dropped silently and ``rows in = rows out + rows quarantined``
-is checked by the job. CSV header lines are not records and are not counted. Before
-anything is written, the schema-drift policy of ``spark_jobs.bronze.drift`` runs on the
-day's files: columns are read by their header's names, added fields are reported, a field
-gone or a changed type fails the job clearly.
+the source's bronze contract (``include.table_catalog_bronze_sources``). A line whose bytes
+are not valid UTF-8, that is blank, is not JSON, has the wrong number of CSV fields or an
+unclosed quote, misses a required field or holds a value that does not parse as its type
+goes to ``bronze.quarantine`` with the reason (``bad_encoding``, ``empty_line``,
+``unparsable_json``, ``wrong_field_count``, ``unbalanced_quote``, ``missing_<field>``,
+``bad_<field>``; first match wins, in this order: :func:`with_typed_and_reason`); nothing is
+dropped or altered silently and ``rows in = rows out + rows quarantined`` is checked by the
+job. CSV header lines are not records and are not counted; a file of the day without any
+record is counted as an empty file (the policy: ``spark_jobs.raw``). Before anything is
+written, the schema-drift policy of ``spark_jobs.bronze.drift`` runs on the day's files:
+columns are read by their header's names, added fields are reported, a field gone or a
+changed type fails the job clearly.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from include.raw_sources import RAW_SOURCES
 from include.table_catalog import QUARANTINE
 from include.table_catalog_bronze_sources import BRONZE_SOURCES, column_types
 from spark_jobs.common import JobResult, quarantine_rows
+from spark_jobs.raw import rejected_record
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame, SparkSession
@@ -171,14 +175,31 @@ def typed(raw: Column, dtype: str) -> Column:
 
 
 def with_typed_and_reason(parsed: DataFrame, source: str) -> DataFrame:
-    """Add every field typed (``t_<field>``) and the first rule the line breaks (``reason``)."""
+    """Add every field typed (``t_<field>``) and the first rule the line breaks (``reason``).
+
+    The rules, first match wins, from the bytes up: ``bad_encoding`` (the line's bytes are
+    not valid UTF-8), ``empty_line``, the line's structure (``unparsable_json``;
+    ``unbalanced_quote``, ``wrong_field_count``), then per field of the contract
+    ``missing_<field>`` (required fields) and ``bad_<field>`` (typed fields).
+
+    ``bad_encoding`` comes first: a line that does not decode has no text to judge, and the
+    JSON / CSV parser would read a replaced (altered) copy of it, so no later verdict on it
+    is meaningful; a line holding an invalid byte is never blank, so its order relative to
+    ``empty_line`` changes nothing. The check is on the bytes (``is_valid_utf8``), not on
+    U+FFFD in a decoded line: a U+FFFD that the source encoded validly (EF BF BD) is text as
+    delivered and loads unchanged. It may be the trace of a lossy decode further upstream,
+    but bronze cannot tell that from a real character, and rejecting it would reject text
+    that decodes exactly.
+    """
     from pyspark.sql import functions as F
 
     types = column_types(BRONZE_SOURCES[source])
     fields = RAW_SOURCES[source].fields
     r = F.col("r")
-    reason = F.when(F.trim(F.col("value")) == "", F.lit("empty_line")).when(
-        F.col("_broken").isNotNull(), F.col("_broken")
+    reason = (
+        F.when(~F.is_valid_utf8(F.col("value")), F.lit("bad_encoding"))
+        .when(F.trim(F.col("value")) == "", F.lit("empty_line"))
+        .when(F.col("_broken").isNotNull(), F.col("_broken"))
     )
     for f in REQUIRED[source]:
         reason = reason.when(r[f].isNull(), F.lit(f"missing_{f}"))
@@ -201,7 +222,9 @@ def parse(
     Flat, so that a persisted copy is column-compressed: ``t_<field>`` typed, ``s_<field>``
     the raw text of each typed (non-string) field for the type-drift check, ``reason`` (null:
     well formed), ``record_hash``, ``source_file``, ``well_formed`` (JSON that parses / CSV of
-    the right width, not empty), and ``value``, the raw line, only where a line is rejected.
+    the right width, not empty, valid UTF-8), and ``value``, the raw line, only where a line
+    is rejected (a ``bad_encoding`` line with each undecodable byte replaced by U+FFFD:
+    ``spark_jobs.raw.rejected_record``).
     """
     from pyspark.sql import functions as F
 
@@ -215,8 +238,12 @@ def parse(
         "reason",
         "record_hash",
         "source_file",
-        (F.col("_broken").isNull() & (F.trim(F.col("value")) != "")).alias("well_formed"),
-        F.when(F.col("reason").isNotNull(), F.col("value")).alias("value"),
+        (
+            F.col("_broken").isNull()
+            & (F.trim(F.col("value")) != "")
+            & F.is_valid_utf8(F.col("value"))
+        ).alias("well_formed"),
+        rejected_record(F.col("value"), F.col("reason")).alias("value"),
     )
 
 
@@ -281,10 +308,10 @@ def check_types(parsed: DataFrame, source: str) -> None:
 def run_source(spark: SparkSession, source: str, ds: str, settings) -> JobResult:
     """The whole bronze job of one source for one ds (what each thin module's main calls)."""
     from include.tables import write_partition
-    from spark_jobs.raw import read_raw_lines, require_raw_path
+    from spark_jobs.raw import count_records, read_raw_lines, require_raw_files
 
     contract = BRONZE_SOURCES[source]
-    path = require_raw_path(spark, settings, source, ds)
+    path, files = require_raw_files(spark, settings, source, ds)
     raw = read_raw_lines(spark, path).cache()  # the drift check and the parse read it
     parsed = None
     try:  # a failure must not leave the day's rows cached for a later run in this session
@@ -292,7 +319,7 @@ def run_source(spark: SparkSession, source: str, ds: str, settings) -> JobResult
         # Parsed once: the type check, the count and both writes read the persisted parse.
         parsed = parse(filter_records(raw, source, headers), source, headers).persist()
         check_types(parsed, source)
-        result = JobResult(job=f"bronze.{source}", ds=ds, rows_in=parsed.count())
+        result = count_records(JobResult(job=f"bronze.{source}", ds=ds), parsed, files, source)
         raw.unpersist()
         if drift_report:
             result.extra["schema_drift"] = drift_report

@@ -1,8 +1,9 @@
 """bronze.web_events: raw JSON lines -> typed Delta rows, unparsable lines -> quarantine.
 
 Bronze keeps what upstream delivered (duplicates, bad hostnames, bots: those are silver's
-business) but enforces the schema: a line that is not JSON, misses its event_id, or has an
-event_time / user_id that does not parse goes to ``bronze.quarantine`` with the reason.
+business) but enforces the schema: a line that is not valid UTF-8, is not JSON, misses its
+event_id, or has an event_time / user_id / properties that does not parse goes to
+``bronze.quarantine`` with the reason (the order of the rules: :func:`with_reason`).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from include.table_catalog import BRONZE_WEB_EVENTS, QUARANTINE
 from spark_jobs.common import JobResult, quarantine_rows
 
 if TYPE_CHECKING:
-    from pyspark.sql import DataFrame, SparkSession
+    from pyspark.sql import Column, DataFrame, SparkSession
 
 SOURCE = "web_events"
 # Every field read as a string first, so a wrong type is a quarantine reason, not a null.
@@ -23,41 +24,80 @@ RAW_SCHEMA = (
     "action_type STRING, properties MAP<STRING, STRING>, _corrupt_record STRING"
 )
 TIMESTAMP_FORMAT = "yyyy-MM-dd'T'HH:mm:ss.SSSXXX"
+# The same line with ``properties`` read as text. Every other field of RAW_SCHEMA is text, so
+# a line the contract parse rejects but this one reads is a JSON object whose ``properties``
+# is not an object of strings (a string, a number, an array): ``bad_properties``, the one
+# typed field of the contract, instead of ``unparsable_json``.
+TEXT_PROPERTIES_SCHEMA = "properties STRING, _corrupt_record STRING"
+JSON_OPTIONS = {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": "_corrupt_record"}
 
 
 def with_parsed(lines: DataFrame) -> DataFrame:
-    """Parse ``value`` (one JSON line) into ``r``; keep the raw line and its hash."""
+    """Parse ``value`` (one JSON line) into ``r``; keep the raw line and its hash (sha256 of
+    the line's bytes as delivered).
+
+    ``t``: only where the contract parse rejects the line, the line parsed again with
+    ``properties`` as text (``TEXT_PROPERTIES_SCHEMA``); null on the well-formed lines, so
+    the second parse costs nothing on them.
+    """
     from pyspark.sql import functions as F
 
+    r = F.from_json("value", RAW_SCHEMA, JSON_OPTIONS)
     return lines.select(
         F.col("value"),
         F.col("source_file"),
         F.sha2(F.col("value"), 256).alias("record_hash"),
-        F.from_json(
-            "value",
-            RAW_SCHEMA,
-            {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": "_corrupt_record"},
-        ).alias("r"),
+        r.alias("r"),
+        F.when(
+            r["_corrupt_record"].isNotNull(),
+            F.from_json("value", TEXT_PROPERTIES_SCHEMA, JSON_OPTIONS),
+        ).alias("t"),
     )
 
 
+def _is_object_of_text() -> Column:
+    """The line is a JSON object once ``properties`` is read as text (``with_parsed``'s rows)."""
+    from pyspark.sql import functions as F
+
+    r, t = F.col("r"), F.col("t")
+    return r["_corrupt_record"].isNull() | (t.isNotNull() & t["_corrupt_record"].isNull())
+
+
 def with_reason(parsed: DataFrame) -> DataFrame:
-    """Name the first schema rule a line breaks (null when it is well formed)."""
+    """Name the first schema rule a line breaks (null when it is well formed).
+
+    The rules, first match wins, from the bytes up: ``bad_encoding`` (the line's bytes are
+    not valid UTF-8), ``empty_line``, ``unparsable_json`` (not a JSON object even with every
+    field read as text), ``missing_event_id``, ``missing_event_time``, ``bad_event_time``,
+    ``bad_user_id``, ``bad_properties`` (a JSON object whose ``properties`` is not an object
+    of strings), i.e. the contract's fields in order after the line's structure.
+
+    ``bad_encoding`` comes first: a line that does not decode has no text to judge, and the
+    JSON parser would read a replaced (altered) copy of it, so no later verdict on it is
+    meaningful; a line holding an invalid byte is never blank, so its order relative to
+    ``empty_line`` changes nothing. The check is on the bytes (``is_valid_utf8``), not on
+    U+FFFD in a decoded line: a U+FFFD that the source encoded validly (EF BF BD) is text as
+    delivered and loads unchanged. It may be the trace of a lossy decode further upstream,
+    but bronze cannot tell that from a real character, and rejecting it would reject text
+    that decodes exactly.
+    """
     from pyspark.sql import functions as F
 
     r = F.col("r")
     ts = F.try_to_timestamp(r["event_time"], F.lit(TIMESTAMP_FORMAT))
     return parsed.withColumn("event_timestamp", ts).withColumn(
         "reason",
-        F.when(F.trim(F.col("value")) == "", F.lit("empty_line"))
-        .when(r.isNull() | r["_corrupt_record"].isNotNull(), F.lit("unparsable_json"))
+        F.when(~F.is_valid_utf8(F.col("value")), F.lit("bad_encoding"))
+        .when(F.trim(F.col("value")) == "", F.lit("empty_line"))
+        .when(r.isNull() | ~_is_object_of_text(), F.lit("unparsable_json"))
         .when(r["event_id"].isNull(), F.lit("missing_event_id"))
         .when(r["event_time"].isNull(), F.lit("missing_event_time"))
         .when(ts.isNull(), F.lit("bad_event_time"))
         .when(
             r["user_id"].isNotNull() & r["user_id"].try_cast("bigint").isNull(),
             F.lit("bad_user_id"),
-        ),
+        )
+        .when(r["_corrupt_record"].isNotNull(), F.lit("bad_properties")),
     )
 
 
@@ -71,27 +111,37 @@ def parse(lines: DataFrame) -> DataFrame:
     """Every line parsed once: what the drift checks, the bronze rows and the quarantine use.
 
     One row per line, flat (so that a persisted copy is column-compressed): the contract's
-    fields as text, ``properties``, ``event_timestamp``, ``reason`` (null: well formed),
-    ``record_hash``, ``source_file``; ``value``, the raw line, only where a line is rejected
-    (the quarantine keeps it; a good line is its parsed fields); ``well_formed`` (JSON that
-    parses) and ``keyset``, the line's top-level keys as a JSON array (for the key-drift
-    check; one value for nearly every line, so it compresses to almost nothing).
+    fields as text, ``properties`` (null when absent, JSON null or not an object of strings),
+    ``s_properties`` (the text of a ``properties`` that is not an object of strings, else
+    null: the type-drift check's sample), ``event_timestamp``, ``reason`` (null: well
+    formed), ``record_hash``, ``source_file``; ``value``, the raw line, only where a line is
+    rejected (the quarantine keeps it; a good line is its parsed fields; a ``bad_encoding``
+    line with each undecodable byte replaced by U+FFFD: ``raw.rejected_record``);
+    ``well_formed`` (valid UTF-8 and a JSON object once ``properties`` is read as text: the
+    lines the type-drift check reads) and ``keyset``, the line's top-level keys as a JSON
+    array (for the key-drift check; one value for nearly every line, so it compresses to
+    almost nothing).
     """
     from pyspark.sql import functions as F
 
+    from spark_jobs import raw
     from spark_jobs.bronze import drift
 
     checked = with_reason(with_parsed(lines))
     r = F.col("r")
+    well_formed = F.is_valid_utf8(F.col("value")) & r.isNotNull() & _is_object_of_text()
     return checked.select(
         *[r[c].alias(c) for c in TEXT_FIELDS],
-        F.coalesce(r["properties"], F.create_map().cast("map<string,string>")).alias("properties"),
+        r["properties"].alias("properties"),
+        F.when(
+            r["_corrupt_record"].isNotNull() & _is_object_of_text(), F.col("t")["properties"]
+        ).alias("s_properties"),
         "event_timestamp",
         "reason",
         "record_hash",
         "source_file",
-        F.when(F.col("reason").isNotNull(), F.col("value")).alias("value"),
-        (r.isNotNull() & r["_corrupt_record"].isNull()).alias("well_formed"),
+        raw.rejected_record(F.col("value"), F.col("reason")).alias("value"),
+        well_formed.alias("well_formed"),
         drift.keyset(F.col("value")).alias("keyset"),
     )
 
@@ -106,7 +156,7 @@ def split(parsed: DataFrame, ds: str) -> tuple[DataFrame, DataFrame]:
         "event_timestamp",
         F.col("user_id").try_cast("bigint").alias("user_id"),
         *TEXT_FIELDS[3:],
-        "properties",
+        F.coalesce("properties", F.create_map().cast("map<string,string>")).alias("properties"),
         F.col("source_file").alias("_source_file"),
         F.col("record_hash").alias("_record_hash"),
         F.lit(ds).alias("ds"),
@@ -131,7 +181,9 @@ def transform(lines: DataFrame, ds: str) -> tuple[DataFrame, DataFrame]:
 
 def check_drift(parsed: DataFrame) -> dict:
     """The schema-drift policy (``spark_jobs.bronze.drift``) on ``parse``'s rows: keys added
-    to or gone from the day's JSON lines, and typed fields whose values mostly stopped parsing."""
+    to or gone from the day's JSON lines, and typed fields whose values mostly stopped parsing
+    (``event_time``, ``user_id``, and ``properties``: a JSON object of strings, so a string, a
+    number or an array in its place is a value that does not parse)."""
     from pyspark.sql import functions as F
 
     from include.raw_sources import RAW_SOURCES
@@ -146,6 +198,14 @@ def check_drift(parsed: DataFrame) -> dict:
         {
             "event_time": (F.col("event_time"), F.col("event_timestamp")),
             "user_id": (F.col("user_id"), F.col("user_id").try_cast("bigint")),
+            # a parsed properties' text is never shown (samples come from the values that do
+            # not parse), so a constant stands in for it: no re-serialisation of every line
+            "properties": (
+                F.coalesce(
+                    F.col("s_properties"), F.when(F.col("properties").isNotNull(), F.lit("{}"))
+                ),
+                F.col("properties"),
+            ),
         },
     )
     return report
@@ -153,16 +213,16 @@ def check_drift(parsed: DataFrame) -> dict:
 
 def main(spark: SparkSession, ds: str, settings, params: dict | None = None) -> JobResult:
     from include.tables import write_partition
-    from spark_jobs.raw import read_raw_lines, require_raw_path
+    from spark_jobs.raw import count_records, read_raw_lines, require_raw_files
 
-    path = require_raw_path(spark, settings, SOURCE, ds)
+    path, files = require_raw_files(spark, settings, SOURCE, ds)
     # The raw text is read and parsed once: the drift checks, the count and both writes
     # read the persisted parse (before, each of them parsed the JSON again).
     parsed = parse(read_raw_lines(spark, path)).persist()
     try:  # a failure must not leave the day's rows persisted for a later run in this session
         drift_report = check_drift(parsed)  # raises before anything is written
         good, bad = split(parsed, ds)
-        result = JobResult(job="bronze.web_events", ds=ds, rows_in=parsed.count())
+        result = count_records(JobResult(job="bronze.web_events", ds=ds), parsed, files, SOURCE)
         if drift_report:
             result.extra["schema_drift"] = drift_report
         out = write_partition(spark, good, BRONZE_WEB_EVENTS, ds, settings)

@@ -1,15 +1,19 @@
 """Fuzzed raw files through the bronze jobs: every line ends in bronze or in quarantine with a
 reason, or the job fails clearly; rows in = rows out + rows quarantined, always.
 
-Files on a local raw root, read by the jobs' own ``main`` (the text reader, UTF-8 decoding,
-the drift policy, the writes): truncated JSON, wrong types, a 2 MB field, unknown keys,
-blank lines, non-UTF-8 bytes, binary junk, an empty file, a day with no file at all.
-Random lines (hypothesis) go through the pure transforms with the same accounting.
+Files on a local raw root, read by the jobs' own ``main`` (the text reader, the encoding
+check, the drift policy, the writes): truncated JSON, wrong types, a 2 MB field, unknown
+keys, blank lines, non-UTF-8 bytes (quarantined as ``bad_encoding``, never replaced in a
+loaded row), binary junk, empty files (counted, not fatal: the generator lands them), a day
+with no file at all. Random lines (hypothesis) go through the pure transforms with the same
+accounting.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
 from pathlib import Path
 
 import pytest
@@ -17,6 +21,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
+from include.raw_sources import RAW_SOURCES
 from include.table_catalog import BRONZE_WEB_EVENTS, QUARANTINE
 from include.tables import read_partition
 
@@ -48,41 +53,67 @@ def _reasons(spark, settings, source: str) -> list[str]:
     return sorted(r.reason for r in q.collect())
 
 
+def _quarantined(spark, settings, source: str) -> dict[str, tuple[str, str]]:
+    """``{record_hash: (reason, record)}`` of the source's bronze quarantine rows."""
+    q = read_partition(spark, QUARANTINE, DS, settings).where(
+        f"layer = 'bronze' AND source = '{source}'"
+    )
+    return {r.record_hash: (r.reason, r.record) for r in q.collect()}
+
+
+def _sha(line: bytes) -> str:
+    return hashlib.sha256(line).hexdigest()
+
+
 def test_fuzzed_web_events_file(spark, lakehouse_env):
     from spark_jobs.bronze import web_events
 
     good = [json.dumps(_event(i)).encode() for i in range(30)]
-    bad = {
-        "truncated": json.dumps(_event(100))[:50].encode(),
-        "wrong type": json.dumps(_event(101, user_id="abc")).encode(),
-        "bad time": json.dumps(_event(102, event_time="yesterday")).encode(),
-        "no id": json.dumps(_event(103, event_id=None)).encode(),
-        "not an object": b"[1, 2, 3]",
-        "binary junk": bytes(range(1, 9)) + b"\xff\xfe",
-        "blank": b"   ",
+    latin1 = json.dumps(_event(202, url="/cafX")).encode().replace(b"cafX", b"caf\xe9")
+    bad = {  # line -> the reason worked out by hand (first rule broken, bytes first)
+        json.dumps(_event(100))[:50].encode(): "unparsable_json",  # truncated
+        json.dumps(_event(101, user_id="abc")).encode(): "bad_user_id",
+        json.dumps(_event(102, event_time="yesterday")).encode(): "bad_event_time",
+        json.dumps(_event(103, event_id=None)).encode(): "missing_event_id",
+        b"[1, 2, 3]": "unparsable_json",  # JSON, not an object
+        bytes(range(1, 9)) + b"\xff\xfe": "bad_encoding",  # binary junk
+        b"   ": "empty_line",
+        latin1: "bad_encoding",  # a latin-1 byte: never loaded with U+FFFD in its place
+        latin1[: latin1.index(b"\xe9") + 3]: "bad_encoding",  # truncated too: bytes first
+        json.dumps(_event(104, properties="spring")).encode(): "bad_properties",  # 1 of 37
     }
     odd_but_valid = [
         json.dumps(_event(200, url="/" + "x" * 2_000_000)).encode(),  # a 2 MB field
         json.dumps(_event(201, campaign="spring")).encode(),  # an unknown key
-        json.dumps(_event(202, url="/cafX")).encode().replace(b"cafX", b"caf\xe9"),  # latin-1
+        # a U+FFFD the source encoded validly (EF BF BD) is text as delivered: loads as is
+        json.dumps(_event(203, url="/ok\ufffd"), ensure_ascii=False).encode(),
     ]
-    lines = good + list(bad.values()) + odd_but_valid
+    assert latin1[: latin1.index(b"\xe9") + 3].endswith(b'caf\xe9",')
+    lines = good + list(bad) + odd_but_valid
     _write(lakehouse_env, "web_events", "part-00000.jsonl", b"\n".join(lines) + b"\n")
     _write(lakehouse_env, "web_events", "part-00001.jsonl", b"")  # an empty file
 
     result = web_events.main(spark, DS, lakehouse_env)  # checks the accounting itself
 
-    assert result.rows_in == len(lines)
-    assert result.rows_out == len(good) + len(odd_but_valid)
-    assert _reasons(spark, lakehouse_env, "web_events") == sorted(
-        ["unparsable_json", "bad_user_id", "bad_event_time", "missing_event_id",
-         "unparsable_json", "unparsable_json", "empty_line"]
-    )  # fmt: skip
-    assert result.extra["schema_drift"] == {"added": {"campaign": 1}}
+    assert (result.rows_in, result.rows_out, result.rows_quarantined) == (43, 33, 10)
+    assert result.rows_in == len(lines) and result.rows_out == len(good) + len(odd_but_valid)
+    quarantined = _quarantined(spark, lakehouse_env, "web_events")
+    assert {h: reason for h, (reason, _) in quarantined.items()} == {
+        _sha(line): reason for line, reason in bad.items()
+    }
+    # the quarantine keeps a bad_encoding line readable (U+FFFD for the undecodable byte,
+    # as the reason says); its record_hash is the sha256 of the bytes as delivered
+    assert quarantined[_sha(latin1)][1] == latin1.decode("utf-8", "replace")
+    assert quarantined[_sha(latin1)][1].endswith('"/caf\ufffd", "referrer": null, '
+                                                 '"utm_source": null, "session_id": "s202", '
+                                                 '"action_type": "page_view", '
+                                                 '"properties": {}}')  # fmt: skip
+    assert result.extra == {"schema_drift": {"added": {"campaign": 1}}, "empty_files": 1}
     rows = read_partition(spark, BRONZE_WEB_EVENTS, DS, lakehouse_env)
     assert rows.where("length(url) > 1000000").count() == 1
-    # the undecodable byte is replaced (U+FFFD), not dropped: the row is there, marked
-    assert rows.where("event_id = 'e202'").first().url.endswith("\ufffd")
+    assert rows.where("event_id = 'e202'").count() == 0
+    assert rows.where("event_id = 'e203'").first().url == "/ok\ufffd"
+    assert rows.where("url LIKE '%\ufffd%'").count() == 1  # only the validly encoded one
 
 
 def test_fuzzed_csv_source_file(spark, lakehouse_env):
@@ -91,24 +122,73 @@ def test_fuzzed_csv_source_file(spark, lakehouse_env):
     header = b"billing_event_id,user_id,event_type,event_time,plan,mrr,previous_mrr,promo_code"
     t = b"2024-01-05T13:04:11.123Z"
     good = [b"be_%d,%d,booking,%s,pro,49.00,0.00," % (i, 100 + i, t) for i in range(30)]
-    bad = [
-        b"be_x,abc,booking," + t + b",pro,49.00,0.00,",  # wrong type
-        b"be_y,101,booking," + t + b",pro",  # truncated
-        b'be_z,102,booking,' + t + b',"pro,49.00,0.00,',  # unbalanced quote
-        b"\xff\xfe\x00junk",  # binary junk
-        b"",  # blank
-    ]
-    lines = [header, *good, *bad]
+    latin1 = b"be_l,150,booking," + t + b",pr\xe9,49.00,0.00,"  # valid but for one byte
+    bad = {  # line -> the reason worked out by hand (first rule broken, bytes first)
+        b"be_x,abc,booking," + t + b",pro,49.00,0.00,": "bad_user_id",
+        b"be_y,101,booking," + t + b",pro": "wrong_field_count",  # truncated
+        b"be_z,102,booking," + t + b',"pro,49.00,0.00,': "unbalanced_quote",
+        b"\xff\xfe\x00junk": "bad_encoding",  # binary junk: not wrong_field_count
+        latin1: "bad_encoding",
+        b"": "empty_line",
+    }
+    # a U+FFFD the source encoded validly (EF BF BD) is text as delivered: loads as is
+    fffd = b"be_u,151,booking," + t + b",pro \xef\xbf\xbd,49.00,0.00,"
+    lines = [header, *good, fffd, *bad]
     _write(lakehouse_env, "billing_events", "part-00000.csv", b"\n".join(lines) + b"\n")
 
     result = billing_events.main(spark, DS, lakehouse_env)
 
-    assert (result.rows_in, result.rows_out) == (len(good) + len(bad), len(good))
-    assert result.rows_quarantined == len(bad)
-    assert _reasons(spark, lakehouse_env, "billing_events") == sorted(
-        ["bad_user_id", "wrong_field_count", "unbalanced_quote", "wrong_field_count",
-         "empty_line"]
-    )  # fmt: skip
+    assert (result.rows_in, result.rows_out, result.rows_quarantined) == (37, 31, 6)
+    quarantined = _quarantined(spark, lakehouse_env, "billing_events")
+    assert {h: reason for h, (reason, _) in quarantined.items()} == {
+        _sha(line): reason for line, reason in bad.items()
+    }
+    assert quarantined[_sha(latin1)][1] == f"be_l,150,booking,{t.decode()},pr\ufffd,49.00,0.00,"
+    assert "empty_files" not in result.extra
+    from include.table_catalog_bronze_sources import BRONZE_SOURCES
+
+    rows = read_partition(spark, BRONZE_SOURCES["billing_events"], DS, lakehouse_env)
+    assert rows.where("billing_event_id = 'be_l'").count() == 0
+    assert rows.where("billing_event_id = 'be_u'").first().plan == "pro \ufffd"
+
+
+def test_fuzzed_jsonl_source_file(spark, lakehouse_env):
+    """The generic JSON path (raw_files): the same rules, in the same order, as web_events."""
+    from include.table_catalog_bronze_sources import BRONZE_SOURCES
+    from spark_jobs.bronze import experiment_assignments
+
+    def line(i: int, variant: str = "control") -> bytes:
+        return json.dumps({
+            "assignment_id": f"as_{i}", "experiment": "homepage_cta_test", "variant": variant,
+            "user_id": None, "anonymous_id": f"a{i}", "assigned_at": "2024-01-05T10:00:00.000Z",
+        }, ensure_ascii=False).encode()  # fmt: skip
+
+    good = [line(i) for i in range(3)]
+    latin1 = line(10, "contr\u00f4le").replace("\u00f4".encode(), b"\xf4")  # latin-1 o-circ
+    bad = {
+        latin1: "bad_encoding",
+        latin1[:-20]: "bad_encoding",  # truncated and undecodable: bytes first
+        line(11)[:-20]: "unparsable_json",  # truncated, valid UTF-8
+        b" ": "empty_line",
+    }
+    fffd = line(12, "control\ufffd")  # validly encoded U+FFFD: loads as delivered
+    lines = [*good, *bad, fffd]
+    assert latin1.count(b"\xf4") == 1 and latin1[:-20].count(b"\xf4") == 1
+    _write(lakehouse_env, "experiment_assignments", "part-00000.jsonl", b"\n".join(lines) + b"\n")
+    _write(lakehouse_env, "experiment_assignments", "part-00001.jsonl", b"")
+
+    result = experiment_assignments.main(spark, DS, lakehouse_env)
+
+    assert (result.rows_in, result.rows_out, result.rows_quarantined) == (8, 4, 4)
+    assert result.extra == {"empty_files": 1}
+    quarantined = _quarantined(spark, lakehouse_env, "experiment_assignments")
+    assert {h: reason for h, (reason, _) in quarantined.items()} == {
+        _sha(raw): reason for raw, reason in bad.items()
+    }
+    rows = read_partition(spark, BRONZE_SOURCES["experiment_assignments"], DS, lakehouse_env)
+    assert sorted((r.assignment_id, r.variant) for r in rows.collect()) == [
+        ("as_0", "control"), ("as_1", "control"), ("as_12", "control\ufffd"), ("as_2", "control"),
+    ]  # fmt: skip
 
 
 def test_a_missing_source_day_fails_clearly(spark, lakehouse_env):
@@ -117,6 +197,57 @@ def test_a_missing_source_day_fails_clearly(spark, lakehouse_env):
 
     with pytest.raises(MissingRawData, match="no raw orders for ds=2024-01-05"):
         orders.main(spark, DS, lakehouse_env)
+
+
+def test_a_day_of_empty_files_loads_zero_rows_counted_and_logged(spark, lakehouse_env, caplog):
+    """Empty files are legitimate upstream output (the generator lands them): not fatal,
+    but counted in the result and logged, never a silent 0. Blank lines are records."""
+    from spark_jobs.bronze import orders
+
+    header = ",".join(RAW_SOURCES["orders"].fields).encode()
+    _write(lakehouse_env, "orders", "part-00000.csv", header + b"\n")  # header only
+    _write(lakehouse_env, "orders", "part-00001.csv", b"")  # 0 bytes
+    _write(lakehouse_env, "orders", "_part-00002.csv", b"x\n")  # hidden: Spark skips it
+
+    with caplog.at_level(logging.WARNING, logger="spark_jobs.raw"):
+        result = orders.main(spark, DS, lakehouse_env)
+
+    assert (result.rows_in, result.rows_out, result.rows_quarantined) == (0, 0, 0)
+    assert result.extra == {"empty_files": 2}
+    assert (
+        "raw orders ds=2024-01-05: all 2 files are empty (no record): the day loads 0 rows; "
+        "['part-00000.csv', 'part-00001.csv']"
+    ) in caplog.messages
+
+    caplog.clear()
+    _write(lakehouse_env, "orders", "part-00001.csv", b"\n")  # one blank line: a record
+    with caplog.at_level(logging.WARNING, logger="spark_jobs.raw"):
+        result = orders.main(spark, DS, lakehouse_env)
+    assert (result.rows_in, result.rows_out, result.rows_quarantined) == (1, 0, 1)
+    assert result.extra == {"empty_files": 1}
+    assert _reasons(spark, lakehouse_env, "orders") == ["empty_line"]
+    assert (
+        "raw orders ds=2024-01-05: 1 of 2 files are empty (no record): ['part-00000.csv']"
+    ) in caplog.messages
+
+
+def test_the_generator_lands_empty_files_and_bronze_counts_them(spark, lakehouse_env):
+    """The policy's premise, pinned: on 2024-04-01 at 1000 events/day (the DAG's smallest
+    scale) no experiment runs, so experiment_assignments lands a 0-byte file, and no order is
+    placed, so orders lands its header only. Both bronze jobs load 0 rows and count 1 file."""
+    from include.generator import GeneratorConfig, write_day
+    from spark_jobs.bronze import experiment_assignments, orders
+
+    ds = "2024-04-01"
+    write_day(ds, lakehouse_env.raw_root, GeneratorConfig(events_per_day=1000))
+    raw = Path(lakehouse_env.raw_root)
+    assert (raw / f"experiment_assignments/ds={ds}/part-00000.jsonl").read_bytes() == b""
+    assert (raw / f"orders/ds={ds}/part-00000.csv").read_bytes().count(b"\n") == 1
+
+    for job in (experiment_assignments, orders):
+        result = job.main(spark, ds, lakehouse_env)
+        assert (result.rows_in, result.rows_out, result.rows_quarantined) == (0, 0, 0)
+        assert result.extra == {"empty_files": 1}
 
 
 _LINE = st.one_of(

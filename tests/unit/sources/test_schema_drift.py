@@ -9,6 +9,7 @@ quarantined. The last test runs the bronze job on files: a drifted day writes no
 from __future__ import annotations
 
 import json
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -179,6 +180,61 @@ def test_web_events_keys_are_counted_from_the_single_parse(spark):
         ("unparsable_json", "[1, 2]"),
         ("unparsable_json", '{"event_id": "e5", "event_ti'),
     ]
+
+
+@pytest.mark.parametrize(
+    ("properties", "sample"),
+    [
+        ("spring", "spring"),  # a plain string
+        (json.dumps({"experiment": "x"}), '{"experiment": "x"}'),  # the object, JSON-encoded
+        (7, "7"),
+    ],
+)
+def test_web_events_properties_turned_into_another_type_fails(spark, properties, sample):
+    """properties is the contract's JSON object of strings: a string (even one holding JSON)
+    or a number on every line is a changed type, like user_id turned into strings."""
+    from spark_jobs.bronze import web_events
+
+    n = 30  # >= MIN_VALUES: 30 of 30 values do not parse, 100% > TYPE_CHANGE_SHARE
+    ok = _lines(spark, {"w.jsonl": [_web_event(i, properties={"k": "v"}) for i in range(n)]})
+    assert web_events.check_drift(web_events.parse(ok)) == {}
+    changed = _lines(spark, {"w.jsonl": [_web_event(i, properties=properties) for i in range(n)]})
+    message = rf"properties: {n} of {n} values do not parse \(e\.g\. {re.escape(repr(sample))}\)"
+    with pytest.raises(SchemaDrift, match=message):
+        web_events.check_drift(web_events.parse(changed))
+
+
+def test_web_events_a_few_bad_properties_are_quarantined_not_drift(spark):
+    from spark_jobs.bronze import web_events
+
+    n = MIN_VALUES + 5
+    lines = [_web_event(i, properties="spring" if i < 3 else {"k": "v"}) for i in range(n)]
+    lines += [_web_event(100, properties=None), _web_event(101, properties="<drop>")]
+    parsed = web_events.parse(_lines(spark, {"w.jsonl": lines}))
+    # 3 of 25 values do not parse (12%): bad input; JSON null / absent is no value at all
+    assert web_events.check_drift(parsed) == {}
+    good, bad = web_events.split(parsed, DS)
+    assert sorted((r.reason, r.record) for r in bad.collect()) == [
+        ("bad_properties", lines[i]) for i in range(3)
+    ]
+    props = {r.event_id: r.properties for r in good.collect()}
+    assert len(props) == n - 3 + 2
+    assert props["e3"] == {"k": "v"} and props["e100"] == {} and props["e101"] == {}
+
+
+def test_the_web_events_job_writes_nothing_when_properties_changed_type(spark, lakehouse_env):
+    from include.table_catalog import BRONZE_WEB_EVENTS, QUARANTINE
+    from include.tables import table_exists
+    from spark_jobs.bronze import web_events
+
+    folder = Path(lakehouse_env.raw_path("web_events", DS).removeprefix("file://"))
+    folder.mkdir(parents=True, exist_ok=True)
+    lines = [_web_event(i, properties="spring") for i in range(30)]
+    (folder / "part-00000.jsonl").write_text("\n".join(lines) + "\n")
+    with pytest.raises(SchemaDrift, match=r"raw web_events: .*properties: 30 of 30 values"):
+        web_events.main(spark, DS, lakehouse_env)
+    assert not table_exists(spark, BRONZE_WEB_EVENTS, lakehouse_env)
+    assert not table_exists(spark, QUARANTINE, lakehouse_env)
 
 
 def test_web_events_key_renamed_in_every_line_fails(spark):
