@@ -5,6 +5,14 @@ the S3 endpoint, the warehouse location, the metastore), so moving to a cluster 
 configuration change, not a code change. Credentials are read from the environment only
 (locally ``scripts/setup.sh`` generates them once into ``var/credentials.env``, which
 ``scripts/env.sh`` loads); no file in the repository holds one.
+
+The pseudonym key (``LAKEHOUSE_PSEUDONYM_KEY``) is such a secret too: the silver job keys the
+visitor pseudonym ``logged_out_user_id`` with it (``spark_jobs/silver/fct_website_events.py``).
+It reaches every path through the environment only: ``scripts/env.sh`` exports the
+credentials file to every script, the Airflow processes it starts and the ``spark-submit``
+they run (whose driver runs ``spark_jobs/run.py`` -> :func:`load_settings`); tests set a fixed,
+public test key (``tests/conftest.py``). It is deliberately not a Spark setting: only the
+Python driver needs it, so it is in no ``spark-defaults.conf``, JVM argument or Spark UI page.
 """
 
 from __future__ import annotations
@@ -14,11 +22,37 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PSEUDONYM_KEY_ENV = "LAKEHOUSE_PSEUDONYM_KEY"
+MIN_PSEUDONYM_KEY_LENGTH = 16
 
 
 def _env(name: str, default: str) -> str:
     value = os.environ.get(name)
     return value if value not in (None, "") else default
+
+
+def validate_pseudonym_key(key: str | None) -> str:
+    """``key`` if it may key the visitor pseudonym, else a ``RuntimeError`` saying what to do.
+
+    The key must stay the same for the life of the tables: changing it changes every
+    visitor's ``logged_out_user_id`` (silver and everything derived from it in gold).
+    The messages never include the key.
+    """
+    if not key:
+        raise RuntimeError(
+            f"{PSEUDONYM_KEY_ENV} is not set: it keys the visitor pseudonym "
+            "(silver.fct_website_events.logged_out_user_id). Run `make setup` (it adds a "
+            "generated key to $LAKEHOUSE_STATE_DIR/credentials.env, keeping an existing one) "
+            "and source scripts/env.sh, or set it in the environment (on a cluster: from the "
+            "secret store, the same key for every run)"
+        )
+    if len(key) < MIN_PSEUDONYM_KEY_LENGTH:
+        raise RuntimeError(
+            f"{PSEUDONYM_KEY_ENV} is too short ({len(key)} characters, at least "
+            f"{MIN_PSEUDONYM_KEY_LENGTH}): a short key can be guessed, and with it every "
+            "visitor's IP address recovered from logged_out_user_id"
+        )
+    return key
 
 
 @dataclass(frozen=True)
@@ -44,6 +78,13 @@ class Settings:
     reports_dir: Path
     exports_dir: Path
     extra_spark_conf: dict[str, str] = field(default_factory=dict)
+    # Secret: kept out of repr() so that printing or logging the settings never shows it.
+    pseudonym_key: str = field(default="", repr=False)
+
+    def require_pseudonym_key(self) -> str:
+        """The pseudonym key; a clear error when it is missing or too short (see
+        :func:`validate_pseudonym_key`)."""
+        return validate_pseudonym_key(self.pseudonym_key)
 
     @property
     def raw_root(self) -> str:
@@ -90,4 +131,5 @@ def load_settings() -> Settings:
         metastore_driver=_env("LAKEHOUSE_METASTORE_DRIVER", "org.postgresql.Driver"),
         reports_dir=Path(_env("LAKEHOUSE_REPORTS_DIR", str(state_dir / "reports"))),
         exports_dir=Path(_env("LAKEHOUSE_EXPORTS_DIR", str(state_dir / "exports"))),
+        pseudonym_key=_env(PSEUDONYM_KEY_ENV, ""),
     )

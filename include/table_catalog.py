@@ -63,7 +63,10 @@ FCT_WEBSITE_EVENTS = register(
         description=(
             "seed 003 core.fct_website_events: deduplicated, conformed website events with IP "
             "enrichment (country) and user-agent enrichment (device brand); the raw IP is not "
-            "kept. logged_out_user_id = murmur3(ip, user agent) as BIGINT."
+            "kept, nor any property naming or holding an IP address. logged_out_user_id = "
+            "keyed pseudonym of IP and user agent: murmur3 hash(sha2(secret key, ip, user "
+            "agent)) as BIGINT; the key (LAKEHOUSE_PSEUDONYM_KEY) is generated once, never "
+            "committed, and must not change (a new key gives every visitor a new id)."
         ),
         suite="silver_fct_website_events",
     )

@@ -47,6 +47,13 @@ if ! grep -q AIRFLOW__API_AUTH__JWT_SECRET "$LAKEHOUSE_STATE_DIR/credentials.env
   python3 -c 'import secrets; print("AIRFLOW__API_AUTH__JWT_SECRET=" + secrets.token_urlsafe(32))' \
     >>"$LAKEHOUSE_STATE_DIR/credentials.env"
 fi
+if ! grep -q '^LAKEHOUSE_PSEUDONYM_KEY=' "$LAKEHOUSE_STATE_DIR/credentials.env"; then
+  # Keys the visitor pseudonym silver.fct_website_events.logged_out_user_id (issue 9): without
+  # it the raw IP could be recovered from the id. Generated once and then kept: a new key
+  # changes every visitor's id, so a lost key splits each visitor's history in two.
+  python3 -c 'import secrets; print("LAKEHOUSE_PSEUDONYM_KEY=" + secrets.token_urlsafe(32))' \
+    >>"$LAKEHOUSE_STATE_DIR/credentials.env"
+fi
 . scripts/env.sh
 
 step "3/8 Python environment ($LAKEHOUSE_VENV)"
