@@ -20,8 +20,9 @@ from include.settings import Settings, load_settings
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
-_DS = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_MONTH = re.compile(r"^\d{4}-\d{2}$")
+# [0-9], not \d: \d also matches other scripts' digits ('２０２４-０１'), which are no date.
+_DS = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+_MONTH = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")
 
 
 class SchemaMismatch(ValueError):

@@ -14,6 +14,14 @@ api_up() { curl -fsS -m 3 "http://127.0.0.1:$LAKEHOUSE_AIRFLOW_PORT/api/v2/monit
 start() {
   scripts/services.sh start >/dev/null
   "$LAKEHOUSE_VENV/bin/python" scripts/spark_conf.py >/dev/null
+  # The API server writes the admin password it generates into the passwords file and prints
+  # it to its log: create them (and the other components' logs) owner-only before Airflow
+  # opens them (umask 077; an empty passwords file is what Airflow expects on a first start),
+  # and narrow the ones an earlier run left world-readable.
+  local private=("$AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE")
+  for c in "${COMPONENTS[@]}"; do private+=("$LOGS/airflow-$c.log"); done
+  (umask 077 && touch "${private[@]}")
+  chmod 600 "${private[@]}"
   for c in "${COMPONENTS[@]}"; do
     pidf="$LAKEHOUSE_STATE_DIR/airflow-$c.pid"
     if [ -f "$pidf" ] && kill -0 "$(cat "$pidf")" 2>/dev/null; then step "airflow $c already running"; continue; fi
@@ -28,9 +36,8 @@ start() {
     { tail -30 "$LOGS/airflow-api-server.log"; exit 1; }
   echo
   echo "  Airflow UI:  http://127.0.0.1:$LAKEHOUSE_AIRFLOW_PORT"
+  # the path only: the password itself would end up in terminal scrollback and captured output
   echo "  log in as:   admin / password in $AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"
-  [ -f "$AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE" ] &&
-    echo "               ($(cat "$AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"))"
 }
 
 stop() {

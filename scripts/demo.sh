@@ -8,7 +8,25 @@ cd "$(dirname "$0")/.."
 . scripts/env.sh
 . scripts/lib.sh
 START="${1:-2024-01-01}"; DAYS="${2:-3}"; SCALE="${3:-20000}"
-END="$(python3 -c "import datetime as d,sys; print(d.date.fromisoformat('$START') + d.timedelta(days=int('$DAYS') - 1))")"
+# START and DAYS reach Python as arguments, never as source text; both are checked there.
+END="$(python3 - "$START" "$DAYS" <<'PY'
+import datetime as d
+import re
+import sys
+
+start, days = sys.argv[1:3]
+if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", start):
+    sys.exit(f"demo.sh: START must be a date YYYY-MM-DD, got {start!r}")
+if not re.fullmatch(r"[1-9][0-9]{0,4}", days):
+    sys.exit(f"demo.sh: DAYS must be a positive integer (at most 99999), got {days!r}")
+try:
+    print(d.date.fromisoformat(start) + d.timedelta(days=int(days) - 1))
+except (ValueError, OverflowError) as e:
+    sys.exit(f"demo.sh: START {start!r} and DAYS {days!r} are no valid date range: {e}")
+PY
+)"
+# SCALE goes into the backfill's --dag-run-conf JSON below
+[[ "$SCALE" =~ ^[1-9][0-9]*$ ]] || die "SCALE must be a positive integer, got '$SCALE'"
 DAG=lakehouse_daily
 # The DAG catches up over its schedule window: narrow it to the demo's days (and its scale),
 # and restart Airflow so the scheduler and DAG processor parse the DAG with this window.

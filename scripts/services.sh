@@ -50,9 +50,13 @@ start_pg() {
   if [ "$(id -u)" = 0 ]; then chown postgres "$(dirname "$PG_DATA")"; touch "$PG_LOG"; chown postgres "$PG_LOG"; fi
   if [ ! -f "$PG_DATA/PG_VERSION" ]; then
     step "initialising a PostgreSQL cluster in $PG_DATA"
+    # mktemp creates the file with mode 600; as root, initdb runs as postgres (as_pg), so hand
+    # the file to postgres instead of opening it to every user.
     local pwfile; pwfile="$(mktemp)"; printf '%s\n' "$LAKEHOUSE_PG_PASSWORD" >"$pwfile"
-    chmod 644 "$pwfile"
-    as_pg "$PG_BIN/initdb" -D "$PG_DATA" -U lakehouse --pwfile="$pwfile" -A scram-sha-256 -E UTF8 >/dev/null
+    chmod 600 "$pwfile"
+    if [ "$(id -u)" = 0 ]; then chown postgres "$pwfile"; fi
+    as_pg "$PG_BIN/initdb" -D "$PG_DATA" -U lakehouse --pwfile="$pwfile" -A scram-sha-256 -E UTF8 >/dev/null ||
+      { rm -f "$pwfile"; exit 1; }
     rm -f "$pwfile"
   fi
   as_pg "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$PG_LOG" -w -t 60 \

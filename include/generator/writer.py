@@ -1,14 +1,16 @@
 """``write_day``: put one day's files under a local directory or an S3 prefix.
 
-A day's write replaces that day's folders only: objects under every ``{source}/ds={ds}/``
-prefix (and the truth folder) are deleted first, then the data files are written, and the
-truth manifest goes last, so a present manifest marks a complete day. S3 access uses
-``include.settings.load_settings()`` (endpoint, keys, region) with path-style addressing,
-which is what MinIO expects.
+A day's write replaces that day's folders only: ``ds`` is validated and the day generated
+first (a bad ``ds``, config or a day before the epoch fails with nothing deleted), then the
+objects under every ``{source}/ds={ds}/`` prefix (and the truth folder) are deleted, the data
+files written, and the truth manifest goes last, so a present manifest marks a complete day.
+S3 access uses ``include.settings.load_settings()`` (endpoint, keys, region) with path-style
+addressing, which is what MinIO expects.
 """
 
 from __future__ import annotations
 
+import itertools
 import shutil
 from collections.abc import Iterable
 from pathlib import Path
@@ -16,6 +18,7 @@ from pathlib import Path
 from include.generator.config import GeneratorConfig
 from include.generator.generate import iter_day
 from include.raw_sources import RAW_SOURCES, TRUTH_SOURCE
+from include.tables import validate_ds
 
 
 def day_prefixes(ds: str) -> list[str]:
@@ -28,7 +31,12 @@ def write_day(ds: str, root: str, config: GeneratorConfig | None = None) -> list
 
     Returns the relative paths written, manifest last.
     """
-    files = iter_day(ds, config)
+    # ds names the folders deleted below: validate it, and run the (lazy) generator up to its
+    # first file, so a bad ds or config fails before anything is deleted.
+    validate_ds(ds)
+    day = iter_day(ds, config)
+    first = next(day)  # iter_day computes the whole day before its first yield
+    files = itertools.chain([first], day)
     if root.startswith(("s3://", "s3a://")):
         return _write_s3(ds, root, files)
     return _write_local(ds, Path(root), files)

@@ -6,6 +6,8 @@ import json
 import subprocess
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -27,3 +29,40 @@ def test_spark_connection_is_valid_json_however_often_sourced():
 def test_spark_master_is_configuration():
     conn = json.loads(_env_after(2, "export LAKEHOUSE_SPARK_MASTER=spark://h:7077;"))
     assert conn["host"] == "spark://h:7077"
+
+
+def _demo_window(*args: str) -> subprocess.CompletedProcess:
+    """Run the lines of scripts/demo.sh that read START DAYS SCALE and compute END (nothing
+    after them: no Airflow is started)."""
+    lines = (ROOT / "scripts" / "demo.sh").read_text().splitlines()
+    first = next(i for i, line in enumerate(lines) if line.startswith('START="${1:-'))
+    last = next(i for i, line in enumerate(lines) if line.startswith('[[ "$SCALE"'))
+    script = "set -euo pipefail; . scripts/lib.sh\n" + "\n".join(lines[first : last + 1])
+    script += '\nprintf "%s %s" "$END" "$SCALE"'
+    return subprocess.run(["bash", "-c", script, "demo.sh", *args], cwd=ROOT, text=True,
+                          capture_output=True, env={"PATH": "/usr/bin:/bin"})  # fmt: skip
+
+
+def test_demo_window_from_start_and_days():
+    assert _demo_window().stdout == "2024-01-03 20000"
+    assert _demo_window("2024-12-30", "3", "500").stdout == "2025-01-01 500"
+
+
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        (["2024-01-01');import os;print('x", "3"], "START must be a date YYYY-MM-DD"),
+        (["2024-01-01'[:0]+print('x') or '2024-01-01", "3"], "START must be a date"),
+        (["2024-02-30", "3"], "no valid date range"),
+        (["２０２４-０１-０１", "3"], "START must be a date"),
+        (["2024-01-01", "3')+0;print('x"], "DAYS must be a positive integer"),
+        (["2024-01-01", "0"], "DAYS must be a positive integer"),
+        (["2024-01-01", "-1"], "DAYS must be a positive integer"),
+        (["9999-12-31", "5"], "no valid date range"),
+        (["2024-01-01", "3", '1, "generate_raw": false'], "SCALE must be a positive integer"),
+    ],
+)
+def test_demo_rejects_a_bad_start_days_or_scale(args, error):
+    out = _demo_window(*args)
+    assert out.returncode != 0 and error in out.stderr, out
+    assert "x" not in out.stdout  # the injected print never ran

@@ -13,7 +13,10 @@
 
 from __future__ import annotations
 
+import importlib.util
+import os
 import re
+import stat
 import subprocess
 from pathlib import Path
 
@@ -37,12 +40,40 @@ HOSTILE_NAMES = [
     "1homepage",
 ]
 
-# A literal secret: a key or password assigned a quoted value that is not a template,
-# an environment lookup or an obvious placeholder.
+# Where the state directory is (credentials.env lives there): as include/settings.py reads it.
+STATE_DIR = Path(os.environ.get("LAKEHOUSE_STATE_DIR") or ROOT / "var")
+
+# A literal secret: a secret-named key (MINIO_ROOT_PASSWORD, "password", secret_key=, JWT_SECRET,
+# os.environ["X_TOKEN"] =, ...) assigned a value that is not a template (${X}, $X, {x}, <x>),
+# an expression (os.environ[...], password_for(...), settings.x), or an obvious placeholder.
+_KEY = r"(?:pass(?:word|wd)|secret(?:_access)?(?:_key)?|access_key|api_?key|token)"
+_PLACEHOLDER = r"(?!(?:changeme|change[-_]me|example|placeholder|redacted|your[-_]|x{8}|\*{8}))"
 _ASSIGNED_SECRET = re.compile(
-    r"""(?ix)(password|passwd|secret(_key)?|access_key|secret_access_key|token)\s*[:=]\s*
-        ["']([^"'${}<>\s]{8,})["']"""
+    rf"""(?ix)
+    {_KEY} ["']?\]? \s*[:=]\s*
+    (?:
+        # quoted: 8+ characters, none of them a template's
+        (?P<q>["']) {_PLACEHOLDER} [^"'$<>{{}}\s]{{8,}} (?P=q)
+      | # unquoted (YAML, .env, shell, URL query): 8+ characters with a digit or one of -+/=
+        # (so not a bare identifier such as SecretStr or metastore_password), and not followed
+        # by what makes it an expression or the start of a template (settings.x, f(), x[..],
+        # prefix-{...}, prefix$X)
+        {_PLACEHOLDER} (?=[a-z0-9_+/=-]*[0-9+/=-])
+        [a-z0-9][a-z0-9_+/=-]{{7,}}+ (?![\w.(\[{{$<%])
+    )"""
 )
+# An environment-style line (.env, shell, compose): an upper-case secret-named key and a bare
+# value to the end of the line, letters only too (MINIO_ROOT_PASSWORD: minioadmin): such a
+# line holds no expression (Python's NAME = OTHER_NAME has spaces around "=").
+_ENV_LINE_SECRET = re.compile(
+    rf"""(?mx) ^[ \t]*(?:export[ \t]+|-[ \t]+)?
+    [A-Z0-9_]*(?:PASS(?:WORD|WD)|SECRET(?:_ACCESS)?(?:_KEY)?|ACCESS_KEY|API_?KEY|TOKEN)
+    (?:=|:[ \t]+)  # KEY=value (.env, shell: no spaces) or KEY: value (YAML)
+    (?i:{_PLACEHOLDER}) [A-Za-z0-9][^\s"'$<>{{}}()\[\]`]{{7,}}+ [ \t]*(?:\#.*)?$"""
+)
+# A password inside a URL: scheme://user:<password>@host (not a template: ${X}, {x}, <x>, %s).
+_URL_CREDENTIAL = re.compile(r"""(?i)\b[a-z][a-z0-9+.-]*://[^\s/:@'"$<>{}]+:[^\s/@'"$<>{}%*]+@""")
+_SECRET_PATTERNS = [_ASSIGNED_SECRET, _ENV_LINE_SECRET, _URL_CREDENTIAL]
 _KNOWN_KEY_SHAPES = [
     re.compile(r"AKIA[0-9A-Z]{16}"),  # AWS access key id
     re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----"),
@@ -59,7 +90,7 @@ def _tracked_files() -> list[Path]:
 
 def _generated_secrets() -> list[str]:
     """The values setup generated on this machine (if it ran): none may be committed."""
-    env = ROOT / "var" / "credentials.env"
+    env = STATE_DIR / "credentials.env"
     if not env.exists():
         return []
     values = []
@@ -86,8 +117,8 @@ def test_no_credential_in_a_committed_file():
         rel = path.relative_to(ROOT)
         for pattern in _KNOWN_KEY_SHAPES:
             found += [f"{rel}: {m.group(0)[:12]}…" for m in pattern.finditer(text)]
-        for m in _ASSIGNED_SECRET.finditer(text):
-            found.append(f"{rel}: {m.group(0)[:40]}…")
+        for pattern in _SECRET_PATTERNS:
+            found += [f"{rel}: {m.group(0)[:40]}…" for m in pattern.finditer(text)]
         found += [f"{rel}: a generated credential" for v in generated if v in text]
     assert not found, found
 
@@ -101,11 +132,141 @@ def test_the_secret_scan_catches_a_planted_secret():
     assert not _ASSIGNED_SECRET.search('PASSWORD: "${LAKEHOUSE_PG_PASSWORD}"')
 
 
+# Lines the scan must flag. "<>" is cut out before the test, so that this file's own source
+# holds no match (the scan above reads it too).
+SECRET_LINES = [
+    "MINIO_ROOT_PASSWORD: <>minioadmin123",
+    "      MINIO_ROOT_PASSWORD: <>minioadmin123  # compose, unquoted",
+    "SECRET_KEY=<>abcd1234efgh5678",
+    "SECRET_KEY=<>abcdefghijklmnop",
+    "MINIO_ROOT_PASSWORD: <>minioadmin",
+    "  - MINIO_ROOT_PASSWORD=<>minioadmin  # compose list form",
+    "export LAKEHOUSE_PG_PASSWORD=<>Zx9-kL2_pQ7w",
+    "LAKEHOUSE_S3_SECRET_KEY=<>q8Jd93kdLs0-Uw_Yt4",
+    "PGPASSWORD=<>hunter2hunter2 psql -h 127.0.0.1",
+    '{"password": "<>hunter2hunter2"}',
+    '{"user": "admin", "secret_key": "<>q8Jd93kdLsX"}',
+    "password: '<>correct-horse-battery'",
+    'password = "<>hunter2hunter2"',
+    "conn = connect(password='<>hunter2hunter2')",
+    'os.environ["LAKEHOUSE_PG_PASSWORD"] = "<>hunter2hunter2"',
+    'AIRFLOW__API_AUTH__JWT_SECRET: "<>kJ8sd7f6g5h4j3k2"',
+    'api_key = "<>sk_live_abcdef123456"',
+    "access_key: <>lakehouse-1a2b3c4d",
+    'TOKEN="<>abcdefghijklmnop"',
+    "jdbc:postgresql://127.0.0.1:5433/metastore?user=lakehouse&password=<>s3cr3tpass1",
+    "postgresql://u:<>pw@host/db",
+    "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=postgresql+psycopg2://lakehouse:<>s3cr3t@127.0.0.1/airflow",
+    "https://admin:<>hunter2@example.com/api",
+]
+
+# Lines the scan must leave alone: references to a secret, never the secret itself.
+CLEAN_LINES = [
+    "LAKEHOUSE_S3_SECRET_KEY: ${LAKEHOUSE_S3_SECRET_KEY:?set LAKEHOUSE_S3_SECRET_KEY}",
+    'MINIO_ROOT_PASSWORD="$LAKEHOUSE_S3_SECRET_KEY" nohup minio server',
+    "MINIO_ROOT_PASSWORD: ${LAKEHOUSE_S3_SECRET_KEY}",
+    'PGPASSWORD="$LAKEHOUSE_PG_PASSWORD" psql -h 127.0.0.1',
+    "PGPASSWORD=$LAKEHOUSE_PG_PASSWORD psql -h 127.0.0.1",
+    'password = os.environ["AIRFLOW_PASSWORD"]',
+    'password = os.environ.get("LAKEHOUSE_PG_PASSWORD", "")',
+    'secret_key = os.environ["LAKEHOUSE_S3_SECRET_KEY"]',
+    'password = password_for("admin")',
+    "token = secrets.token_urlsafe(18)",
+    'print(f"LAKEHOUSE_S3_SECRET_KEY={secrets.token_urlsafe(24)}")',
+    'print(f"LAKEHOUSE_S3_ACCESS_KEY=lakehouse-{secrets.token_hex(4)}")',
+    "metastore_password=settings.metastore_password,",
+    's3_secret_key=_env("LAKEHOUSE_S3_SECRET_KEY", ""),',
+    "password: str",
+    "    PASSWORD = DEFAULT_PASSWORD.strip()",
+    "ADMIN_PASSWORD = DEFAULT_ADMIN_PASSWORD",
+    "SECRET_KEY = load_secret()",
+    "  MINIO_ROOT_PASSWORD: *minio-password",
+    "AIRFLOW__API_AUTH__JWT_SECRET=`cat jwt.txt`",
+    "token: SecretStr = Field(default=None)",
+    'PASSWORD: "${LAKEHOUSE_PG_PASSWORD}"',
+    "password: <password>",
+    'password = "<your-password>"',
+    "PASSWORD=changeme",
+    'password = "********"',
+    '"spark.hadoop.fs.s3a.secret.key": settings.s3_secret_key,',
+    "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE=$AIRFLOW_HOME/passwords.json",
+    "postgresql+psycopg2://lakehouse:${LAKEHOUSE_PG_PASSWORD}@127.0.0.1:5433/airflow",
+    'f"postgresql://{user}:{password}@{host}/db"',
+    "postgresql://user:<password>@host/db",
+    "jdbc:postgresql://127.0.0.1:5433/metastore",
+    "http://127.0.0.1:9000/minio/health/live",
+    "git@github.com:owner/repo.git",
+    "log in as admin / password in var/airflow/passwords.json",
+]
+
+
+@pytest.mark.parametrize("line", SECRET_LINES)
+def test_the_secret_scan_flags_a_literal_credential(line):
+    line = line.replace("<>", "")
+    assert any(p.search(line) for p in _SECRET_PATTERNS), line
+
+
+@pytest.mark.parametrize("line", CLEAN_LINES)
+def test_the_secret_scan_leaves_a_reference_alone(line):
+    hits = [m.group(0) for p in _SECRET_PATTERNS for m in p.finditer(line)]
+    assert not hits, (line, hits)
+
+
 def test_credentials_file_is_ignored_by_git():
-    out = subprocess.run(
-        ["git", "check-ignore", "var/credentials.env"], cwd=ROOT, capture_output=True
-    )
-    assert out.returncode == 0, "var/credentials.env would be committed"
+    env = STATE_DIR / "credentials.env"
+    try:
+        rel = env.resolve().relative_to(ROOT)
+    except ValueError:
+        pytest.skip(f"the state directory {STATE_DIR} is outside the repository")
+    out = subprocess.run(["git", "check-ignore", str(rel)], cwd=ROOT, capture_output=True)
+    assert out.returncode == 0, f"{rel} would be committed"
+
+
+@pytest.mark.parametrize(
+    "path",
+    # docker-compose.yml reads credentials from an .env file; Airflow's passwords file and the
+    # rendered spark-defaults.conf hold them too, wherever AIRFLOW_HOME / SPARK_CONF_DIR point
+    [".env", ".env.local", "var/credentials.env", "conf/credentials.env",
+     "var/airflow/passwords.json", "airflow/passwords.json", "spark-conf/spark-defaults.conf"],
+)  # fmt: skip
+def test_local_credential_files_are_ignored_by_git(path):
+    out = subprocess.run(["git", "check-ignore", path], cwd=ROOT, capture_output=True)
+    assert out.returncode == 0, f"{path} would be committed"
+
+
+def _spark_conf_script():
+    spec = importlib.util.spec_from_file_location("spark_conf", ROOT / "scripts" / "spark_conf.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_spark_defaults_are_never_readable_by_others(tmp_path, monkeypatch):
+    """spark-defaults.conf holds the S3 keys: mode 600 from its creation on (no window between
+    writing and a chmod), and a file an older version left 644 is narrowed."""
+    script = _spark_conf_script()
+    seen = []  # the file's mode when its content is about to be written
+    real_fdopen = os.fdopen
+
+    def fdopen(fd, *args, **kwargs):
+        seen.append(stat.S_IMODE(os.fstat(fd).st_mode))
+        return real_fdopen(fd, *args, **kwargs)
+
+    monkeypatch.setattr(script.os, "fdopen", fdopen)
+    monkeypatch.setenv("SPARK_CONF_DIR", str(tmp_path))
+    old_umask = os.umask(0o022)
+    try:
+        script.main()
+        target = tmp_path / "spark-defaults.conf"
+        assert seen == [0o600]
+        assert stat.S_IMODE(target.stat().st_mode) == 0o600
+        assert "spark.hadoop.fs.s3a.endpoint" in target.read_text()
+        target.chmod(0o644)  # as an older spark_conf.py could leave it
+        script.main()
+        assert seen == [0o600, 0o600]  # narrowed before the new content goes in
+        assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    finally:
+        os.umask(old_umask)
 
 
 def test_split_secrets_takes_the_credentials_out_of_the_launch_settings():
@@ -196,13 +357,29 @@ def test_hostile_readout_params_fail_before_spark(params):
 
 
 @pytest.mark.parametrize(
-    "ds", ["2024-01-01' OR '1'='1", "2024-13-01", "2024-1-1", "2024-01-01\n", "", None]
-)
+    "ds",
+    ["2024-01-01' OR '1'='1", "2024-13-01", "2024-1-1", "2024-01-01\n", "", None,
+     "２０２４-０１-０１", "٢٠٢٤-٠١-٠١"],  # other scripts' digits match \d, and are no ds
+)  # fmt: skip
 def test_a_ds_is_a_real_date_before_it_reaches_a_predicate(ds):
     from include.tables import validate_ds
 
     with pytest.raises((ValueError, TypeError)):
         validate_ds(ds)
+
+
+@pytest.mark.parametrize(
+    "month", ["２０２４-０１", "٢٠٢٤-٠١", "2024-13", "2024-00", "2024-1", "2024-01' OR '1'='1",
+              "2024-01\n", "2024-01-01", ""],
+)  # fmt: skip
+def test_a_month_is_a_real_month_before_it_reaches_a_predicate(month):
+    from include.contracts import get_contract
+    from include.tables import partition_predicate
+
+    contract = get_contract("gold.monthly_revenue")  # partitioned by month
+    assert partition_predicate(contract, "2024-01") == "month = '2024-01'"
+    with pytest.raises(ValueError, match="invalid month"):
+        partition_predicate(contract, month)
 
 
 def test_report_paths_cannot_escape_their_folder(tmp_path):

@@ -111,3 +111,38 @@ def test_s3_write_replaces_day_and_writes_manifest_last(monkeypatch):
     assert fake.objects[("raw", "lake/web_events/ds=2024-01-02/part-00000.jsonl")] == b"other day"
     assert fake.puts[-1] == "lake/_truth/ds=2024-01-01/manifest.json"
     assert writer_mod.split_s3_root("s3://bucket") == ("bucket", "")
+
+
+# ds names the folders write_day deletes: "bogus" would delete {source}/ds=bogus/, a ds with
+# "../" a folder outside the root; a day before the epoch fails in the (lazy) generator.
+BAD_DAYS = [
+    "bogus", "2024-01-01/../../../outside", "2024-02-30", "２０２４-０１-０１", "2023-01-01",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("ds", BAD_DAYS)
+def test_a_bad_day_deletes_nothing_locally(ds, tmp_path):
+    root, outside = tmp_path / "raw", tmp_path / "outside"
+    keep = [
+        root / "web_events" / f"ds={ds}" / "part-00000.jsonl",  # the folder the ds names
+        root / "web_events" / "ds=2024-01-01" / "part-00000.jsonl",  # a ../ ds walks through
+        outside / "keep.txt",
+    ]
+    for path in keep:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("keep\n")
+    with pytest.raises(ValueError):
+        writer_mod.write_day(ds, str(root), GeneratorConfig(events_per_day=2_000))
+    assert all(path.read_text() == "keep\n" for path in keep)
+
+
+@pytest.mark.parametrize("ds", BAD_DAYS)
+def test_a_bad_day_deletes_nothing_on_s3(ds, monkeypatch):
+    fake = FakeS3()
+    monkeypatch.setattr(writer_mod, "s3_client", lambda: fake)
+    fake.buckets.add("raw")
+    fake.objects[("raw", f"lake/web_events/ds={ds}/part-00000.jsonl")] = b"keep"
+    with pytest.raises(ValueError):
+        writer_mod.write_day(ds, "s3a://raw/lake", GeneratorConfig(events_per_day=2_000))
+    assert fake.objects == {("raw", f"lake/web_events/ds={ds}/part-00000.jsonl"): b"keep"}
+    assert fake.puts == []
