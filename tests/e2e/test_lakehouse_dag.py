@@ -190,7 +190,7 @@ def test_daily_dag_end_to_end_and_idempotent(stack, spark):
 
     # accounting: raw lines = bronze rows + bronze quarantine (nothing dropped silently)
     bronze_rows = read_partition(spark, BRONZE_WEB_EVENTS, DS, stack).count()
-    quarantine = read_partition(spark, QUARANTINE, DS, stack)
+    quarantine = read_partition(spark, QUARANTINE, DS, stack).where("source = 'web_events'")
     bronze_q = quarantine.where("layer = 'bronze'").count()
     assert _raw_line_count(stack) == bronze_rows + bronze_q
     assert bronze_rows == silver_rows + quarantine.where("layer = 'silver'").count()

@@ -227,6 +227,9 @@ class _OwnMinio:
         self.proc.wait(timeout=30)
 
 
+FAIL_FAST_BOUND_S = 240
+
+
 @pytest.mark.integration
 def test_object_store_outage_mid_write_then_retry(spark, monkeypatch, tmp_path):
     from include.settings import load_settings
@@ -261,6 +264,10 @@ def test_object_store_outage_mid_write_then_retry(spark, monkeypatch, tmp_path):
         )
         failed_after = time.monotonic() - started
         assert seen, f"the writer ended before any file appeared: {out[-3000:]}"
+        # JVM start + the write up to the fault + 3 attempts of 5 s connects: well under 4
+        # minutes on 2 busy cores; S3A's default retry policy would keep it going for many
+        # minutes (the bound is what the fail-fast settings in include/spark.py buy)
+        assert failed_after < FAIL_FAST_BOUND_S, (failed_after, out[-3000:])
         assert code not in (0, None) and "WRITER_DONE" not in out, (code, out[-3000:])
         clear = ("Connection refused", "ConnectException", "Unable to execute HTTP request",
                  "connect timed out")

@@ -101,7 +101,6 @@ def test_main_writes_readouts_slice_versions_and_report(spark, lakehouse_env):
     again = job.main(spark, DAY2, lakehouse_env, params)
     rows_again = read_partition(spark, READOUTS, DAY2, lakehouse_env).collect()
     assert again.rows_out == len(rows_again) == len(out)
-    key = lambda r: (r.metric, r.segment, r.variant)  # noqa: E731
-    assert sorted((key(r), r.p_value) for r in rows_again) == sorted(
-        (key(r), r.p_value) for r in out
-    )
+    # every column of every row, provenance (input_versions) included: same inputs, same rows
+    whole = lambda rows: sorted(repr(sorted(r.asDict().items())) for r in rows)  # noqa: E731
+    assert whole(rows_again) == whole(out)
