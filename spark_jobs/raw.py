@@ -83,6 +83,27 @@ def read_raw_lines(spark, path: str):
     )
 
 
+def line_reason(value: Column) -> Column:
+    """The rules every raw line meets before its format is judged, as the start of a
+    first-match-wins chain (each bronze path adds its own ``.when`` rules after them):
+    ``bad_encoding`` (the line's bytes are not valid UTF-8), then ``empty_line``.
+
+    ``bad_encoding`` comes first: a line that does not decode has no text to judge, and the
+    JSON / CSV parser would read a replaced (altered) copy of it, so no later verdict on it
+    is meaningful; a line holding an invalid byte is never blank, so its order relative to
+    ``empty_line`` changes nothing. The check is on the bytes (``is_valid_utf8``), not on
+    U+FFFD in a decoded line: a U+FFFD that the source encoded validly (EF BF BD) is text as
+    delivered and loads unchanged. It may be the trace of a lossy decode further upstream,
+    but bronze cannot tell that from a real character, and rejecting it would reject text
+    that decodes exactly.
+    """
+    from pyspark.sql import functions as F
+
+    return F.when(~F.is_valid_utf8(value), F.lit("bad_encoding")).when(
+        F.trim(value) == "", F.lit("empty_line")
+    )
+
+
 def rejected_record(value: Column, reason: Column) -> Column:
     """What the quarantine keeps of a raw line: the line itself where it is rejected (null
     for a good line). A ``bad_encoding`` line is kept with each undecodable byte replaced by

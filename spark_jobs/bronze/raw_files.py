@@ -25,7 +25,7 @@ from include.raw_sources import RAW_SOURCES
 from include.table_catalog import QUARANTINE
 from include.table_catalog_bronze_sources import BRONZE_SOURCES, column_types
 from spark_jobs.common import JobResult, quarantine_rows
-from spark_jobs.raw import rejected_record
+from spark_jobs.raw import line_reason, rejected_record
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame, SparkSession
@@ -182,25 +182,15 @@ def with_typed_and_reason(parsed: DataFrame, source: str) -> DataFrame:
     ``unbalanced_quote``, ``wrong_field_count``), then per field of the contract
     ``missing_<field>`` (required fields) and ``bad_<field>`` (typed fields).
 
-    ``bad_encoding`` comes first: a line that does not decode has no text to judge, and the
-    JSON / CSV parser would read a replaced (altered) copy of it, so no later verdict on it
-    is meaningful; a line holding an invalid byte is never blank, so its order relative to
-    ``empty_line`` changes nothing. The check is on the bytes (``is_valid_utf8``), not on
-    U+FFFD in a decoded line: a U+FFFD that the source encoded validly (EF BF BD) is text as
-    delivered and loads unchanged. It may be the trace of a lossy decode further upstream,
-    but bronze cannot tell that from a real character, and rejecting it would reject text
-    that decodes exactly.
+    ``bad_encoding`` and ``empty_line`` come first for every raw line, and why:
+    :func:`spark_jobs.raw.line_reason`.
     """
     from pyspark.sql import functions as F
 
     types = column_types(BRONZE_SOURCES[source])
     fields = RAW_SOURCES[source].fields
     r = F.col("r")
-    reason = (
-        F.when(~F.is_valid_utf8(F.col("value")), F.lit("bad_encoding"))
-        .when(F.trim(F.col("value")) == "", F.lit("empty_line"))
-        .when(F.col("_broken").isNotNull(), F.col("_broken"))
-    )
+    reason = line_reason(F.col("value")).when(F.col("_broken").isNotNull(), F.col("_broken"))
     for f in REQUIRED[source]:
         reason = reason.when(r[f].isNull(), F.lit(f"missing_{f}"))
     for f in fields:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from include.table_catalog import BRONZE_WEB_EVENTS, QUARANTINE
 from spark_jobs.common import JobResult, quarantine_rows
+from spark_jobs.raw import line_reason
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame, SparkSession
@@ -72,14 +73,8 @@ def with_reason(parsed: DataFrame) -> DataFrame:
     ``bad_user_id``, ``bad_properties`` (a JSON object whose ``properties`` is not an object
     of strings), i.e. the contract's fields in order after the line's structure.
 
-    ``bad_encoding`` comes first: a line that does not decode has no text to judge, and the
-    JSON parser would read a replaced (altered) copy of it, so no later verdict on it is
-    meaningful; a line holding an invalid byte is never blank, so its order relative to
-    ``empty_line`` changes nothing. The check is on the bytes (``is_valid_utf8``), not on
-    U+FFFD in a decoded line: a U+FFFD that the source encoded validly (EF BF BD) is text as
-    delivered and loads unchanged. It may be the trace of a lossy decode further upstream,
-    but bronze cannot tell that from a real character, and rejecting it would reject text
-    that decodes exactly.
+    ``bad_encoding`` and ``empty_line`` come first for every raw line, and why:
+    :func:`spark_jobs.raw.line_reason`.
     """
     from pyspark.sql import functions as F
 
@@ -87,8 +82,7 @@ def with_reason(parsed: DataFrame) -> DataFrame:
     ts = F.try_to_timestamp(r["event_time"], F.lit(TIMESTAMP_FORMAT))
     return parsed.withColumn("event_timestamp", ts).withColumn(
         "reason",
-        F.when(~F.is_valid_utf8(F.col("value")), F.lit("bad_encoding"))
-        .when(F.trim(F.col("value")) == "", F.lit("empty_line"))
+        line_reason(F.col("value"))
         .when(r.isNull() | ~_is_object_of_text(), F.lit("unparsable_json"))
         .when(r["event_id"].isNull(), F.lit("missing_event_id"))
         .when(r["event_time"].isNull(), F.lit("missing_event_time"))

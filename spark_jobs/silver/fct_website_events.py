@@ -162,19 +162,23 @@ def without_ip_entries(properties: Column) -> Column:
 
 
 def with_safe_properties(df: DataFrame) -> DataFrame:
-    """``_safe_properties``: the raw ``properties`` without IP entries (facts and quarantine)."""
-    return df.withColumn("_safe_properties", without_ip_entries(df["properties"]))
+    """The raw properties without IP entries, worked out once per row (``label``'s frame is
+    persisted, so the facts, the quarantine and the dropped-entries count reuse them):
+    ``_safe_properties``, the ``properties`` map (facts and quarantine), and
+    ``_safe_carried``, the non-null carried columns whose value is not an IP (facts)."""
+    from pyspark.sql import functions as F
+
+    carried = F.create_map(*[x for c in CARRIED_PROPERTIES for x in (F.lit(c), F.col(c))])
+    return df.withColumn("_safe_properties", without_ip_entries(df["properties"])).withColumn(
+        "_safe_carried", F.map_filter(carried, lambda _, v: v.isNotNull() & ~is_ip_value(v))
+    )
 
 
 def with_other_properties(df: DataFrame) -> DataFrame:
     from pyspark.sql import functions as F
 
-    carried = F.create_map(*[x for c in CARRIED_PROPERTIES for x in (F.lit(c), F.col(c))])
     own = F.map_filter("_safe_properties", lambda k, _: ~k.isin(*CARRIED_PROPERTIES))
-    return df.withColumn(
-        "other_properties",
-        F.map_concat(own, F.map_filter(carried, lambda _, v: v.isNotNull() & ~is_ip_value(v))),
-    )
+    return df.withColumn("other_properties", F.map_concat(own, F.col("_safe_carried")))
 
 
 def ip_entries_dropped() -> Column:
@@ -186,12 +190,12 @@ def ip_entries_dropped() -> Column:
         return F.coalesce(F.size(F.col(name)), F.lit(0))
 
     carried = sum(
-        (F.when(is_ip_value(F.col(c)), 1).otherwise(0) for c in CARRIED_PROPERTIES), F.lit(0)
+        (F.when(F.col(c).isNotNull(), 1).otherwise(0) for c in CARRIED_PROPERTIES), F.lit(0)
     )
     return (
         size("properties")
         - size("_safe_properties")
-        + F.when(F.col("reason").isNull(), carried).otherwise(0)
+        + F.when(F.col("reason").isNull(), carried - size("_safe_carried")).otherwise(0)
     )
 
 
