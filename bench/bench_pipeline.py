@@ -70,10 +70,12 @@ LOGS = ROOT / "var" / "bench" / "logs"  # every child's stderr (var/ is not comm
 
 # --------------------------------------------------------------------------- the DAG's jobs
 def dag_spark_tasks(dag_id: str = "lakehouse_daily") -> list[dict]:
-    """Every SparkSubmitOperator of ``dag_id``: task id, jobs and params, in a topological
+    """Every Spark task of ``dag_id``: task id, jobs and params, in a topological
     order of the DAG (upstream first), read from the DAG itself so the bench runs exactly
     what Airflow runs."""
     from airflow.dag_processing.dagbag import DagBag
+
+    from include.airflow_tasks import spark_task_spec
 
     bag = DagBag(dag_folder=str(ROOT / "dags"))
     if bag.import_errors:
@@ -91,12 +93,10 @@ def dag_spark_tasks(dag_id: str = "lakehouse_daily") -> list[dict]:
             del pending[task_id]
     tasks = []
     for task_id in order:
-        args = getattr(dag.get_task(task_id), "application_args", None)
-        if args is None:  # land_raw: the bench generates raw itself
+        spec = spark_task_spec(dag.get_task(task_id))
+        if spec is None:  # land_raw: the bench generates raw itself
             continue
-        cut = args.index("--ds")
-        params = json.loads(args[args.index("--params") + 1])
-        tasks.append({"task": task_id, "jobs": list(args[:cut]), "params": params})
+        tasks.append({"task": task_id, "jobs": list(spec.jobs), "params": spec.params})
     return tasks
 
 

@@ -1,20 +1,31 @@
 """Building blocks the DAG files share: how a Spark job becomes an Airflow task.
 
-Spark jobs run through ``SparkSubmitOperator`` against the ``spark_lakehouse`` connection
-(``local[2]`` here; ``spark://…``, ``yarn`` or ``k8s://…`` on a cluster), always via
-``spark_jobs/run.py JOB --ds {{ ds }}``: the task reads and writes the partition of its own
-logical date, never "the latest". Imports here are light (no pyspark) so DAG parsing stays fast.
+Two engines (``LAKEHOUSE_ENGINE``, read when the DAG file is parsed; ``include/engine.py``):
+
+* ``connect`` (default): :class:`SparkConnectJobOperator`, a Spark Connect client. The task
+  opens its own session on the warm server of the ``spark_connect_lakehouse`` connection
+  (the apache-spark provider's ``spark_connect`` type: host, port, token as password) and
+  runs the jobs in it through :func:`spark_jobs.run.run`; no JVM starts for the task.
+* ``submit``: ``SparkSubmitOperator`` against the ``spark_lakehouse`` connection (``local[2]``
+  here; ``spark://…``, ``yarn`` or ``k8s://…`` on a cluster) running
+  ``spark_jobs/run.py JOB --ds {{ ds }}`` in a JVM of its own.
+
+Either way the task reads and writes the partition of its own logical date, never "the
+latest", and prints one ``LAKEHOUSE_RESULT`` line per job. Imports here are light (no
+pyspark) so DAG parsing stays fast.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 
 from include.settings import PROJECT_ROOT
 
 SPARK_CONN_ID = "spark_lakehouse"
+CONNECT_CONN_ID = "spark_connect_lakehouse"  # = include.engine.CONNECT_CONN_ID (no import)
 RUNNER = str(PROJECT_ROOT / "spark_jobs" / "run.py")
 
 # gold.readouts is written by tasks of more than one DAG (the daily DAG's web readout and every
@@ -54,28 +65,66 @@ def table_asset(qualified_name: str):
 
 
 def spark_job(job: str | Sequence[str], *, task_id: str | None = None,
-              params: dict | None = None, outlets: list | None = None, **kwargs):
-    """A SparkSubmitOperator running ``spark_jobs/run.py JOB [JOB ...] --ds {{ ds }}``.
+              params: dict | None = None, outlets: list | None = None,
+              run_ds: str = "{{ ds }}", params_json: str | None = None, **kwargs):
+    """A task running ``JOB [JOB ...]`` in order for ``run_ds`` (default: the run's ``ds``).
 
-    Several jobs in one task run in order in one Spark session: each spark-submit costs a
-    JVM start (~20 s on the 2-core build machine), more than many small daily jobs take.
+    Several jobs in one task run in one Spark session. ``params_json`` (a template) replaces
+    ``params`` when the params come from an upstream task's XCom.
     """
-    from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
+    from include.engine import engine_mode
 
     jobs = [job] if isinstance(job, str) else list(job)
     if len(jobs) > 1 and not task_id:
         raise ValueError("a task running several jobs needs an explicit task_id")
     listing = ", ".join(f"`{j}`" for j in jobs)
-    return SparkSubmitOperator(
+    job_params = params_json if params_json is not None else json.dumps(params or {})
+    common = dict(
         task_id=task_id or jobs[0].split(".", 1)[1].replace(".", "_"),
-        conn_id=SPARK_CONN_ID,
-        application=RUNNER,
-        application_args=[*jobs, "--ds", "{{ ds }}", "--params", json.dumps(params or {})],
-        name=task_id or jobs[0],
         outlets=outlets or [],
         doc_md=f"Runs Spark job(s) {listing} in order for the run's `ds` (see `spark_jobs/`).",
         **kwargs,
     )
+    if engine_mode() == "connect":
+        from include.connect_operator import SparkConnectJobOperator
+
+        return SparkConnectJobOperator(jobs=jobs, run_ds=run_ds, job_params=job_params, **common)
+    from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
+
+    return SparkSubmitOperator(
+        conn_id=SPARK_CONN_ID,
+        application=RUNNER,
+        application_args=[*jobs, "--ds", run_ds, "--params", job_params],
+        name=task_id or jobs[0],
+        **common,
+    )
+
+
+@dataclass(frozen=True)
+class SparkTaskSpec:
+    """What a Spark task runs, whichever engine's operator it is: jobs, ``ds``, params
+    (the last two as the templates the task renders)."""
+
+    jobs: tuple[str, ...]
+    ds: str
+    params_json: str
+    engine: str
+
+    @property
+    def params(self) -> dict:
+        return json.loads(self.params_json)
+
+
+def spark_task_spec(task) -> SparkTaskSpec | None:
+    """The :class:`SparkTaskSpec` of a task :func:`spark_job` made, None for other tasks."""
+    if hasattr(task, "jobs") and hasattr(task, "run_ds"):
+        return SparkTaskSpec(tuple(task.jobs), task.run_ds, task.job_params, "connect")
+    args = getattr(task, "application_args", None)
+    if getattr(task, "application", None) != RUNNER or not args:
+        return None
+    ds_at = args.index("--ds")
+    return SparkTaskSpec(tuple(args[:ds_at]), args[ds_at + 1],
+                         args[args.index("--params") + 1], "submit")  # fmt: skip
 
 
 def quality_gate(tables: Sequence[str], *, task_id: str, **kwargs):

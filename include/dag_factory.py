@@ -340,23 +340,17 @@ def build_experiment_dag(spec: ExperimentSpec):
             )
             return run.to_xcom()
 
+        # The day and params come from resolve_run, not from `{{ ds }}` (undefined in
+        # Asset-triggered runs); same runner, same job, whichever engine runs it.
+        pulled = "ti.xcom_pull(task_ids='resolve_run')"
         readout = spark_job(
             READOUT_JOB,
             task_id="readout",
-            params={"experiment": spec.name},
+            run_ds="{{ " + pulled + "['ds'] }}",
+            params_json="{{ " + pulled + "['params_json'] }}",
             outlets=[table_asset("gold.readouts")],
             pool=READOUTS_POOL,
         )
-        # The day and params come from resolve_run, not from `{{ ds }}` (undefined in
-        # Asset-triggered runs); same runner, same argument layout as every other job.
-        pulled = "ti.xcom_pull(task_ids='resolve_run')"
-        readout.application_args = [
-            READOUT_JOB,
-            "--ds",
-            "{{ " + pulled + "['ds'] }}",
-            "--params",
-            "{{ " + pulled + "['params_json'] }}",
-        ]
         resolve() >> readout
     return dag
 

@@ -80,6 +80,12 @@ class Settings:
     extra_spark_conf: dict[str, str] = field(default_factory=dict)
     # Secret: kept out of repr() so that printing or logging the settings never shows it.
     pseudonym_key: str = field(default="", repr=False)
+    # The Spark Connect server (include/engine.py, include/engine_server.py): where clients
+    # reach it, the heap of its driver (the one JVM every task shares) and its token (secret).
+    connect_host: str = "127.0.0.1"
+    connect_port: int = 15002
+    connect_memory: str = "6g"
+    connect_token: str = field(default="", repr=False)
 
     def require_pseudonym_key(self) -> str:
         """The pseudonym key; a clear error when it is missing or too short (see
@@ -132,4 +138,8 @@ def load_settings() -> Settings:
         reports_dir=Path(_env("LAKEHOUSE_REPORTS_DIR", str(state_dir / "reports"))),
         exports_dir=Path(_env("LAKEHOUSE_EXPORTS_DIR", str(state_dir / "exports"))),
         pseudonym_key=_env(PSEUDONYM_KEY_ENV, ""),
+        connect_host=_env("LAKEHOUSE_CONNECT_HOST", "127.0.0.1"),
+        connect_port=int(_env("LAKEHOUSE_CONNECT_PORT", "15002")),
+        connect_memory=_env("LAKEHOUSE_CONNECT_MEMORY", "6g"),
+        connect_token=_env("LAKEHOUSE_CONNECT_TOKEN", ""),
     )

@@ -81,6 +81,64 @@ def list_keys(uri: str, settings: Settings | None = None) -> list[str]:
     return keys
 
 
+def _local_path(uri: str) -> str:
+    return uri[len("file:"):] if uri.startswith("file:") else uri
+
+
+def list_names(folder: str, settings: Settings | None = None) -> list[str] | None:
+    """Names of the files directly under ``folder`` (an ``s3a://`` URI or a local path),
+    sorted; None when the folder does not exist (no object under it).
+
+    How jobs list what Spark will read without the JVM's Hadoop FileSystem, which a Spark
+    Connect client does not have: the object store is asked directly (boto3, one paginated
+    listing with a delimiter), a local folder with ``os``.
+    """
+    import os
+
+    if not is_s3_uri(folder):
+        path = _local_path(folder)
+        if not os.path.isdir(path):
+            return None
+        return sorted(n for n in os.listdir(path) if os.path.isfile(os.path.join(path, n)))
+    bucket, prefix = split_s3_uri(folder.rstrip("/") + "/")
+    client = s3_client(settings or load_settings())
+    names: list[str] = []
+    seen_any = False
+    for page in client.get_paginator("list_objects_v2").paginate(
+        Bucket=bucket, Prefix=prefix, Delimiter="/"
+    ):
+        seen_any = seen_any or bool(page.get("Contents") or page.get("CommonPrefixes"))
+        names.extend(obj["Key"][len(prefix):] for obj in page.get("Contents", []))
+    return sorted(n for n in names if n) if seen_any else None
+
+
+def count_files(folder: str, settings: Settings | None = None, *, skip: str = "") -> int:
+    """How many files are stored under ``folder`` at any depth, not counting paths that
+    contain ``skip`` (e.g. ``/_delta_log/``)."""
+    import os
+
+    if not is_s3_uri(folder):
+        root = _local_path(folder)
+        return sum(1 for d, _, files in os.walk(root) for n in files
+                   if not skip or skip not in os.path.join(d, n))  # fmt: skip
+    keys = list_keys(folder.rstrip("/") + "/", settings)
+    return sum(1 for k in keys if not skip or skip not in "/" + k)
+
+
+def has_objects(prefix: str, settings: Settings | None = None) -> bool:
+    """Is anything stored under ``prefix`` (a folder: ``.../_delta_log/``)?"""
+    import os
+
+    if not is_s3_uri(prefix):
+        path = _local_path(prefix)
+        return os.path.isdir(path) and bool(os.listdir(path))
+    bucket, key = split_s3_uri(prefix)
+    page = s3_client(settings or load_settings()).list_objects_v2(
+        Bucket=bucket, Prefix=key, MaxKeys=1
+    )
+    return bool(page.get("Contents"))
+
+
 def delete_prefix(uri: str, settings: Settings | None = None) -> int:
     """Delete every object under ``uri``; returns how many were deleted."""
     bucket, _ = split_s3_uri(uri)

@@ -72,32 +72,52 @@ def check_schema(df: DataFrame, contract: TableContract) -> DataFrame:
     return df.select(*[f.name for f in expected.fields])
 
 
-def ensure_table(spark: SparkSession, contract: TableContract, settings: Settings | None = None):
-    """Create the Delta table (empty, with the contract's schema) if it does not exist yet."""
-    from delta.tables import DeltaTable
+def sql_string(text: str) -> str:
+    """``text`` as a SQL string literal (quotes and backslashes escaped)."""
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
+
+def delta_ref(location: str) -> str:
+    """The SQL name of the Delta table at ``location``: ``delta.`s3a://...```.
+
+    Locations come from configuration (warehouse root) and validated table names, but they
+    reach SQL here, so a backtick or a control character is refused rather than quoted.
+    """
+    if not location or any(ch == "`" or ord(ch) < 32 for ch in location):
+        raise ValueError(f"unusable table location {location!r}")
+    return f"delta.`{location}`"
+
+
+def ensure_table(spark: SparkSession, contract: TableContract, settings: Settings | None = None):
+    """Create the Delta table (empty, with the contract's schema) if it does not exist yet.
+
+    Delta's SQL, not the Python ``DeltaTable`` builder: the jobs run as Spark Connect
+    clients, and Delta's Connect plugin is not available (``include/engine.py``).
+    """
+    settings = settings or load_settings()
     location = table_location(contract, settings)
-    builder = DeltaTable.createIfNotExists(spark)
+    partitioned = ", ".join(validate_identifier(c, "partition column")
+                            for c in contract.partition_by)  # fmt: skip
     if uses_metastore(spark):
         if not spark.catalog.databaseExists(contract.layer):
             spark.sql(
                 f"CREATE DATABASE IF NOT EXISTS {contract.layer} "
-                f"LOCATION '{(settings or load_settings()).warehouse_root}/{contract.layer}'"
+                f"LOCATION {sql_string(f'{settings.warehouse_root}/{contract.layer}')}"
             )
-        builder = builder.tableName(contract.qualified_name)
-    builder = (
-        builder.location(location)
-        .addColumns(contract.spark_schema())
-        .partitionedBy(*contract.partition_by)
-        .comment(contract.description)
+        target, where = contract.qualified_name, f" LOCATION {sql_string(location)}"
+    else:
+        target, where = delta_ref(location), ""
+    statement = (
+        f"CREATE TABLE IF NOT EXISTS {target} ({contract.ddl}) USING DELTA "
+        f"PARTITIONED BY ({partitioned}){where} COMMENT {sql_string(contract.description)}"
     )
     # Parallel runs (a backfill with several active runs) may all find the table missing and
     # race to create it: the losers' commit conflicts (ProtocolChanged / already exists). The
-    # table then exists, and ``createIfNotExists`` again is a no-op.
+    # table then exists, and ``CREATE TABLE IF NOT EXISTS`` again is a no-op.
     for attempt in range(4):
         try:
-            return builder.execute()
-        except Exception as exc:  # py4j-captured Delta / catalog exceptions
+            return spark.sql(statement).collect()
+        except Exception as exc:  # Delta / catalog exceptions (classic or Connect)
             if attempt == 3 or not _lost_create_race(exc):
                 raise
             time.sleep(0.5 * 2**attempt)
@@ -188,15 +208,12 @@ def restore_partition(
     belong to different jobs, and not a write other commits have followed since).
     Returns ``{"rejected_version", "restored_version", "rows"}``, or None if nothing to undo.
     """
-    from delta.tables import DeltaTable
-
     predicate = partition_predicate(contract, partition_value)
     location = table_location(contract, settings)
     if not table_exists(spark, contract, settings):
         return None
     prefix = f"write:{contract.qualified_name}:{predicate}:"
-    table = DeltaTable.forPath(spark, location)
-    latest = table.history(1).collect()[0]
+    latest = _history(spark, location, 1)[0]
     # Only the write the gate has just judged: the table's newest commit. If anything
     # committed after it (another partition, a re-run), undoing it could revert data some
     # other run relies on; the caller reports the partition as left in place instead.
@@ -210,7 +227,7 @@ def restore_partition(
         else None
     )
     if previous is None or previous.isEmpty():
-        table.delete(predicate)
+        spark.sql(f"DELETE FROM {delta_ref(location)} WHERE {predicate}").collect()
         rows = 0
     else:
         (
@@ -229,16 +246,20 @@ def restore_partition(
     }
 
 
-def _find_commit(spark: SparkSession, location: str, token: str) -> tuple[int, dict[str, str]]:
-    from delta.tables import DeltaTable
+def _history(spark: SparkSession, location: str, limit: int) -> list:
+    """The newest ``limit`` commits of the table at ``location`` (``DESCRIBE HISTORY``)."""
+    return spark.sql(
+        f"DESCRIBE HISTORY {delta_ref(location)} LIMIT {int(limit)}"
+    ).select("version", "userMetadata", "operationMetrics").collect()
 
-    table = DeltaTable.forPath(spark, location)
-    # Nearly always our commit is the newest: read one commit file, not 50 (history(50)
+
+def _find_commit(spark: SparkSession, location: str, token: str) -> tuple[int, dict[str, str]]:
+    # Nearly always our commit is the newest: read one commit file, not 50 (a history of 50
     # reads every one of the last 50 commits, so each write got slower as a table aged).
     # Only when other writers committed right after us (the shared quarantine) look deeper.
-    history = table.history(1).collect()
+    history = _history(spark, location, 1)
     if history and history[0]["userMetadata"] != token:
-        history = table.history(50).collect()
+        history = _history(spark, location, 50)
     for row in history:
         if row["userMetadata"] == token:
             return int(row["version"]), dict(row["operationMetrics"] or {})
@@ -248,9 +269,7 @@ def _find_commit(spark: SparkSession, location: str, token: str) -> tuple[int, d
 
 
 def _last_commit(spark: SparkSession, location: str) -> tuple[int, dict[str, str]]:
-    from delta.tables import DeltaTable
-
-    row = DeltaTable.forPath(spark, location).history(1).collect()[0]
+    row = _history(spark, location, 1)[0]
     return int(row["version"]), dict(row["operationMetrics"] or {})
 
 
@@ -271,9 +290,15 @@ def read_partition(
 
 
 def table_exists(spark: SparkSession, contract: TableContract, settings=None) -> bool:
-    from delta.tables import DeltaTable
+    """Is there a Delta table at the contract's location (a non-empty ``_delta_log``)?
 
-    return DeltaTable.isDeltaTable(spark, table_location(contract, settings))
+    Asked of the object store (``include.storage``), as ``DeltaTable.isDeltaTable`` does
+    through the JVM's file system: no Spark round trip, and no JVM needed in the client.
+    """
+    from include.storage import has_objects
+
+    return has_objects(table_location(contract, settings).rstrip("/") + "/_delta_log/",
+                       settings or load_settings())
 
 
 def table_version(spark: SparkSession, contract: TableContract, settings=None) -> int:

@@ -16,6 +16,14 @@ export LAKEHOUSE_PG_PORT="${LAKEHOUSE_PG_PORT:-5433}"
 export LAKEHOUSE_METASTORE_URL="${LAKEHOUSE_METASTORE_URL:-jdbc:postgresql://127.0.0.1:$LAKEHOUSE_PG_PORT/metastore}"
 export LAKEHOUSE_AIRFLOW_PORT="${LAKEHOUSE_AIRFLOW_PORT:-8080}"
 export LAKEHOUSE_THRIFT_PORT="${LAKEHOUSE_THRIFT_PORT:-10000}"
+# The Spark engine (include/engine.py): "connect" (default), every task a session on the one
+# warm Spark Connect server on 127.0.0.1:$LAKEHOUSE_CONNECT_PORT; "submit", a spark-submit
+# (a JVM of its own) per task.
+export LAKEHOUSE_ENGINE="${LAKEHOUSE_ENGINE:-connect}"
+export LAKEHOUSE_CONNECT_PORT="${LAKEHOUSE_CONNECT_PORT:-15002}"
+export LAKEHOUSE_CONNECT_UI_PORT="${LAKEHOUSE_CONNECT_UI_PORT:-4040}"
+# The server's heap: the one driver every task shares (see README, "Sizing").
+export LAKEHOUSE_CONNECT_MEMORY="${LAKEHOUSE_CONNECT_MEMORY:-6g}"
 
 export PYTHONPATH="$LAKEHOUSE_ROOT${PYTHONPATH:+:$PYTHONPATH}"
 export PATH="$LAKEHOUSE_VENV/bin:$LAKEHOUSE_STATE_DIR/bin:$PATH"
@@ -47,6 +55,15 @@ if [ -z "${AIRFLOW_CONN_SPARK_LAKEHOUSE:-}" ]; then
   AIRFLOW_CONN_SPARK_LAKEHOUSE='{"conn_type": "spark", "host": "'"${LAKEHOUSE_SPARK_MASTER:-local[2]}"'", "extra": {"deploy-mode": "client", "spark-binary": "spark-submit"}}'
 fi
 export AIRFLOW_CONN_SPARK_LAKEHOUSE
+# The Spark Connect server as an Airflow connection (the apache-spark provider's spark_connect
+# type; its password is the server's token). On a cluster, point it at that server instead.
+if [ -z "${AIRFLOW_CONN_SPARK_CONNECT_LAKEHOUSE:-}" ] && [ -n "${LAKEHOUSE_CONNECT_TOKEN:-}" ]; then
+  AIRFLOW_CONN_SPARK_CONNECT_LAKEHOUSE="$(python3 -c 'import json, os; print(json.dumps({
+    "conn_type": "spark_connect", "host": "localhost",
+    "port": int(os.environ["LAKEHOUSE_CONNECT_PORT"]),
+    "password": os.environ["LAKEHOUSE_CONNECT_TOKEN"]}))')"
+  export AIRFLOW_CONN_SPARK_CONNECT_LAKEHOUSE
+fi
 # The synthetic data's calendar is 2024 (seed 004): the daily DAG (catchup) schedules the days
 # of this window when unpaused, and none outside it. The demo narrows it to its own days.
 export LAKEHOUSE_SCHEDULE_START="${LAKEHOUSE_SCHEDULE_START:-2024-01-01}"

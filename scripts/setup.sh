@@ -54,6 +54,12 @@ if ! grep -q '^LAKEHOUSE_PSEUDONYM_KEY=' "$LAKEHOUSE_STATE_DIR/credentials.env";
   python3 -c 'import secrets; print("LAKEHOUSE_PSEUDONYM_KEY=" + secrets.token_urlsafe(32))' \
     >>"$LAKEHOUSE_STATE_DIR/credentials.env"
 fi
+if ! grep -q '^LAKEHOUSE_CONNECT_TOKEN=' "$LAKEHOUSE_STATE_DIR/credentials.env"; then
+  # The Spark Connect server's token (include/engine_server.py): the server holds every
+  # credential of the lakehouse, so only clients with this token may open a session.
+  python3 -c 'import secrets; print("LAKEHOUSE_CONNECT_TOKEN=" + secrets.token_urlsafe(32))' \
+    >>"$LAKEHOUSE_STATE_DIR/credentials.env"
+fi
 . scripts/env.sh
 
 step "3/8 Python environment ($LAKEHOUSE_VENV)"

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
 from include.raw_sources import RAW_SOURCES
+from include.storage import list_names
 from include.tables import validate_ds
 
 if TYPE_CHECKING:
@@ -46,17 +47,13 @@ def require_raw_files(spark, settings, source: str, ds: str) -> tuple[str, list[
     if source not in RAW_SOURCES:
         raise ValueError(f"unknown raw source {source!r}")
     folder = settings.raw_path(source, ds)
-    jvm = spark._jvm
-    hpath = jvm.org.apache.hadoop.fs.Path(folder)
-    fs = hpath.getFileSystem(spark._jsc.hadoopConfiguration())
     ext = RAW_SOURCES[source].fmt
-    if not fs.exists(hpath):
+    # Listed from the object store itself (include.storage), not through the JVM: the job
+    # may run as a Spark Connect client, which has no Hadoop FileSystem of its own.
+    listed = list_names(folder, settings)
+    if listed is None:
         raise MissingRawData(f"no raw {source} for ds={ds}: {folder} does not exist")
-    names = sorted(
-        name
-        for name in (s.getPath().getName() for s in fs.listStatus(hpath))
-        if name.endswith("." + ext) and not name.startswith(("_", "."))
-    )
+    names = [n for n in listed if n.endswith("." + ext) and not n.startswith(("_", "."))]
     if not names:
         raise MissingRawData(f"no raw {source} for ds={ds}: {folder} has no *.{ext} file")
     return f"{folder}/*.{ext}", names

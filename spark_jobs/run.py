@@ -1,13 +1,17 @@
-"""The one entry point of every Spark job: ``spark-submit spark_jobs/run.py JOB --ds DS``.
+"""The one entry point of every Spark job: :func:`run` (a job on a session) and its CLI.
 
-Airflow launches jobs through this file (SparkSubmitOperator), so a job runs the same way on
-a laptop (``local[2]``) and on a cluster (a different ``--master``). The job's result is
-printed as one JSON line prefixed with ``LAKEHOUSE_RESULT`` for the task log and XCom.
+Airflow runs jobs through :func:`run`: in the Spark Connect mode a task opens a session on
+the warm server and calls it (``include/airflow_tasks.py``); in the ``spark-submit`` mode
+the task submits this file (``spark-submit spark_jobs/run.py JOB --ds DS``), which builds a
+session in its own JVM. By hand, ``python spark_jobs/run.py JOB --ds DS`` uses the engine
+``LAKEHOUSE_ENGINE`` names (default: the Connect server). The job's result is printed as
+one JSON line prefixed with ``LAKEHOUSE_RESULT`` for the task log (and returned to XCom).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import importlib.util
 import json
@@ -39,20 +43,61 @@ def job_module(job: str) -> str:
     return module
 
 
+RESULT_PREFIX = "LAKEHOUSE_RESULT "
+
+
 def run(job: str, ds: str, params: dict | None = None, spark=None) -> dict:
+    """Run one job for ``ds`` on ``spark`` (default: a session of ``LAKEHOUSE_ENGINE``).
+
+    Whatever the job persisted is unpersisted when it ends, failed or not
+    (:func:`include.engine.release`): on the shared Connect server a cached frame would
+    otherwise outlive the task.
+    """
+    from include.engine import release
     from include.settings import load_settings
-    from include.spark import build_spark
 
     module_name = job_module(job)
     validate_ds(ds)
     settings = load_settings()
     started = time.monotonic()
-    spark = spark or build_spark(f"{job} ds={ds}", settings)
     module = importlib.import_module(module_name)
-    result = module.main(spark, ds, settings, params or {})
+    if spark is None:
+        with job_session(f"{job} ds={ds}", settings) as session:
+            return run(job, ds, params, spark=session)
+    try:
+        result = module.main(spark, ds, settings, params or {})
+    finally:
+        release()
     out = result.to_dict() if hasattr(result, "to_dict") else dict(result)
     out["seconds"] = round(time.monotonic() - started, 2)
     return out
+
+
+@contextlib.contextmanager
+def job_session(app_name: str, settings=None):
+    """The session jobs run on when the caller has none, for the length of the block.
+
+    Under ``spark-submit`` (``PYSPARK_GATEWAY_PORT`` set) the JVM spark-submit started;
+    otherwise ``LAKEHOUSE_ENGINE``: ``connect``, a guarded session on the Connect server of
+    the settings, released at the end; ``submit``, a JVM of this process's own
+    (``include/spark.py``), which ends with the process.
+    """
+    import os
+
+    from include.engine import ConnectTarget, engine_mode, guarded_session
+    from include.settings import load_settings
+    from include.spark import build_spark
+
+    settings = settings or load_settings()
+    if os.environ.get("PYSPARK_GATEWAY_PORT") or engine_mode() == "submit":
+        yield build_spark(app_name, settings)
+        return
+    with guarded_session(ConnectTarget.from_settings(settings), tags=(app_name,)) as spark:
+        yield spark
+
+
+def print_result(result: dict) -> None:
+    print(RESULT_PREFIX + json.dumps(result, default=str, sort_keys=True), flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -70,14 +115,9 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit("--params must be a JSON object")
     for job in args.jobs:  # validate every name before any work starts
         job_module(job)
-    spark = None
-    for job in args.jobs:
-        result = run(job, args.ds, params, spark=spark)
-        print("LAKEHOUSE_RESULT " + json.dumps(result, default=str, sort_keys=True), flush=True)
-        if spark is None:
-            from pyspark.sql import SparkSession
-
-            spark = SparkSession.getActiveSession()
+    with job_session(f"{' '.join(args.jobs)} ds={args.ds}") as spark:
+        for job in args.jobs:
+            print_result(run(job, args.ds, params, spark=spark))
     return 0
 
 

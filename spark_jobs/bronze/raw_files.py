@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
+from include.engine import keep
 from include.raw_sources import RAW_SOURCES
 from include.table_catalog import QUARANTINE
 from include.table_catalog_bronze_sources import BRONZE_SOURCES, column_types
@@ -302,12 +303,12 @@ def run_source(spark: SparkSession, source: str, ds: str, settings) -> JobResult
 
     contract = BRONZE_SOURCES[source]
     path, files = require_raw_files(spark, settings, source, ds)
-    raw = read_raw_lines(spark, path).cache()  # the drift check and the parse read it
+    raw = keep(read_raw_lines(spark, path))  # the drift check and the parse read it
     parsed = None
     try:  # a failure must not leave the day's rows cached for a later run in this session
         drift_report, headers = check_drift(raw, source)  # raises before anything is written
         # Parsed once: the type check, the count and both writes read the persisted parse.
-        parsed = parse(filter_records(raw, source, headers), source, headers).persist()
+        parsed = keep(parse(filter_records(raw, source, headers), source, headers))
         check_types(parsed, source)
         result = count_records(JobResult(job=f"bronze.{source}", ds=ds), parsed, files, source)
         raw.unpersist()

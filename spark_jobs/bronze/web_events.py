@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from include.engine import keep
 from include.table_catalog import BRONZE_WEB_EVENTS, QUARANTINE
 from spark_jobs.common import JobResult, quarantine_rows
 from spark_jobs.raw import line_reason
@@ -212,7 +213,7 @@ def main(spark: SparkSession, ds: str, settings, params: dict | None = None) -> 
     path, files = require_raw_files(spark, settings, SOURCE, ds)
     # The raw text is read and parsed once: the drift checks, the count and both writes
     # read the persisted parse (before, each of them parsed the JSON again).
-    parsed = parse(read_raw_lines(spark, path)).persist()
+    parsed = keep(parse(read_raw_lines(spark, path)))
     try:  # a failure must not leave the day's rows persisted for a later run in this session
         drift_report = check_drift(parsed)  # raises before anything is written
         good, bad = split(parsed, ds)

@@ -100,48 +100,47 @@ def settled_predicate(contract: TableContract, ds: str) -> str:
     raise ValueError(f"{contract.qualified_name}: no rule for partition column {first!r}")
 
 
-def stored_files(spark: SparkSession, location: str) -> int:
-    """Files under the table's location outside ``_delta_log`` (what storage holds)."""
-    jvm = spark._jvm
-    path = jvm.org.apache.hadoop.fs.Path(location)
-    fs = path.getFileSystem(spark._jsparkSession.sessionState().newHadoopConf())
-    listing = fs.listFiles(path, True)
-    count = 0
-    while listing.hasNext():
-        name = listing.next().getPath().toString()
-        if "/_delta_log/" not in name:
-            count += 1
-    return count
+def stored_files(location: str, settings) -> int:
+    """Files under the table's location outside ``_delta_log`` (what storage holds), counted
+    in the object store itself (``include.storage``), not through the JVM."""
+    from include.storage import count_files
+
+    return count_files(location, settings, skip="/_delta_log/")
 
 
 def maintain(spark: SparkSession, contract: TableContract, ds: str, settings, options) -> dict:
-    """Compact then vacuum one table; returns what it did (counts, seconds)."""
-    from delta.tables import DeltaTable
+    """Compact then vacuum one table; returns what it did (counts, seconds).
 
-    from include.tables import table_location
+    Delta's SQL (``OPTIMIZE``, ``VACUUM``): the Python ``DeltaTable`` API needs Delta's
+    Connect plugin when the job runs on the Spark Connect server (``include/engine.py``).
+    """
+    from include.tables import delta_ref, table_location
 
     started = time.monotonic()
     location = table_location(contract, settings)
-    table = DeltaTable.forPath(spark, location)
+    table = delta_ref(location)
     where = settled_predicate(contract, ds)
-    rows_before = table.toDF().where(where).count()
+
+    def current():
+        return spark.read.format("delta").load(location)
+
+    rows_before = current().where(where).count()
     out = {
-        "files_before": len(table.toDF().inputFiles()),
-        "stored_before": stored_files(spark, location),
+        "files_before": len(current().inputFiles()),
+        "stored_before": stored_files(location, settings),
         "rows_before": rows_before,
         "files_compacted": 0,
         "files_written": 0,
     }
     if options["compact"]:
-        metrics = table.optimize().where(where).executeCompaction().collect()[0]["metrics"]
+        metrics = spark.sql(f"OPTIMIZE {table} WHERE {where}").collect()[0]["metrics"]
         out["files_compacted"] = int(metrics["numFilesRemoved"])
         out["files_written"] = int(metrics["numFilesAdded"])
-    table = DeltaTable.forPath(spark, location)
-    out["rows_after"] = table.toDF().where(where).count()
+    out["rows_after"] = current().where(where).count()
     if options["vacuum"]:
-        table.vacuum(float(options["retain_hours"]))
-    out["files_after"] = len(table.toDF().inputFiles())
-    out["stored_after"] = stored_files(spark, location)
+        spark.sql(f"VACUUM {table} RETAIN {int(options['retain_hours'])} HOURS").collect()
+    out["files_after"] = len(current().inputFiles())
+    out["stored_after"] = stored_files(location, settings)
     out["seconds"] = round(time.monotonic() - started, 2)
     return out
 

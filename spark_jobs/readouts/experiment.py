@@ -44,6 +44,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from include.contracts import validate_identifier
+from include.engine import keep
 from include.experiments import ExperimentSpec, load_experiment
 from spark_jobs.common import JobResult
 
@@ -569,7 +570,7 @@ def _details_aggregates(spark, spec, ds: str, settings, versions: dict) -> dict 
     if df is None:
         return None
     versions[contract.qualified_name] = version
-    part = df.where((F.col("ds") == ds) & (F.col("experiment") == spec.name)).cache()
+    part = keep(df.where((F.col("ds") == ds) & (F.col("experiment") == spec.name)))
     try:
         retained = [F.count(f"m{p}_retained").alias(f"m{p}_n") for p in (1, 2)] + [
             F.sum(f"m{p}_retained").alias(f"m{p}_k") for p in (1, 2)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
+from include.engine import keep
 from include.table_catalog import FCT_WEBSITE_EVENTS, QUALITY_RESULTS, READOUTS
 from spark_jobs.common import JobResult
 
@@ -242,7 +243,7 @@ def main(spark, ds: str, settings, params: dict | None = None) -> JobResult:
     versions = {
         FCT_WEBSITE_EVENTS.qualified_name: table_version(spark, FCT_WEBSITE_EVENTS, settings)
     }
-    outcomes = unit_outcomes(events).cache()
+    outcomes = keep(unit_outcomes(events))
     cells = [r.asDict() for r in sufficient_stats(outcomes).collect()]
     trust_rows = [r.asDict() for r in trust_counts(outcomes).collect()]
     funnels = funnel_counts(outcomes)

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from include.engine import keep
 from include.table_catalog import QUARANTINE
 from include.table_catalog_bronze_sources import BRONZE_SOURCES, SILVER_OF_SOURCE
 from spark_jobs.common import JobResult, quarantine_rows
@@ -101,7 +102,7 @@ def run_silver(
 
     bronze_contract = BRONZE_SOURCES[spec.source]
     silver_contract = SILVER_OF_SOURCE[spec.source]
-    bronze = read_partition(spark, bronze_contract, ds, settings).cache()
+    bronze = keep(read_partition(spark, bronze_contract, ds, settings))
     result = JobResult(job=f"silver.{spec.source}", ds=ds, rows_in=bronze.count())
     facts, quarantine = transform(bronze, ds, **(extra_inputs or {}))
     out = write_partition(spark, facts, silver_contract, ds, settings)

@@ -44,6 +44,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from include.engine import keep
 from include.enrichment import HOSTNAME_PATTERN, device_brand, is_bot, with_country
 from include.raw_sources import ACTION_TYPES
 from include.settings import validate_pseudonym_key
@@ -284,7 +285,7 @@ def main(spark: SparkSession, ds: str, settings, params: dict | None = None) -> 
     bronze = read_partition(spark, BRONZE_WEB_EVENTS, ds, settings)
     # Labelled once: the count and both writes read the persisted rows (before, the
     # quarantine write ranked and enriched the day's events a second time).
-    labeled = label(bronze, spark, key).persist()
+    labeled = keep(label(bronze, spark, key))
     try:  # a failure must not leave the day's rows persisted for a later run in this session
         rows_in, dropped = labeled.agg(
             F.count(F.lit(1)), F.coalesce(F.sum(ip_entries_dropped()), F.lit(0))

@@ -8,16 +8,15 @@ import textwrap
 
 import pytest
 
-pytest.importorskip("airflow")
-
-from include.dag_factory import (  # noqa: E402
+from include.airflow_tasks import spark_task_spec
+from include.dag_factory import (
     SOURCES,
     ExperimentConfigError,
     load_configs,
     readout_configs,
     resolve_run,
 )
-from tests.conftest import ROOT  # noqa: E402
+from tests.conftest import ROOT
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +63,7 @@ def test_daily_dag_publishes_the_assets_the_experiment_dags_wait_for(dagbag, spe
         ]
         (task,) = publishers
         assert task.task_id.startswith(f"experiments.{name}.")
-        assert task.application_args[-1] == f'{{"experiment": "{name}"}}'
+        assert spark_task_spec(task).params == {"experiment": name}
 
 
 def _group_tasks(dag, name):
@@ -81,16 +80,15 @@ def _group_tasks(dag, name):
 
 
 def test_experiment_dag_structure_and_docs(dagbag, specs):
-    from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
-
     for name, spec in specs.items():
         dag = dagbag.dags[f"experiment_{name}"]
         readout = dag.get_task("readout")
-        assert isinstance(readout, SparkSubmitOperator)
+        job = spark_task_spec(readout)
         assert readout.upstream_task_ids == {"resolve_run"}
-        assert readout.application.endswith("spark_jobs/run.py")
-        assert readout.application_args[0] == "readouts.experiment"
-        assert "resolve_run" in readout.application_args[2]
+        assert job.jobs == ("readouts.experiment",)
+        # the day and params come from resolve_run's XCom, not {{ ds }}
+        assert "resolve_run" in job.ds and "['ds']" in job.ds
+        assert "resolve_run" in job.params_json and "params_json" in job.params_json
         assert [o.name for o in readout.outlets] == ["gold.readouts"]
         assert spec.hypothesis.split()[0] in dag.doc_md
         assert f"**final day** {spec.final_day}" in dag.doc_md
@@ -170,9 +168,9 @@ def test_daily_dag_source_groups_in_order(dagbag):
     assert "land_raw" in bronze.upstream_task_ids
     assert silver.task_id in bronze.downstream_task_ids
     n = len(SOURCES)
-    assert bronze.application_args[:n] == [f"bronze.{s}" for s in SOURCES]
-    jobs = silver.application_args[:n]
-    assert jobs == [f"silver.{s}" for s in silver_order()]
+    assert spark_task_spec(bronze).jobs == tuple(f"bronze.{s}" for s in SOURCES)
+    jobs = list(spark_task_spec(silver).jobs)
+    assert len(jobs) == n and jobs == [f"silver.{s}" for s in silver_order()]
     # people are resolved through sessions: silver.sessions runs first
     assert jobs.index("silver.sessions") < jobs.index("silver.experiment_assignments")
 
@@ -197,24 +195,22 @@ def test_daily_dag_experiment_chains_behind_the_gate(dagbag, specs):
         assert tasks[0].upstream_task_ids == {window.task_id}
         for upstream, task in zip(tasks, tasks[1:], strict=False):
             assert task.upstream_task_ids == {upstream.task_id}  # a straight line
-        stages = [t for t in tasks if t.application_args[0] != "quality.gate"]
-        jobs = [
-            job for t in stages for job in t.application_args[: t.application_args.index("--ds")]
-        ]
+        stages = [t for t in tasks if spark_task_spec(t).jobs != ("quality.gate",)]
+        jobs = [job for t in stages for job in spark_task_spec(t).jobs]
         assert jobs == [job for job, _, _ in chains[name]]
         assert "gold.experiments.aggregated" in jobs
         assert jobs.index("gold.experiments.outcomes" if "gold.experiments.outcomes" in jobs
                           else "gold.experiments.user_outcomes") < jobs.index(
             "gold.experiments.aggregated")
         for t in stages:
-            assert t.application_args[-1] == f'{{"experiment": "{name}"}}'
+            assert spark_task_spec(t).params == {"experiment": name}
         if "gold.experiments.outcomes" in jobs:
             # the outcomes are gated before aggregated reads them
-            gate = next(t for t in tasks if t.application_args[0] == "quality.gate")
-            assert f"gold.{name}_outcomes" in gate.application_args[-1]
+            gate = next(t for t in tasks if spark_task_spec(t).jobs == ("quality.gate",))
+            assert spark_task_spec(gate).params == {"tables": [f"gold.{name}_outcomes"]}
             assert tasks.index(gate) < next(
                 i for i, t in enumerate(tasks) if "gold.experiments.aggregated" in
-                t.application_args)
+                spark_task_spec(t).jobs)
 
 
 def test_a_concluded_experiment_is_skipped_from_the_day_after_its_final_day(dagbag, specs):

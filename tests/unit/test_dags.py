@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import pytest
 
-pytest.importorskip("airflow")
+from include.airflow_tasks import spark_task_spec
 
 
-@pytest.fixture(scope="module")
-def dagbag():
+@pytest.fixture(scope="module", params=["connect", "submit"])
+def dagbag(request):
+    """The DAGs as parsed for each engine (``LAKEHOUSE_ENGINE``): both must follow the rules."""
     from airflow.dag_processing.dagbag import DagBag
 
-    return DagBag(dag_folder="dags")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("LAKEHOUSE_ENGINE", request.param)
+        bag = DagBag(dag_folder="dags")
+    bag.engine = request.param
+    return bag
 
 
 def test_no_import_errors(dagbag):
@@ -66,13 +71,10 @@ def test_daily_pipeline_order(dagbag):
 
 def _tables_written(task) -> set[str]:
     """The tables a Spark task's jobs write (``spark_jobs/run.py`` job names -> tables)."""
-    import json
-
     from include.dag_factory import GOLD_CHAINS
 
-    args = task.application_args
-    jobs = args[: args.index("--ds")]
-    params = json.loads(args[args.index("--params") + 1])
+    spec = spark_task_spec(task)
+    jobs, params = spec.jobs, spec.params
     chain_tables = {
         job: table.format(name=params.get("experiment", ""))
         for chain in GOLD_CHAINS.values() for job, _, table in chain
@@ -88,8 +90,6 @@ def test_every_gate_checks_tables_its_upstream_task_wrote(dagbag):
     """A gate validates what the task(s) right before it wrote, with existing suites, and
     only the gate publishes those tables' Assets: nothing scheduled on an Asset starts on
     data its gate has not passed."""
-    import json
-
     from include.contracts import get_contract
 
     dag = dagbag.dags["lakehouse_daily"]
@@ -97,9 +97,9 @@ def test_every_gate_checks_tables_its_upstream_task_wrote(dagbag):
     assert len(gates) == 6
     gated = set()
     for task in gates:
-        args = task.application_args
-        assert args[0] == "quality.gate"
-        tables = json.loads(args[args.index("--params") + 1])["tables"]
+        spec = spark_task_spec(task)
+        assert spec.jobs == ("quality.gate",)
+        tables = spec.params["tables"]
         written = set().union(*(_tables_written(dag.get_task(u)) for u in task.upstream_task_ids))
         for table in tables:
             assert get_contract(table).suite, table
@@ -115,25 +115,32 @@ def test_every_gate_checks_tables_its_upstream_task_wrote(dagbag):
             "silver.billing_events"} <= gated
 
 
-def test_spark_tasks_submit_through_the_runner_for_their_own_ds(dagbag):
+def test_spark_tasks_run_jobs_for_their_own_ds_on_the_configured_engine(dagbag):
     from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
 
+    from include.connect_operator import SparkConnectJobOperator
     from include.dag_factory import readout_configs
 
     dag = dagbag.dags["lakehouse_daily"]
-    spark_tasks = [t for t in dag.tasks if isinstance(t, SparkSubmitOperator)]
+    spark_tasks = [t for t in dag.tasks if spark_task_spec(t)]
     # web: bronze, silver, agg, growth, readout + 3 gates; sources: bronze, silver, gate;
-    # finance: marts, gate, exports; experiments: a task per gated stage (+ its gate): few
-    # JVM starts per day
+    # finance: marts, gate, exports; experiments: a task per gated stage (+ its gate)
     per_experiment = {"homepage_cta_test": 3, "pdp_redesign": 1}
     assert {s.name for s in readout_configs()} == set(per_experiment)
     assert len(spark_tasks) == 8 + 3 + 3 + sum(per_experiment.values())
     for task in spark_tasks:
-        assert task.application.endswith("spark_jobs/run.py")
-        ds_at = task.application_args.index("--ds")
-        assert task.application_args[ds_at : ds_at + 2] == ["--ds", "{{ ds }}"]
-        assert all("." in job for job in task.application_args[:ds_at])
-        assert task._conn_id == "spark_lakehouse"
+        spec = spark_task_spec(task)
+        assert spec.engine == dagbag.engine
+        assert spec.ds == "{{ ds }}"
+        assert spec.jobs and all("." in job for job in spec.jobs)
+        if dagbag.engine == "connect":  # a client of the warm server, no spark-submit
+            assert isinstance(task, SparkConnectJobOperator)
+            assert task.conn_id == "spark_connect_lakehouse"
+            assert set(task.template_fields) == {"run_ds", "job_params"}
+        else:
+            assert isinstance(task, SparkSubmitOperator)
+            assert task.application.endswith("spark_jobs/run.py")
+            assert task._conn_id == "spark_lakehouse"
 
 
 def test_tasks_of_different_dags_writing_one_table_share_a_one_slot_pool(dagbag):
@@ -175,7 +182,7 @@ def test_bench_runs_every_spark_task_of_the_daily_dag_in_dependency_order(dagbag
 
     dag = dagbag.dags["lakehouse_daily"]
     tasks = dag_spark_tasks()
-    spark_ids = {t.task_id for t in dag.tasks if hasattr(t, "application_args")}
+    spark_ids = {t.task_id for t in dag.tasks if spark_task_spec(t)}
     assert [t["task"] for t in tasks] != [] and {t["task"] for t in tasks} == spark_ids
     position = {t["task"]: i for i, t in enumerate(tasks)}
     for task_id in spark_ids:
@@ -193,8 +200,8 @@ def test_maintenance_dag_runs_the_maintenance_job_weekly_for_its_own_ds(dagbag):
     dag = dagbag.dags["lakehouse_maintenance"]
     assert dag.schedule == "@weekly" and dag.catchup is False
     (task,) = dag.tasks
-    assert task.application.endswith("spark_jobs/run.py")
-    assert task.application_args[:3] == ["maintenance.delta_tables", "--ds", "{{ ds }}"]
-    params = '{"retain_hours": "{{ params.retain_hours }}"}'
-    assert task.application_args[3:] == ["--params", params]
+    spec = spark_task_spec(task)
+    assert (spec.jobs, spec.ds) == (("maintenance.delta_tables",), "{{ ds }}")
+    assert spec.params_json == '{"retain_hours": "{{ params.retain_hours }}"}'
+    assert spec.engine == dagbag.engine
     assert dag.params["retain_hours"] == 168

@@ -14,6 +14,7 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING
 
+from include.engine import keep
 from include.experiments import ExperimentSpec, load_experiment
 from include.tables import table_exists, validate_ds
 
@@ -73,7 +74,7 @@ class Pinned:
         self._frames: list[DataFrame] = []
 
     def __call__(self, df: DataFrame) -> DataFrame:
-        df = df.persist()
+        df = keep(df)
         self._frames.append(df)
         return df
 

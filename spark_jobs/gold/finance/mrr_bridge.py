@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from include.engine import keep
 from include.table_catalog_finance import MRR_BRIDGE, MRR_SNAPSHOT_USER_MONTH
 from include.table_catalog_sources import SILVER_BILLING_EVENTS
 from spark_jobs.common import JobResult
@@ -108,7 +109,7 @@ def main(spark, ds: str, settings, params: dict | None = None) -> JobResult:
     from include.tables import table_version, write_partition
 
     window = MonthWindow.of(ds)
-    billing = read_history(spark, SILVER_BILLING_EVENTS, ds, settings).cache()
+    billing = keep(read_history(spark, SILVER_BILLING_EVENTS, ds, settings))
     try:
         snaps = write_partition(
             spark,
