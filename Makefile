@@ -24,10 +24,11 @@ airflow:               ## start Airflow (UI on 127.0.0.1:8080, scheduler, DAG pr
 airflow-stop:
 	scripts/airflow.sh stop
 
-services:              ## start MinIO and PostgreSQL only
+services:              ## start MinIO, PostgreSQL and the Spark engine (Spark Connect server)
 	scripts/services.sh start
 
 stop: airflow-stop     ## stop everything the project started
+	scripts/thrift.sh stop
 	scripts/services.sh stop
 
 spark-sql:             ## a Spark SQL shell on the shared metastore: SELECT * FROM gold.agg_website_events

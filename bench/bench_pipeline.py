@@ -2,9 +2,14 @@
 Airflow's overhead and the experiment readout. Prints figures and writes
 ``bench/results/pipeline.json``.
 
-Everything runs on the configured stack (Spark ``local[2]`` by default, Delta on MinIO), in
-a private prefix of the raw and warehouse buckets (``bench/<run id>``, removed afterwards
-unless ``--keep``) with the metastore off, so the demo lakehouse is never touched.
+Everything runs on the configured stack (Delta on MinIO), in a private prefix of the raw and
+warehouse buckets (``bench/<run id>``, removed afterwards unless ``--keep``) with the
+metastore off, so the demo lakehouse is never touched. The engine (``--engine``) is what the
+DAG's tasks run on: ``connect`` (default), a Spark Connect server of the bench's own (the
+lakehouse's Spark settings, ``local[2]``, heap ``--engine-memory``; a fresh JVM for each
+part), each child process a client session on it; ``submit``, a Spark JVM in each child, as
+a spark-submit'ed task has. Peak resident memory is reported for the child (the Python
+client; with ``submit`` its JVM too) and for the server's process tree apart.
 
 * **pipeline** (per ``--scales``): the synthetic sources of one ``ds`` are generated into
   the raw zone (timed apart: it stands in for upstream systems), then every Spark task of
@@ -123,24 +128,18 @@ def experiment_readouts(ds: str) -> list[dict]:
 
 
 # --------------------------------------------------------------------------- child process
-def _spark():
-    from pyspark.sql import SparkSession
-
-    return SparkSession.getActiveSession()
-
-
-def child_pipeline(ds: str, tasks: list[dict]) -> dict:
-    """Run ``tasks`` for ``ds`` in one Spark session; seconds per task and per job."""
+def child_pipeline(spark, ds: str, tasks: list[dict], started: float | None = None) -> dict:
+    """Run ``tasks`` for ``ds`` in one Spark session; seconds per task and per job, from
+    ``started`` (before the session was opened) or now."""
     from spark_jobs.run import run
 
-    spark, timings, results = None, [], []
+    timings, results = [], []
     skipped = [t["task"] for t in tasks if not runs_on(t, ds)]
-    started = time.perf_counter()
+    started = started or time.perf_counter()
     for task in (t for t in tasks if t["task"] not in skipped):
         t0 = time.perf_counter()
         for job in task["jobs"]:
             out = run(job, ds, task["params"], spark=spark)
-            spark = spark or _spark()
             results.append({"task": task["task"], "job": job, "seconds": out["seconds"],
                             "rows_in": out.get("rows_in"), "rows_out": out.get("rows_out"),
                             "rows_quarantined": out.get("rows_quarantined")})  # fmt: skip
@@ -150,20 +149,17 @@ def child_pipeline(ds: str, tasks: list[dict]) -> dict:
             "jobs": results, "skipped_tasks": skipped}  # fmt: skip
 
 
-def child_floor(ds: str) -> dict:
+def child_floor(spark, ds: str, started: float) -> dict:
     """Read every raw file of ``ds`` as text and write it once as Delta: the I/O floor.
 
-    Timed like the pipeline: from before the Spark session is built (the pipeline's first job
-    builds it inside its timing) to the last write; the lines are counted afterwards, outside
-    the timing. A source with no files for the day is listed in ``missing_sources``.
+    Timed like the pipeline: from ``started``, before the Spark session was opened, to the
+    last write; the lines are counted afterwards, outside the timing. A source with no files
+    for the day is listed in ``missing_sources``.
     """
     from include.raw_sources import RAW_SOURCES
     from include.settings import load_settings
-    from include.spark import build_spark
 
     settings = load_settings()
-    started = time.perf_counter()
-    spark = build_spark(f"bench floor ds={ds}", settings)
     written, missing = [], []
     for source in RAW_SOURCES:
         try:
@@ -181,18 +177,16 @@ def child_floor(ds: str) -> dict:
     return {"ds": ds, "seconds": seconds, "lines": rows, "missing_sources": missing}
 
 
-def child_experiment_users(ds: str) -> dict:
+def child_experiment_users(spark, ds: str) -> dict:
     """Users (clean cohort, overall) and readout cells of each experiment as of ``ds``."""
     from pyspark.sql import functions as F
 
     from include.contracts import get_contract
     from include.dag_factory import readout_configs
     from include.settings import load_settings
-    from include.spark import build_spark
     from include.tables import read_table
 
     settings = load_settings()
-    spark = _spark() or build_spark(f"bench users ds={ds}", settings)
     out = {}
     for spec in readout_configs():
         table = read_table(spark, get_contract(f"gold.{spec.name}_aggregated"), settings)
@@ -213,29 +207,36 @@ def child_main(argv: list[str]) -> int:
     p.add_argument("--tasks", help="JSON list of tasks (pipeline/history)")
     p.add_argument("--scale", type=int, default=0, help="generate raw first (history)")
     args = p.parse_args(argv)
-    if args.mode == "floor":
-        out = child_floor(args.ds[0])
-    elif args.mode == "pipeline":
-        tasks = json.loads(args.tasks)
-        daily = [t for t in tasks if not t["task"].startswith("experiment_")]
-        readouts = [t for t in tasks if t["task"].startswith("experiment_")]
-        out = child_pipeline(args.ds[0], daily)
-        out["readouts"] = child_pipeline(args.ds[0], readouts) if readouts else None
-        out["experiments"] = child_experiment_users(args.ds[0])
-    else:
+    from spark_jobs.run import job_session
+
+    if args.mode == "history":  # each day generates first, then opens its timing
         from include.generator import GeneratorConfig, write_day
         from include.settings import load_settings
 
         days = []
-        for ds in args.ds:
-            g0 = time.perf_counter()
-            write_day(ds, load_settings().raw_root, GeneratorConfig(events_per_day=args.scale))
-            generated = round(time.perf_counter() - g0, 2)
-            day = child_pipeline(ds, json.loads(args.tasks))
-            day["generate_seconds"] = generated
-            days.append(day)
-            print(f"  {ds}: {day['seconds']} s", file=sys.stderr, flush=True)
-        out = {"days": days}
+        with job_session(f"bench history {args.ds[0]}") as spark:
+            for ds in args.ds:
+                g0 = time.perf_counter()
+                write_day(ds, load_settings().raw_root,
+                          GeneratorConfig(events_per_day=args.scale))  # fmt: skip
+                generated = round(time.perf_counter() - g0, 2)
+                day = child_pipeline(spark, ds, json.loads(args.tasks))
+                day["generate_seconds"] = generated
+                days.append(day)
+                print(f"  {ds}: {day['seconds']} s", file=sys.stderr, flush=True)
+        print(BENCH_PREFIX + json.dumps({"days": days}), flush=True)
+        return 0
+    started = time.perf_counter()  # the session's start is inside the timing
+    with job_session(f"bench {args.mode} ds={args.ds[0]}") as spark:
+        if args.mode == "floor":
+            out = child_floor(spark, args.ds[0], started)
+        else:
+            tasks = json.loads(args.tasks)
+            daily = [t for t in tasks if not t["task"].startswith("experiment_")]
+            readouts = [t for t in tasks if t["task"].startswith("experiment_")]
+            out = child_pipeline(spark, args.ds[0], daily, started)
+            out["readouts"] = child_pipeline(spark, args.ds[0], readouts) if readouts else None
+            out["experiments"] = child_experiment_users(spark, args.ds[0])
     print(BENCH_PREFIX + json.dumps(out), flush=True)
     return 0
 
@@ -260,32 +261,38 @@ def _tree_rss(pid: int) -> int:
 
 def run_child(args: list[str], env: dict, timeout: int, script: str | None = None) -> dict:
     """Run a child mode of ``script`` (this file by default); return its BENCH_RESULT, wall
-    seconds and peak tree RSS (MiB)."""
+    seconds, the child's peak tree RSS and the engine server's (MiB; the server's pid is
+    ``env["BENCH_ENGINE_PID"]``, absent with the ``submit`` engine)."""
     cmd = [sys.executable, str(Path(script or __file__).resolve()), "_child", *args]
     # the child's whole stderr (Spark's log) is kept: a failure's cause is rarely in its tail
     LOGS.mkdir(parents=True, exist_ok=True)
     log = LOGS / f"{time.strftime('%Y%m%dT%H%M%S')}-{Path(cmd[1]).stem}-{args[0]}.log"
     started = time.perf_counter()
+    server = int(env["BENCH_ENGINE_PID"]) if env.get("BENCH_ENGINE_PID") else None
     with log.open("w") as sink:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=sink,
                                 text=True)  # fmt: skip
-        out = _wait(proc, args[0], timeout, log, peak := [0])
+        out = _wait(proc, args[0], timeout, log, peak := [0, 0], server)
     line = [x for x in out.splitlines() if x.startswith(BENCH_PREFIX)][-1]
     result = json.loads(line[len(BENCH_PREFIX) :])
     result["wall_seconds"] = round(time.perf_counter() - started, 2)
     result["peak_rss_mib"] = round(peak[0] / 2**20)
+    result["server_peak_rss_mib"] = round(peak[1] / 2**20) if server else None
     result["log"] = str(log)
     return result
 
 
-def _wait(proc, mode: str, timeout: int, log: Path, peak: list) -> str:
-    """Wait for a child, sampling its tree's RSS into ``peak[0]``; its stdout, or a clear
-    error naming the log (with the log's lines that say why)."""
+def _wait(proc, mode: str, timeout: int, log: Path, peak: list, server: int | None) -> str:
+    """Wait for a child, sampling its tree's RSS into ``peak[0]`` (and the engine server's
+    into ``peak[1]``); its stdout, or a clear error naming the log (with the log's lines that
+    say why)."""
     stop = threading.Event()
 
     def sample():
         while not stop.is_set():
             peak[0] = max(peak[0], _tree_rss(proc.pid))
+            if server:
+                peak[1] = max(peak[1], _tree_rss(server))
             stop.wait(0.2)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -320,6 +327,38 @@ def _wait(proc, mode: str, timeout: int, log: Path, peak: list) -> str:
             + "\n".join(text[-25:])
         )
     return out
+
+
+class BenchEngine:
+    """The engine of the bench's children: a Spark Connect server of the bench's own, fresh
+    (a new JVM) for each measured child, or nothing (``submit``: each child has its JVM)."""
+
+    def __init__(self, mode: str, memory: str, work: Path):
+        self.mode, self.memory, self.work, self.server, self.starts = mode, memory, work, None, 0
+
+    def fresh(self) -> dict:
+        """Restart the server; the environment a child needs to use it."""
+        if self.mode == "submit":
+            return {"LAKEHOUSE_ENGINE": "submit"}
+        from include.engine_server import start_private_server
+
+        self.stop()
+        self.starts += 1
+        self.server = start_private_server(
+            self.work / f"engine-{self.starts}", name="bench-connect", memory=self.memory,
+            ui=False)  # fmt: skip
+        return self.env()
+
+    def env(self) -> dict:
+        s = self.server
+        return {"LAKEHOUSE_ENGINE": "connect", "LAKEHOUSE_CONNECT_HOST": s.host,
+                "LAKEHOUSE_CONNECT_PORT": str(s.port), "LAKEHOUSE_CONNECT_TOKEN": s.token,
+                "BENCH_ENGINE_PID": str(s.pid())}  # fmt: skip
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+            self.server = None
 
 
 def bench_env(prefix: str, work: Path) -> dict:
@@ -357,17 +396,19 @@ def generate(ds: str, scale: int, env: dict) -> dict:
     return result
 
 
-def bench_scale(scale: int, env: dict, tasks: list[dict], timeout: int) -> dict:
+def bench_scale(scale: int, env: dict, tasks: list[dict], timeout: int,
+                engine: BenchEngine) -> dict:  # fmt: skip
     print(f"== {scale:,} web events, ds {DS}", flush=True)
     gen = generate(DS, scale, env)
     print(f"   generated {gen['web_event_lines']:,} lines in {gen['seconds']} s", flush=True)
     readouts = experiment_readouts(DS)
-    pipe = run_child(["pipeline", "--ds", DS, "--tasks", json.dumps(tasks + readouts)], env,
-                     timeout)  # fmt: skip
+    pipe = run_child(["pipeline", "--ds", DS, "--tasks", json.dumps(tasks + readouts)],
+                     {**env, **engine.fresh()}, timeout)  # fmt: skip
     raw_to_gold = pipe["seconds"]
     print(f"   raw -> gold {raw_to_gold} s (child wall {pipe['wall_seconds']} s, "
-          f"peak RSS {pipe['peak_rss_mib']} MiB)", flush=True)  # fmt: skip
-    floor = run_child(["floor", "--ds", DS], env, timeout)
+          f"peak RSS {pipe['peak_rss_mib']} MiB, engine server "
+          f"{pipe['server_peak_rss_mib']} MiB)", flush=True)  # fmt: skip
+    floor = run_child(["floor", "--ds", DS], {**env, **engine.fresh()}, timeout)
     print(f"   I/O floor {floor['seconds']} s ({floor['lines']:,} lines)", flush=True)
     readout = pipe["readouts"] or {"seconds": 0.0, "tasks": []}
     print(f"   readouts {readout['seconds']} s for {pipe['experiments']}", flush=True)
@@ -380,11 +421,14 @@ def bench_scale(scale: int, env: dict, tasks: list[dict], timeout: int) -> dict:
         "rows_per_second": round(gen["web_event_lines"] / raw_to_gold),
         "events_per_second": round(scale / raw_to_gold),
         "child_wall_seconds": pipe["wall_seconds"],
+        "engine": engine.mode,
         "peak_rss_mib": pipe["peak_rss_mib"],
+        "server_peak_rss_mib": pipe["server_peak_rss_mib"],
         "floor_seconds": floor["seconds"],
         "floor_lines": floor["lines"],
         "floor_missing_sources": floor["missing_sources"],
         "floor_peak_rss_mib": floor["peak_rss_mib"],
+        "floor_server_peak_rss_mib": floor["server_peak_rss_mib"],
         "pipeline_over_floor": round(raw_to_gold / floor["seconds"], 2),
         "tasks": pipe["tasks"],
         "jobs": pipe["jobs"],
@@ -395,9 +439,12 @@ def bench_scale(scale: int, env: dict, tasks: list[dict], timeout: int) -> dict:
 
 
 def bench_history(days: int, scale: int, env: dict, tasks: list[dict], timeout: int,
-                  control_env: dict | None = None, first_day: str = HISTORY_START) -> dict:
+                  control_env: dict | None = None, first_day: str = HISTORY_START,
+                  engine: BenchEngine | None = None) -> dict:  # fmt: skip
     """Day 1, days 2..N-1, day N; with ``control_env`` (an empty prefix), day 1 again right
-    after day N, so day N is also compared with a day 1 run on the machine as it is then."""
+    after day N, so day N is also compared with a day 1 run on the machine as it is then.
+    Day 1, day N and the control each run in a fresh engine; the middle days share one."""
+    engine = engine or BenchEngine("submit", "", Path())
     print(f"== history: {days} days at {scale:,} events/day from {first_day}", flush=True)
     start = date.fromisoformat(first_day)
     all_days = [(start + timedelta(d)).isoformat() for d in range(days)]
@@ -406,19 +453,21 @@ def bench_history(days: int, scale: int, env: dict, tasks: list[dict], timeout: 
     spec = json.dumps(tasks + experiment_readouts(all_days[0]))
 
     first = run_child(["history", "--ds", all_days[0], "--scale", str(scale), "--tasks", spec],
-                      env, timeout)["days"][0]  # fmt: skip
+                      {**env, **engine.fresh()}, timeout)["days"][0]  # fmt: skip
     print(f"   day 1 {first['seconds']} s", flush=True)
     middle = []
     if days > 2:
         middle = run_child(["history", "--ds", *all_days[1:-1], "--scale", str(scale),
-                            "--tasks", spec], env, timeout * days)["days"]  # fmt: skip
+                            "--tasks", spec], {**env, **engine.fresh()},
+                           timeout * days)["days"]  # fmt: skip
     last = run_child(["history", "--ds", all_days[-1], "--scale", str(scale), "--tasks", spec],
-                     env, timeout)["days"][0]  # fmt: skip
+                     {**env, **engine.fresh()}, timeout)["days"][0]  # fmt: skip
     print(f"   day {days} {last['seconds']} s", flush=True)
     again = None
     if control_env is not None:
         again = run_child(["history", "--ds", all_days[0], "--scale", str(scale), "--tasks",
-                           spec], control_env, timeout)["days"][0]  # fmt: skip
+                           spec], {**control_env, **engine.fresh()},
+                          timeout)["days"][0]  # fmt: skip
         print(f"   day 1 again, after day {days}: {again['seconds']} s", flush=True)
     return history_summary(days, scale, first, middle, last, again)
 
@@ -650,6 +699,29 @@ def cleanup(env: dict) -> None:
             delete_prefix(root + "/")
 
 
+def run_parts(parts: set, args, tasks: list[dict], tmp: Path, engine: BenchEngine,
+              report: dict) -> None:  # fmt: skip
+    if "pipeline" in parts and args.scales:
+        env = bench_env(f"bench/{uuid.uuid4().hex[:8]}", tmp)
+        try:
+            report["pipeline"] = [bench_scale(s, env, tasks, args.timeout, engine)
+                                  for s in args.scales]  # fmt: skip
+        finally:
+            if not args.keep:
+                cleanup(env)
+    if "history" in parts and args.history_days >= 2:
+        env = bench_env(f"bench/{uuid.uuid4().hex[:8]}", tmp)
+        control = bench_env(f"bench/{uuid.uuid4().hex[:8]}", tmp)
+        try:
+            report["history"] = bench_history(
+                args.history_days, args.history_scale, env, tasks, args.timeout, control,
+                str(args.history_start), engine)
+        finally:
+            cleanup(control)
+            if not args.keep:
+                cleanup(env)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] == "_child":
@@ -666,6 +738,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--airflow-ds", nargs="+", metavar="YYYY-MM-DD",
                    help="airflow: only the runs of these logical dates")
     p.add_argument("--timeout", type=int, default=7200, help="seconds per child process")
+    p.add_argument("--engine", choices=["connect", "submit"], default="connect",
+                   help="the children's engine (default: a Connect server of the bench's own)")
+    p.add_argument("--engine-memory", default=None,
+                   help="heap of the bench's Connect server (default LAKEHOUSE_CONNECT_MEMORY)")
     p.add_argument("--keep", action="store_true", help="keep the bench prefix afterwards")
     p.add_argument("--output", type=Path, default=RESULTS)
     args = p.parse_args(argv)
@@ -687,8 +763,10 @@ def main(argv: list[str] | None = None) -> int:
             "load_average_at_start": os.getloadavg(),
         },  # fmt: skip
         "spark": {
+            "engine": args.engine,
             "master": settings.spark_master,
-            "driver_memory": settings.driver_memory,
+            "driver_memory": (args.engine_memory or settings.connect_memory)
+            if args.engine == "connect" else settings.driver_memory,
             "shuffle_partitions": settings.shuffle_partitions,
             "min_partitions": settings.min_partitions,
             "store": settings.s3_endpoint,
@@ -696,25 +774,12 @@ def main(argv: list[str] | None = None) -> int:
     }
     tasks = dag_spark_tasks() if parts & {"pipeline", "history"} else []
     with tempfile.TemporaryDirectory(prefix="bench_pipeline_") as tmp:
-        if "pipeline" in parts and args.scales:
-            env = bench_env(f"bench/{uuid.uuid4().hex[:8]}", Path(tmp))
-            try:
-                report["pipeline"] = [bench_scale(s, env, tasks, args.timeout)
-                                      for s in args.scales]  # fmt: skip
-            finally:
-                if not args.keep:
-                    cleanup(env)
-        if "history" in parts and args.history_days >= 2:
-            env = bench_env(f"bench/{uuid.uuid4().hex[:8]}", Path(tmp))
-            control = bench_env(f"bench/{uuid.uuid4().hex[:8]}", Path(tmp))
-            try:
-                report["history"] = bench_history(
-                    args.history_days, args.history_scale, env, tasks, args.timeout, control,
-                    str(args.history_start))
-            finally:
-                cleanup(control)
-                if not args.keep:
-                    cleanup(env)
+        engine = BenchEngine(args.engine, args.engine_memory or settings.connect_memory,
+                             Path(tmp))  # fmt: skip
+        try:
+            run_parts(parts, args, tasks, Path(tmp), engine, report)
+        finally:
+            engine.stop()
     if "airflow" in parts:
         try:
             report["airflow"] = bench_airflow(days=args.airflow_ds)

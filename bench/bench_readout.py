@@ -12,7 +12,8 @@ with the real jobs' helpers where they exist, and times the real jobs from there
   outcomes) and ``gold.{experiment}_details`` (the deep-dive rows);
 * shop funnel (``pdp_redesign``): ``gold.user_outcomes`` slice (ds, experiment).
 
-Timed, in a fresh child process (a cold JVM, as ``spark-submit`` from Airflow gives):
+Timed, in a child process, a client of a Spark Connect server of the bench's own
+(``--engine submit``: a JVM in the child, as a spark-submit'ed task has):
 ``gold.experiments.aggregated`` (users -> sufficient statistics per metric x variant x
 segment) then ``readouts.experiment`` (tests, intervals, CUPED, corrections, SRM and trust
 checks, the logistic model or the deep-dive page, the cumulative chart, the report).
@@ -46,6 +47,7 @@ if str(ROOT) not in sys.path:
 
 from bench.bench_pipeline import (  # noqa: E402
     BENCH_PREFIX,
+    BenchEngine,
     bench_env,
     cleanup,
     run_child,
@@ -318,14 +320,19 @@ def synth_shop(spark, spec, ds: str, rows: int, seed: int):
 
 def child_synthesize(ds: str, users: int, seed: int) -> dict:
     """Write each experiment's per-user gold tables for ``ds`` (not timed as the readout)."""
+    from spark_jobs.run import job_session
+
+    with job_session(f"bench readout synth ds={ds}") as spark:
+        return _synthesize(spark, ds, users, seed)
+
+
+def _synthesize(spark, ds: str, users: int, seed: int) -> dict:
     from include.dag_factory import readout_configs
     from include.settings import load_settings
-    from include.spark import build_spark
     from include.table_catalog_experiments import USER_OUTCOMES, contract_for
     from include.tables import write_partition
 
     settings = load_settings()
-    spark = build_spark(f"bench readout synth ds={ds}", settings)
     out = {}
     for i, spec in enumerate(readout_configs()):
         t0 = time.perf_counter()
@@ -364,22 +371,27 @@ def child_synthesize(ds: str, users: int, seed: int) -> dict:
 
 
 def child_readouts(ds: str) -> dict:
-    """Time ``aggregated`` then ``readouts.experiment`` of every experiment, in this JVM."""
+    """Time ``aggregated`` then ``readouts.experiment`` of every experiment, in one session."""
+    from spark_jobs.run import job_session
+
+    # the session first, outside every timing: each experiment is then measured warm alike
+    # (the first one used to carry the JVM start in its aggregation seconds)
+    t0 = time.perf_counter()
+    with job_session(f"bench readouts ds={ds}") as spark:
+        return _readouts(spark, ds, round(time.perf_counter() - t0, 2))
+
+
+def _readouts(spark, ds: str, session_start: float) -> dict:
     from pyspark.sql import functions as F
 
     from include.contracts import get_contract
     from include.dag_factory import readout_configs
     from include.settings import load_settings
-    from include.spark import build_spark
     from include.tables import read_table
     from spark_jobs.run import run
 
     settings = load_settings()
-    # the session first, outside every timing: each experiment is then measured warm alike
-    # (the first one used to carry the JVM start in its aggregation seconds)
-    t0 = time.perf_counter()
-    spark = build_spark(f"bench readouts ds={ds}", settings)
-    out: dict = {"session_start_seconds": round(time.perf_counter() - t0, 2)}
+    out: dict = {"session_start_seconds": session_start}
     for spec in readout_configs():
         params = {"experiment": spec.name}
         t0 = time.perf_counter()
@@ -433,6 +445,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--ds", default=DS)
     p.add_argument("--timeout", type=int, default=3600)
     p.add_argument("--keep", action="store_true")
+    p.add_argument("--engine", choices=["connect", "submit"], default="connect",
+                   help="the children's engine (default: a Connect server of the bench's own)")
+    p.add_argument("--engine-memory", default=None,
+                   help="heap of the bench's Connect server (default LAKEHOUSE_CONNECT_MEMORY)")
     p.add_argument("--output", type=Path,
                    help="JSON file (default bench/results/readout_<commit>.json)")
     args = p.parse_args(argv)
@@ -445,8 +461,10 @@ def main(argv: list[str] | None = None) -> int:
         "commit": source_commit(),
         "machine": {"cpus": os.cpu_count(), "load_average_at_start": os.getloadavg()},
         "spark": {
+            "engine": args.engine,
             "master": settings.spark_master,
-            "driver_memory": settings.driver_memory,
+            "driver_memory": (args.engine_memory or settings.connect_memory)
+            if args.engine == "connect" else settings.driver_memory,
             "shuffle_partitions": settings.shuffle_partitions,
             "min_partitions": settings.min_partitions,
         },
@@ -455,6 +473,10 @@ def main(argv: list[str] | None = None) -> int:
     }
     with tempfile.TemporaryDirectory(prefix="bench_readout_") as tmp:
         env = bench_env(f"bench/{uuid.uuid4().hex[:8]}", Path(tmp))
+        engine = BenchEngine(args.engine, args.engine_memory or settings.connect_memory,
+                             Path(tmp))  # fmt: skip
+        # one engine for both children: the readout is timed on a server that has worked
+        env.update(engine.fresh())
         try:
             print(f"== synthesizing {args.users:,} users per experiment, ds {args.ds}", flush=True)
             synth = run_child(
@@ -477,11 +499,12 @@ def main(argv: list[str] | None = None) -> int:
                     )
             print(
                 f"   session start {timed['session_start_seconds']} s (not in the figures); "
-                f"child wall {timed['wall_seconds']} s (cold JVM), "
-                f"peak RSS {timed['peak_rss_mib']} MiB",
+                f"child wall {timed['wall_seconds']} s, peak RSS {timed['peak_rss_mib']} MiB, "
+                f"engine server {timed['server_peak_rss_mib']} MiB",
                 flush=True,
             )
         finally:
+            engine.stop()
             if not args.keep:
                 cleanup(env)
     report["load_average_at_end"] = os.getloadavg()

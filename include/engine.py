@@ -23,6 +23,7 @@ message names the target by connection id, host and port only.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import socket
@@ -162,6 +163,19 @@ def connect_session(target: ConnectTarget, *, tags: tuple[str, ...] = (),
     return spark
 
 
+class _ReleasedAfterClose(logging.Filter):
+    """pyspark releases a finished query on a background thread; when the session is stopped
+    first (every task's last query), that release finds the session closed and pyspark logs
+    a warning per query although nothing is wrong: the session's release freed it already."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return not (message.startswith("ReleaseExecute failed") and "SESSION_CLOSED" in message)
+
+
+logging.getLogger("pyspark.sql.connect.logging").addFilter(_ReleasedAfterClose())
+
+
 @contextmanager
 def guarded_session(target: ConnectTarget, *, tags: tuple[str, ...] = ()):
     """A task's session: a new Connect session with its guard (see below), released and the
@@ -174,11 +188,41 @@ def guarded_session(target: ConnectTarget, *, tags: tuple[str, ...] = ()):
     try:
         guard = start_guard(target, session_id)
         yield spark
+    except Exception as exc:
+        if engine_lost(exc):  # say which engine went away, not only gRPC's status
+            raise EngineUnavailable(
+                f"lost the Spark engine in the middle of the task: {target.describe()} "
+                f"stopped answering ({_first_line(exc)}); nothing this task wrote since its "
+                "last commit is visible. Check `scripts/services.sh status` and "
+                "var/logs/spark-connect.log, then retry the task"
+            ) from exc
+        raise
     finally:
         try:
             spark.stop()
         finally:
             stop_guard(guard)
+
+
+def engine_lost(exc: BaseException) -> bool:
+    """Did a Connect call fail because the server went away (not because of the query)?"""
+    text = f"{type(exc).__name__}: {exc}"
+    return ("StatusCode.UNAVAILABLE" in text or "Connection refused" in text
+            or "Socket closed" in text) and any(
+        m in type(exc).__module__ for m in ("connect", "grpc"))
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+
+
+def to_pandas(df: DataFrame):
+    """``df.toPandas()`` without what Spark Connect attaches to the result's ``attrs`` (the
+    query's plan metrics objects): pandas writes ``attrs`` into Parquet metadata as JSON,
+    which those objects are not, and nothing downstream wants them."""
+    out = df.toPandas()
+    out.attrs.clear()
+    return out
 
 
 def is_connect(spark) -> bool:

@@ -148,10 +148,9 @@ class ConnectServer:
         """The server's pid if its pid file names a live process, else None."""
         try:
             pid = int(self.pid_file.read_text().split()[0])
-            os.kill(pid, 0)
-            return pid
         except (OSError, ValueError, IndexError):
             return None
+        return pid if _alive(pid) else None
 
     def listening(self) -> bool:
         try:
@@ -203,6 +202,7 @@ class ConnectServer:
                 )
             finally:
                 log.close()
+            self._proc = proc
             self.pid_file.write_text(f"{proc.pid}\n")
         self.wait_ready(timeout, started)
         return round(time.monotonic() - started, 1)
@@ -237,11 +237,11 @@ class ConnectServer:
             return False
         _signal_group(pid, signal.SIGTERM)
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if not _alive(pid):
-                return True
+        while time.monotonic() < deadline and _alive(pid):
             time.sleep(0.2)
-        _signal_group(pid, signal.SIGKILL)
+        if _alive(pid):
+            _signal_group(pid, signal.SIGKILL)
+        self._reap()
         return True
 
     def kill(self) -> None:
@@ -251,6 +251,12 @@ class ConnectServer:
             _signal_group(pid, signal.SIGKILL)
             while _alive(pid):
                 time.sleep(0.05)
+        self._reap()
+
+    def _reap(self) -> None:
+        proc, self._proc = getattr(self, "_proc", None), None
+        if proc is not None:
+            proc.wait()
 
 
 def _alive(pid: int) -> bool:
@@ -277,6 +283,30 @@ def _signal_group(pid: int, sig: int) -> None:
 
 def new_token() -> str:
     return secrets.token_urlsafe(32)
+
+
+def start_private_server(state_dir: Path, *, name: str, memory: str,
+                         conf: dict[str, str] | None = None, ui: bool = True,
+                         settings: Settings | None = None) -> ConnectServer:  # fmt: skip
+    """A Spark Connect server of a caller's own (the tests', the benchmark's): a free port, a
+    new token, its own rendered configuration (the lakehouse's settings without the shared
+    metastore, then ``conf``), pid and log under ``state_dir``; started and healthy.
+    The caller stops it."""
+    from include.spark import spark_conf, write_spark_defaults
+
+    conf_dir = state_dir / "spark-conf"
+    rendered = {
+        **spark_conf(settings or load_settings(), metastore=False),
+        "spark.sql.warehouse.dir": str(state_dir / "spark-warehouse"),
+        **(conf or {}),
+    }
+    write_spark_defaults(conf_dir, rendered)
+    server = ConnectServer(
+        state_dir=state_dir, conf_dir=conf_dir, port=free_port(), memory=memory,
+        token=new_token(), name=name, ui_port=free_port() if ui else None,
+    )
+    server.start()
+    return server
 
 
 def main(argv: list[str] | None = None) -> int:

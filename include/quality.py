@@ -319,7 +319,9 @@ def to_pandas(df: DataFrame):
             cols.append(F.col(f.name).cast("string").alias(f.name))
         else:
             cols.append(F.col(f.name))
-    return df.select(*cols).toPandas()
+    from include.engine import to_pandas as collect
+
+    return collect(df.select(*cols))
 
 
 def merge(table: str, suite: str, ds: str, results: list[GateResult]) -> GateResult:

@@ -119,8 +119,11 @@ def count_files(folder: str, settings: Settings | None = None, *, skip: str = ""
 
     if not is_s3_uri(folder):
         root = _local_path(folder)
+        # Hadoop's local file system writes a hidden checksum beside each file
+        # (".name.crc") and does not list it: neither does this
         return sum(1 for d, _, files in os.walk(root) for n in files
-                   if not skip or skip not in os.path.join(d, n))  # fmt: skip
+                   if not (n.startswith(".") and n.endswith(".crc"))
+                   and (not skip or skip not in os.path.join(d, n)))  # fmt: skip
     keys = list_keys(folder.rstrip("/") + "/", settings)
     return sum(1 for k in keys if not skip or skip not in "/" + k)
 

@@ -5,6 +5,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/env.sh
-scripts/services.sh start >/dev/null
+scripts/services.sh start-storage >/dev/null
 python scripts/spark_conf.py >/dev/null
 exec pytest -p no:cacheprovider --timeout=1800 "$@" tests

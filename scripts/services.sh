@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Start, stop or check the local services: MinIO (S3) and PostgreSQL (Airflow's metadata
-# database and the Hive metastore). Safe to run twice: a running service is left alone.
-#   scripts/services.sh start|stop|status
+# Start, stop or check the local services: MinIO (S3), PostgreSQL (Airflow's metadata
+# database and the Hive metastore) and the Spark engine (the Spark Connect server every task
+# runs on, include/engine_server.py). Safe to run twice: a running service is left alone.
+#   scripts/services.sh start|stop|status      everything
+#   scripts/services.sh start-storage          PostgreSQL and MinIO only (set-up, tests)
+#   scripts/services.sh start-engine|stop-engine
 set -euo pipefail
 . "$(dirname "$0")/env.sh"
 . "$(dirname "$0")/lib.sh"
@@ -69,7 +72,20 @@ start_pg() {
   done
 }
 
+start_engine() {
+  # the server reads the rendered spark-defaults.conf (credentials: mode 600)
+  "$LAKEHOUSE_VENV/bin/python" "$LAKEHOUSE_ROOT/scripts/spark_conf.py" >/dev/null
+  step "starting the Spark engine (Spark Connect server on 127.0.0.1:$LAKEHOUSE_CONNECT_PORT)"
+  "$LAKEHOUSE_VENV/bin/python" -m include.engine_server start ||
+    { tail -30 "$LAKEHOUSE_STATE_DIR/logs/spark-connect.log" 2>/dev/null; exit 1; }
+}
+
+stop_engine() {
+  "$LAKEHOUSE_VENV/bin/python" -m include.engine_server stop >/dev/null || true
+}
+
 stop_all() {
+  stop_engine
   if [ -f "$LAKEHOUSE_STATE_DIR/minio.pid" ]; then
     kill "$(cat "$LAKEHOUSE_STATE_DIR/minio.pid")" 2>/dev/null || true
     rm -f "$LAKEHOUSE_STATE_DIR/minio.pid"
@@ -79,7 +95,11 @@ stop_all() {
 }
 
 case "${1:-status}" in
-  start) start_pg; start_minio; "$LAKEHOUSE_VENV/bin/python" -m include.storage ensure-buckets ;;
+  start) start_pg; start_minio; "$LAKEHOUSE_VENV/bin/python" -m include.storage ensure-buckets
+         start_engine ;;
+  start-storage) start_pg; start_minio; "$LAKEHOUSE_VENV/bin/python" -m include.storage ensure-buckets ;;
+  start-engine) start_engine ;;
+  stop-engine) stop_engine ;;
   start-minio) start_minio ;;
   stop-minio)
     [ -f "$LAKEHOUSE_STATE_DIR/minio.pid" ] && kill "$(cat "$LAKEHOUSE_STATE_DIR/minio.pid")" 2>/dev/null || true
@@ -87,6 +107,7 @@ case "${1:-status}" in
   stop) stop_all ;;
   status)
     minio_up && echo "minio: up ($LAKEHOUSE_S3_ENDPOINT)" || echo "minio: down"
-    pg_up && echo "postgres: up (127.0.0.1:$LAKEHOUSE_PG_PORT)" || echo "postgres: down" ;;
-  *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+    pg_up && echo "postgres: up (127.0.0.1:$LAKEHOUSE_PG_PORT)" || echo "postgres: down"
+    "$LAKEHOUSE_VENV/bin/python" -m include.engine_server health 2>/dev/null || true ;;
+  *) echo "usage: $0 start|start-storage|start-engine|stop|stop-engine|status" >&2; exit 2 ;;
 esac

@@ -91,7 +91,7 @@ step "6/8 Spark defaults for spark-sql / spark-submit / Thrift server"
 "$LAKEHOUSE_VENV/bin/python" scripts/spark_conf.py >/dev/null
 
 step "7/8 services: PostgreSQL and MinIO on 127.0.0.1, buckets"
-scripts/services.sh start
+scripts/services.sh start-storage
 "$LAKEHOUSE_VENV/bin/python" scripts/init_metastore.py
 
 step "8/8 Airflow metadata database (PostgreSQL) migrated"

@@ -9,13 +9,17 @@ from pathlib import Path
 
 from include.quality import data_docs_index
 from include.settings import load_settings
-from include.spark import build_spark
+from spark_jobs.run import job_session
 
 
 def main() -> int:
     start, end = sys.argv[1], sys.argv[2]
     settings = load_settings()
-    spark = build_spark("show-results", settings)
+    with job_session("show-results", settings) as spark:  # the warm engine
+        return show(spark, settings, start, end)
+
+
+def show(spark, settings, start: str, end: str) -> int:
     q = f"ds BETWEEN '{dt.date.fromisoformat(start)}' AND '{dt.date.fromisoformat(end)}'"
     print("\n-- SELECT ds, SUM(m_total_events) ... FROM gold.agg_website_events (overall rollup)")
     spark.sql(

@@ -12,7 +12,7 @@ export SPARK_HOME
 thrift_up() { (exec 3<>"/dev/tcp/127.0.0.1/$LAKEHOUSE_THRIFT_PORT") 2>/dev/null; }
 case "${1:-start}" in
   start)
-    scripts/services.sh start >/dev/null
+    scripts/services.sh start-storage >/dev/null
     "$LAKEHOUSE_VENV/bin/python" scripts/spark_conf.py >/dev/null
     if thrift_up; then step "Thrift server already listening on $LAKEHOUSE_THRIFT_PORT"; exit 0; fi
     # pip's pyspark ships the Thrift server's jars but not sbin/start-thriftserver.sh;

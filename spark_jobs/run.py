@@ -15,6 +15,7 @@ import contextlib
 import importlib
 import importlib.util
 import json
+import os
 import re
 import sys
 import time
@@ -22,6 +23,10 @@ from pathlib import Path
 
 if __package__ in (None, ""):  # run as a file by spark-submit: make the project importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+if os.environ.get("PYSPARK_GATEWAY_PORT"):
+    # spark-submit'ed: this driver has its JVM. A parent that had a Spark Connect session
+    # (pyspark marks the process environment) must not turn this one into a Connect client.
+    os.environ.pop("SPARK_CONNECT_MODE_ENABLED", None)
 
 from include.tables import validate_ds  # noqa: E402
 
@@ -82,8 +87,6 @@ def job_session(app_name: str, settings=None):
     the settings, released at the end; ``submit``, a JVM of this process's own
     (``include/spark.py``), which ends with the process.
     """
-    import os
-
     from include.engine import ConnectTarget, engine_mode, guarded_session
     from include.settings import load_settings
     from include.spark import build_spark

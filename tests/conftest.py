@@ -32,6 +32,9 @@ TEST_PSEUDONYM_KEY = "lakehouse-tests-pseudonym-key-public"
 TEST_SERVER_CONF = {
     "spark.sql.shuffle.partitions": "2",
     "spark.default.parallelism": "2",
+    # three task slots (on 2 cores): the commit-race test holds three writers' tasks at one
+    # barrier at once, which two slots could never schedule together
+    "spark.master": "local[3]",
 }
 
 
@@ -42,25 +45,10 @@ def start_test_server(state_dir: Path, *, name: str = "test-connect", memory: st
     ``conf`` overrides the rendered ``spark-defaults.conf`` (e.g. a standalone master, an
     object store of the test's own). The caller stops it.
     """
-    from include.engine_server import ConnectServer, free_port, new_token
-    from include.settings import load_settings
-    from include.spark import spark_conf, write_spark_defaults
+    from include.engine_server import start_private_server
 
-    conf_dir = state_dir / "spark-conf"
-    rendered = {
-        **spark_conf(load_settings(), metastore=False),
-        **TEST_SERVER_CONF,
-        # the session catalog's own directory: local, so unit tests need no object store
-        "spark.sql.warehouse.dir": str(state_dir / "spark-warehouse"),
-        **(conf or {}),
-    }
-    write_spark_defaults(conf_dir, rendered)
-    server = ConnectServer(
-        state_dir=state_dir, conf_dir=conf_dir, port=free_port(), memory=memory,
-        token=new_token(), name=name, ui_port=free_port() if ui else None,
-    )
-    server.start()
-    return server
+    return start_private_server(state_dir, name=name, memory=memory, ui=ui,
+                                conf={**TEST_SERVER_CONF, **(conf or {})})  # fmt: skip
 
 
 @pytest.fixture(scope="session")
@@ -80,6 +68,17 @@ def spark(engine_server):
     session.stop()
 
 
+@pytest.fixture(autouse=True)
+def _release_kept_frames():
+    """Tests call jobs' ``main`` and helpers directly, not through ``spark_jobs.run.run``,
+    which releases what a job persisted: release it after each test, so the shared server's
+    cache does not fill up over the session."""
+    yield
+    from include.engine import release
+
+    release()
+
+
 @pytest.fixture
 def lakehouse_env(tmp_path, monkeypatch):
     """Point the settings at a fresh local warehouse and raw zone; returns the Settings."""
@@ -97,3 +96,36 @@ def lakehouse_env(tmp_path, monkeypatch):
 def pseudonym_key() -> str:
     """The tests' pseudonym key (``TEST_PSEUDONYM_KEY``), for transforms called directly."""
     return TEST_PSEUDONYM_KEY
+
+
+def classic_env(**extra: str) -> dict[str, str]:
+    """The environment for a child process that builds a Spark session with a JVM of its own
+    (``LAKEHOUSE_ENGINE=submit``, what a spark-submit'ed job runs): without the flag a Connect
+    session sets in this process (pyspark's ``SPARK_CONNECT_MODE_ENABLED``), which would turn
+    the child's session into a Connect one."""
+    import os
+
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("SPARK_CONNECT_MODE_ENABLED", "SPARK_REMOTE")}  # fmt: skip
+    return {**env, "LAKEHOUSE_ENGINE": "submit", **extra}
+
+
+def server_api(server, path: str):
+    """GET ``/api/v1/applications/<app>/<path>`` of the server's Spark UI (JSON)."""
+    import json
+    import urllib.request
+
+    base = f"http://127.0.0.1:{server.ui_port}/api/v1/applications"
+    with urllib.request.urlopen(base, timeout=10) as answer:
+        (app,) = json.load(answer)
+    with urllib.request.urlopen(f"{base}/{app['id']}/{path}", timeout=30) as answer:
+        return json.load(answer)
+
+
+def server_page(server, path: str) -> str:
+    """The HTML of a page of the server's Spark UI (e.g. ``connect/``)."""
+    import urllib.request
+
+    url = f"http://127.0.0.1:{server.ui_port}/{path}"
+    with urllib.request.urlopen(url, timeout=30) as answer:
+        return answer.read().decode(errors="replace")

@@ -1,7 +1,9 @@
 """End to end on the real stack: the daily DAG run with dag.test() against MinIO.
 
 Services (MinIO, PostgreSQL for Airflow's metadata DB) are started by the test setup
-(``scripts/services.sh start``, idempotent). Tables go to an isolated prefix of the real
+(``scripts/services.sh start-storage``, idempotent); the Spark engine is the tests' own Spark
+Connect server (``engine_server``), which every task reaches through the Airflow connection
+``spark_connect_lakehouse``, as in production. Tables go to an isolated prefix of the real
 buckets, addressed by path (no metastore registration), so tests never touch demo data.
 The DAG is run twice for the same ds: the second run, every task again, must leave the
 content of every table it wrote unchanged (idempotency of every job: all partitions of all
@@ -13,6 +15,7 @@ gold tables of the good day untouched and the rejected silver partition taken ba
 from __future__ import annotations
 
 import hashlib
+import json
 import subprocess
 from pathlib import Path
 
@@ -41,18 +44,23 @@ def _demo_scheduler_running() -> bool:
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory):
+def stack(tmp_path_factory, engine_server):
     # dag.test() runs in the same metadata DB: a running scheduler would pick the test run's
     # tasks up and run them with the demo's settings (its raw and warehouse roots), not the
     # test's isolated prefix (seen: the test's raw files landed in the demo's raw zone)
     if _demo_scheduler_running():
         pytest.fail("stop this checkout's Airflow first (make airflow-stop): its scheduler "
                     "would run the e2e test's tasks with the demo's settings")
-    subprocess.run([str(ROOT / "scripts" / "services.sh"), "start"], check=True)
+    subprocess.run([str(ROOT / "scripts" / "services.sh"), "start-storage"], check=True)
     # What the DAG processor does: serialise the DAGs into the metadata DB and activate
     # their Assets (a task may only emit active Assets).
     subprocess.run(["airflow", "dags", "reserialize"], check=True, capture_output=True)
     mp = pytest.MonkeyPatch()
+    # the tasks' engine: the tests' server, through the connection the operator uses
+    mp.setenv("LAKEHOUSE_ENGINE", "connect")
+    mp.setenv("AIRFLOW_CONN_SPARK_CONNECT_LAKEHOUSE", json.dumps({
+        "conn_type": "spark_connect", "host": "localhost", "port": engine_server.port,
+        "password": engine_server.token}))  # fmt: skip
     mp.setenv("LAKEHOUSE_WAREHOUSE_ROOT", f"s3a://warehouse/{PREFIX}")
     mp.setenv("LAKEHOUSE_RAW_ROOT", f"s3a://raw/{PREFIX}")
     mp.setenv("LAKEHOUSE_METASTORE", "false")
@@ -232,6 +240,31 @@ def test_daily_dag_end_to_end_and_idempotent(stack, spark):
     assert not not_rewritten, not_rewritten
     for name in sorted(set(versions) - wrote):
         assert read_table(spark, by_name[name], stack).count() == 0, name
+
+
+def test_the_spark_submit_engine_runs_the_same_tasks(stack, spark, monkeypatch):
+    """The second engine (``LAKEHOUSE_ENGINE=submit``, for teams that prefer a JVM per task):
+    the same DAG parses into SparkSubmitOperators, and bronze.web_events with its gate run as
+    spark-submits of spark_jobs/run.py for DS again: success, a new commit, the same rows."""
+    from airflow.dag_processing.dagbag import DagBag
+    from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
+
+    from include.table_catalog import BRONZE_WEB_EVENTS
+    from include.tables import read_table, table_version
+
+    monkeypatch.setenv("LAKEHOUSE_ENGINE", "submit")
+    dag = DagBag(dag_folder=str(ROOT / "dags")).dags["lakehouse_daily"]
+    assert isinstance(dag.get_task("bronze.web_events"), SparkSubmitOperator)
+    before = _content_hash(read_table(spark, BRONZE_WEB_EVENTS, stack))
+    version = table_version(spark, BRONZE_WEB_EVENTS, stack)
+    run = _dag_test(dag, logical_date=pendulum.parse(DS),
+                    run_conf={"generate_raw": False, "scale": 5000},
+                    mark_success_pattern=r"(?!bronze\.).*")  # fmt: skip
+    states = {ti.task_id: ti.state for ti in run.get_task_instances()}
+    assert run.state == "success", states
+    assert states["bronze.web_events"] == states["bronze.gate_web_events"] == "success"
+    assert table_version(spark, BRONZE_WEB_EVENTS, stack) > version
+    assert _content_hash(read_table(spark, BRONZE_WEB_EVENTS, stack)) == before
 
 
 BAD_DS = "2024-03-05"

@@ -1,13 +1,15 @@
-"""One writer of ``test_multi_driver_commits.py``: a process of its own with its own JVM and
-SparkSession (``include.spark.build_spark``, the settings every job uses), racing the other
-writers at file barriers the test releases.
+"""One writer of ``test_multi_driver_commits.py``: a process of its own, racing the other
+writers at file barriers the test releases. ``engine`` ``submit``: its own JVM and
+SparkSession (``include.spark.build_spark``, what a spark-submit'ed job builds); ``connect``:
+a Spark Connect session on the server of ``LAKEHOUSE_CONNECT_*`` (what an Airflow task opens),
+so the writers are sessions of one shared driver.
 
     python multi_driver_writer.py SPEC_JSON
 
 Phases, in order (each starts at a barrier ``<phase>``):
 
-* ``put.K`` (K < put_rounds): the configured Delta log store's ``write(path, overwrite=false)``
-  of one shared path per round;
+* ``put.K`` (K < put_rounds, ``submit`` only: it calls the log store in the JVM): the
+  configured Delta log store's ``write(path, overwrite=false)`` of one shared path per round;
 * each table phase: ``include.tables.write_partition`` of its own ``ds``; the rows are
   produced by a task that waits at the barrier ``<phase>.data``, so every writer has read the
   table's snapshot (started its transaction) before any of them can commit;
@@ -105,6 +107,10 @@ def table_phase(spark, spec: dict, phase: dict, contract, settings) -> None:
     )
     barrier(flags, phase["name"], index)
     out = write_partition(spark, df, contract, ds, settings)
+    if spec["engine"] == "connect":  # the server's configured store (no JVM to ask here)
+        store = spark.conf.get("spark.delta.logStore.s3a.impl")
+        report(phase["name"], ds=ds, delta_log_store=store, **out)
+        return
     location = table_location(contract, settings)
     jvm = spark._jvm
     delta_log = jvm.org.apache.spark.sql.delta.DeltaLog.forTable(spark._jsparkSession, location)
@@ -117,50 +123,67 @@ def table_phase(spark, spec: dict, phase: dict, contract, settings) -> None:
     report(phase["name"], ds=ds, delta_log_store=store.getClass().getName(), **out)
 
 
-def verify(spark, spec: dict, contract, settings) -> None:
-    from delta.tables import DeltaTable
+def _history(spark, location: str):
+    from include.tables import delta_ref
 
+    return spark.sql(f"DESCRIBE HISTORY {delta_ref(location)}")
+
+
+def verify(spark, spec: dict, contract, settings) -> None:
     from include.tables import read_table, table_location
 
     out = {}
     if spec["phases"]:
         counts = read_table(spark, contract, settings).groupBy("ds", "writer").count().collect()
-        history = DeltaTable.forPath(spark, table_location(contract, settings)).history()
+        history = _history(spark, table_location(contract, settings))
         out["counts"] = sorted([r["ds"], r["writer"], r["count"]] for r in counts)
         out["history"] = sorted([r["version"], r["operation"], r["readVersion"],
                                  r["userMetadata"]] for r in history.collect())  # fmt: skip
     if spec["append_rounds"]:
         appended = spark.read.format("delta").load(spec["append_path"])
         out["appended_rows"] = appended.count()
-        out["append_commits"] = DeltaTable.forPath(spark, spec["append_path"]).history().count()
+        out["append_commits"] = _history(spark, spec["append_path"]).count()
     report("verify", **out)
 
 
 def main() -> None:
     spec = json.loads(sys.argv[1])
-    from include.contracts import TableContract
     from include.settings import load_settings
-    from include.spark import build_spark
 
     settings = load_settings()
+    if spec["engine"] == "connect":
+        from include.engine import ConnectTarget, guarded_session
+
+        with guarded_session(ConnectTarget.from_settings(settings)) as spark:
+            race(spark, spec, settings)
+        return
+    from include.spark import build_spark
+
     overrides = {"spark.sql.shuffle.partitions": "1", "spark.default.parallelism": "1",
                  "spark.ui.enabled": "false"}  # fmt: skip
     if spec.get("logstore"):
         overrides["spark.delta.logStore.s3a.impl"] = spec["logstore"]
     spark = build_spark(f"multi-driver-{spec['index']}", settings, metastore=False,
                         overrides=overrides)  # fmt: skip
+    race(spark, spec, settings)
+    spark.stop()
+
+
+def race(spark, spec: dict, settings) -> None:
+    from include.contracts import TableContract
+
     contract = TableContract(**CONTRACT_ARGS)
     if spec["append_rounds"] and spec["index"] == 0:  # before any barrier: no creation race
         spark.createDataFrame([], "writer INT, round INT").write.format("delta").save(
             spec["append_path"])
-    put_race(spark, spec)
+    if spec["engine"] == "submit":
+        put_race(spark, spec)
     for phase in spec["phases"]:
         table_phase(spark, spec, phase, contract, settings)
     append_rounds(spark, spec, spec["append_path"])
     barrier(spec["flags"], "verify", spec["index"], wait=spec["index"] == 0)
     if spec["index"] == 0:
         verify(spark, spec, contract, settings)
-    spark.stop()
 
 
 if __name__ == "__main__":

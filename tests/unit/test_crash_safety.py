@@ -1,25 +1,31 @@
-"""Crash safety: a Spark job killed (SIGKILL) in the middle of a write, and the object
-store going away in the middle of one.
+"""Crash safety through the Spark Connect server: a task killed in the middle of a write, the
+server killed in the middle of one, and the object store going away in the middle of one.
 
-A writer process (its own JVM, the way a spark-submit runs) replaces one partition of a
-Delta table through ``include.tables.write_partition``, the writer every job uses. Its data
-takes a while (16 tasks that each sleep, on local[2]), so data files appear one by one
-before the commit. The test kills the writer's whole process group as soon as the first new
-data file shows up, then checks:
+A writer process is what an Airflow task is: a Spark Connect client with a guarded session
+(``include.engine.guarded_session``) that replaces one partition of a Delta table through
+``include.tables.write_partition``, the writer every job uses. Its data takes a while (16
+tasks that each sleep, on the server's local[2]), so data files appear one by one before the
+commit. Each fault is injected as soon as the first new data file shows up:
 
-* the table is at its previous version, readable, with exactly the previous content (the
-  files the dead writer left behind are referenced by no commit: Delta ignores them);
-* the retry (the same write, run to the end) commits the next version with the new content.
+* **the task killed** (SIGKILL of the writer's whole process group, as the OOM killer or a
+  lost worker would): the server does not notice a client that died during a command, so
+  the session's guard (a process of its own) interrupts what the session still runs. The
+  write stops: no new data file appears afterwards and no commit lands, even long after the
+  write would have ended.
+* **the server killed** (SIGKILL of the Connect server's JVM): the writer fails within
+  seconds with an error naming the engine; after the server is back the table is at its
+  previous version.
+* **the object store stopped** (a MinIO of the test's own, SIGKILL): the writer fails within
+  a bounded time with an error naming the connection problem (S3A is set to fail fast,
+  include/spark.py); after MinIO is back the table is at its previous version.
 
-Run against a local path (unit) and against MinIO through S3A (integration: the object
-store the pipeline uses, started by the test setup).
+Each time the table stays readable at its previous version with exactly the previous content
+(the files the dead write left behind are referenced by no commit: Delta ignores them), and
+the retry (the same write, run to the end) commits the next version with the new content.
 
-The outage test starts a MinIO server of its own (same binary, its own port and data
-directory, so the shared one is never stopped), kills it (SIGKILL) as the first data file
-lands, and checks that the writer fails within a bounded time with an error naming the
-connection problem (the S3A client is set to fail fast, include/spark.py), that after the
-server is back the table is at its previous version and content, and that the retry
-completes.
+The killed task runs against a local path (unit) and against MinIO through S3A
+(integration); the server and store faults use a Connect server of their own (started for
+the test, never the demo's), so the tests' shared server is never killed.
 """
 
 from __future__ import annotations
@@ -44,13 +50,11 @@ WRITER = textwrap.dedent(
     import json, sys, time
     sys.path.insert(0, {root!r})
     from include.contracts import TableContract
+    from include.engine import ConnectTarget, guarded_session
     from include.settings import load_settings
-    from include.spark import build_spark
     from include.tables import write_partition
 
     settings = load_settings()
-    spark = build_spark("crash-probe", settings, metastore=False, overrides={{
-        "spark.sql.shuffle.partitions": "2", "spark.ui.enabled": "false"}})
     contract = TableContract(
         name="crash_probe", layer="silver", primary_key=("id",),
         ddl="id BIGINT, payload STRING, ds STRING", description="crash-safety probe")
@@ -63,11 +67,12 @@ WRITER = textwrap.dedent(
             batch["ds"] = {ds!r}
             yield batch[["id", "payload", "ds"]]
 
-    df = (spark.range(0, {rows}, numPartitions={tasks})
-          .mapInPandas(rows, "id BIGINT, payload STRING, ds STRING"))
-    print("WRITER_STARTED", flush=True)
-    out = write_partition(spark, df, contract, {ds!r}, settings)
-    print("WRITER_DONE " + json.dumps(out), flush=True)
+    with guarded_session(ConnectTarget.from_settings(settings), tags=("crash-probe",)) as spark:
+        df = (spark.range(0, {rows}, numPartitions={tasks})
+              .mapInPandas(rows, "id BIGINT, payload STRING, ds STRING"))
+        print("WRITER_STARTED", flush=True)
+        out = write_partition(spark, df, contract, {ds!r}, settings)
+        print("WRITER_DONE " + json.dumps(out), flush=True)
     """
 ).format(root=str(ROOT), ds=DS, rows=ROWS, tasks=TASKS)
 
@@ -79,6 +84,13 @@ def _contract():
         name="crash_probe", layer="silver", primary_key=("id",),
         ddl="id BIGINT, payload STRING, ds STRING", description="crash-safety probe",
     )
+
+
+def _server_env(server, **extra) -> dict:
+    """The environment of a writer that is a client of ``server``."""
+    return {**os.environ, "LAKEHOUSE_CONNECT_HOST": server.host,
+            "LAKEHOUSE_CONNECT_PORT": str(server.port),
+            "LAKEHOUSE_CONNECT_TOKEN": server.token, **extra}  # fmt: skip
 
 
 def _run_writer(env: dict, generation: str, slow: float, kill_on_first_file=None, fault=None):
@@ -97,7 +109,7 @@ def _run_writer(env: dict, generation: str, slow: float, kill_on_first_file=None
             new = set(kill_on_first_file()) - before
             if new:
                 if fault is None:
-                    os.killpg(proc.pid, signal.SIGKILL)  # the JVM and the Python driver at once
+                    os.killpg(proc.pid, signal.SIGKILL)  # the task's whole process group
                 else:
                     fault()
                 killed = sorted(new)
@@ -133,66 +145,137 @@ def _state(spark, settings):
     return table_version(spark, contract, settings), rows.n, generations
 
 
-def _crash_and_retry(spark, settings, env):
-    from include.tables import table_location
-
-    location = table_location(_contract(), settings)
-    # generation A: a complete, committed partition
+def _first_generation(spark, settings, env):
+    """Generation A: a complete, committed partition; returns its version."""
     code, out, _ = _run_writer(env, "A", 0.0)
     assert code == 0 and "WRITER_DONE" in out, out[-3000:]
     version_a, n_a, gens_a = _state(spark, settings)
     assert (n_a, gens_a) == (ROWS, {"A"})
-    files_a = set(_files(location, settings))
+    return version_a
 
-    # generation B: killed as soon as its first data file lands
-    code, out, killed = _run_writer(env, "B", 1.5, lambda: _files(location, settings))
-    assert killed, f"the writer ended before any file appeared: {out[-3000:]}"
-    assert code == -signal.SIGKILL and "WRITER_DONE" not in out, (code, out[-3000:])
-    orphans = set(_files(location, settings)) - files_a
-    assert set(killed) <= orphans  # the dead writer's files are there...
-    version, n, gens = _state(spark, settings)
-    assert (version, n, gens) == (version_a, ROWS, {"A"})  # ...and ignored: previous version
 
-    # the retry completes: the next version, all of generation B, nothing of A left
+def _retry(spark, settings, env, version_a):
+    """The retry completes: the next version, all of generation B, nothing of A left."""
     code, out, _ = _run_writer(env, "B", 0.0)
     assert code == 0 and "WRITER_DONE" in out, out[-3000:]
     done = json.loads(out.split("WRITER_DONE ", 1)[1].splitlines()[0])
     assert done == {"rows": ROWS, "version": version_a + 1}
     assert _state(spark, settings) == (version_a + 1, ROWS, {"B"})
-    return {"files_seen_at_kill": len(killed), "orphan_files": len(orphans),
+
+
+# The killed write: 16 tasks of SLOW seconds on 2 cores would end about 8 * SLOW seconds after
+# its first file. Watching for twice that long shows the write stopped, not merely slow.
+SLOW = 2.0
+WATCH_S = 8 * SLOW * 2
+
+
+def _kill_task_and_retry(spark, settings, env):
+    from include.tables import table_location
+
+    location = table_location(_contract(), settings)
+    version_a = _first_generation(spark, settings, env)
+    files_a = set(_files(location, settings))
+
+    # generation B: the task killed (SIGKILL, process group) as soon as its first file lands
+    code, out, killed = _run_writer(env, "B", SLOW, lambda: _files(location, settings))
+    assert killed, f"the writer ended before any file appeared: {out[-3000:]}"
+    assert code == -signal.SIGKILL and "WRITER_DONE" not in out, (code, out[-3000:])
+    # the guard interrupts the session: the server stops writing (within a few seconds: the
+    # files of tasks already running may still land) and never commits
+    seen, quiet_since, deadline = set(), time.monotonic(), time.monotonic() + WATCH_S
+    while time.monotonic() < deadline:
+        now = set(_files(location, settings)) - files_a
+        if now != seen:
+            seen, quiet_since = now, time.monotonic()
+        time.sleep(0.25)
+    assert time.monotonic() - quiet_since >= WATCH_S - 8, "the server went on writing"
+    assert len(seen) < TASKS, f"all {TASKS} files were written: the write was not stopped"
+    assert set(killed) <= seen  # the dead writer's files are there...
+    version, n, gens = _state(spark, settings)
+    assert (version, n, gens) == (version_a, ROWS, {"A"})  # ...and ignored: previous version
+
+    _retry(spark, settings, env, version_a)
+    return {"files_seen_at_kill": len(killed), "orphan_files": len(seen),
             "version_before": version_a, "version_after_retry": version_a + 1}
 
 
 @pytest.mark.slow
-def test_killed_write_leaves_previous_version_local(spark, lakehouse_env):
-    env = {**os.environ}  # lakehouse_env has set the warehouse to a temp dir
-    print(_crash_and_retry(spark, lakehouse_env, env))
+def test_killed_task_leaves_previous_version_local(spark, lakehouse_env, engine_server):
+    env = _server_env(engine_server)  # lakehouse_env has set the warehouse to a temp dir
+    print(_kill_task_and_retry(spark, lakehouse_env, env))
 
 
-@pytest.mark.integration
-def test_killed_write_leaves_previous_version_on_minio(spark, monkeypatch):
+def _minio_prefix(monkeypatch, prefix: str):
     from include.settings import load_settings
     from include.storage import delete_prefix, ensure_buckets
 
-    subprocess.run([str(ROOT / "scripts" / "services.sh"), "start"], check=True,
-                   capture_output=True)
-    monkeypatch.setenv("LAKEHOUSE_WAREHOUSE_ROOT", "s3a://warehouse/crash-test")
+    subprocess.run([str(ROOT / "scripts" / "services.sh"), "start-storage"], check=True,
+                   capture_output=True)  # fmt: skip
+    monkeypatch.setenv("LAKEHOUSE_WAREHOUSE_ROOT", f"s3a://warehouse/{prefix}")
     monkeypatch.setenv("LAKEHOUSE_METASTORE", "false")
     settings = load_settings()
     ensure_buckets(settings)
-    delete_prefix("s3a://warehouse/crash-test/", settings)
+    delete_prefix(f"s3a://warehouse/{prefix}/", settings)
+    return settings
+
+
+@pytest.mark.integration
+def test_killed_task_leaves_previous_version_on_minio(spark, monkeypatch, engine_server):
+    from include.storage import delete_prefix
+
+    settings = _minio_prefix(monkeypatch, "crash-test")
     try:
-        print(_crash_and_retry(spark, settings, {**os.environ}))
+        print(_kill_task_and_retry(spark, settings, _server_env(engine_server)))
     finally:
         delete_prefix("s3a://warehouse/crash-test/", settings)
 
 
-def _free_port() -> int:
-    import socket
+def _own_server(tmp_path, name: str, conf: dict | None = None):
+    from tests.conftest import start_test_server
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    return start_test_server(tmp_path / name, name=name, memory="1g", conf=conf, ui=False)
+
+
+# A dead engine fails the writer within the client's retry budget (include/engine.py, about
+# 15 s) plus the time to notice; a dead object store within S3A's fail-fast settings.
+ENGINE_LOST_BOUND_S = 60
+FAIL_FAST_BOUND_S = 240
+
+
+@pytest.mark.integration
+def test_server_killed_mid_write_leaves_previous_version(monkeypatch, tmp_path):
+    from include.engine import connect_session
+    from include.storage import delete_prefix
+    from include.tables import table_location
+
+    settings = _minio_prefix(monkeypatch, "server-crash-test")
+    server = _own_server(tmp_path, "crash-connect")
+    try:
+        env = _server_env(server)
+        spark = connect_session(server.target)
+        location = table_location(_contract(), settings)
+        version_a = _first_generation(spark, settings, env)
+
+        started = time.monotonic()
+        code, out, seen = _run_writer(
+            env, "B", 1.5, lambda: _files(location, settings), fault=server.kill
+        )
+        failed_after = time.monotonic() - started
+        assert seen, f"the writer ended before any file appeared: {out[-3000:]}"
+        assert code not in (0, None) and "WRITER_DONE" not in out, (code, out[-3000:])
+        assert failed_after < ENGINE_LOST_BOUND_S, (failed_after, out[-3000:])
+        # the task's error says which engine it lost
+        assert "lost the Spark engine" in out and f":{server.port})" in out, out[-3000:]
+
+        server.start()  # the engine is back: nothing half-written is visible
+        spark = connect_session(server.target)
+        assert _state(spark, settings) == (version_a, ROWS, {"A"})
+        _retry(spark, settings, env, version_a)
+        spark.stop()
+        print({"writer_failed_after_s": round(failed_after, 1), "exit_code": code})
+    finally:
+        server.stop()
+        delete_prefix("s3a://warehouse/server-crash-test/", settings)
 
 
 class _OwnMinio:
@@ -205,12 +288,14 @@ class _OwnMinio:
     def start(self) -> None:
         import urllib.request
 
+        from include.engine_server import free_port
+
         env = {**os.environ, "MINIO_ROOT_USER": self.settings.s3_access_key,
                "MINIO_ROOT_PASSWORD": self.settings.s3_secret_key, "MINIO_BROWSER": "off"}
         binary = Path(os.environ["LAKEHOUSE_STATE_DIR"]) / "bin" / "minio"
         self.proc = subprocess.Popen(
             [str(binary), "server", str(self.data), "--address", f"127.0.0.1:{self.port}",
-             "--console-address", f"127.0.0.1:{_free_port()}", "--quiet"],
+             "--console-address", f"127.0.0.1:{free_port()}", "--quiet"],
             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + 60
@@ -227,36 +312,32 @@ class _OwnMinio:
         self.proc.wait(timeout=30)
 
 
-FAIL_FAST_BOUND_S = 240
-
-
 @pytest.mark.integration
-def test_object_store_outage_mid_write_then_retry(spark, monkeypatch, tmp_path):
+def test_object_store_outage_mid_write_then_retry(monkeypatch, tmp_path):
+    from include.engine import connect_session
+    from include.engine_server import free_port
     from include.settings import load_settings
     from include.storage import s3_client
     from include.tables import table_location
 
-    subprocess.run([str(ROOT / "scripts" / "services.sh"), "start"], check=True,
+    subprocess.run([str(ROOT / "scripts" / "services.sh"), "start-storage"], check=True,
                    capture_output=True)  # for the binary and the credentials
-    port, bucket = _free_port(), "outage-test"
+    port, bucket = free_port(), "outage-test"
     minio = _OwnMinio(tmp_path / "minio", port, load_settings())
     minio.start()
+    server = None
     try:
         monkeypatch.setenv("LAKEHOUSE_S3_ENDPOINT", minio.endpoint)
         monkeypatch.setenv("LAKEHOUSE_WAREHOUSE_ROOT", f"s3a://{bucket}/wh")
         monkeypatch.setenv("LAKEHOUSE_METASTORE", "false")
         settings = load_settings()
         s3_client(settings).create_bucket(Bucket=bucket)
-        # this test's Spark session reads that bucket from this server (per-bucket endpoint)
-        hconf = spark.sparkContext._jsc.hadoopConfiguration()
-        hconf.set(f"fs.s3a.bucket.{bucket}.endpoint", minio.endpoint)
+        # an engine whose object store is this MinIO (rendered from the settings above)
+        server = _own_server(tmp_path, "outage-connect")
+        spark = connect_session(server.target)
+        env = _server_env(server)
         location = table_location(_contract(), settings)
-        env = {**os.environ}
-
-        code, out, _ = _run_writer(env, "A", 0.0)
-        assert code == 0 and "WRITER_DONE" in out, out[-3000:]
-        version_a, n_a, gens_a = _state(spark, settings)
-        assert (n_a, gens_a) == (ROWS, {"A"})
+        version_a = _first_generation(spark, settings, env)
 
         started = time.monotonic()
         code, out, seen = _run_writer(
@@ -264,9 +345,9 @@ def test_object_store_outage_mid_write_then_retry(spark, monkeypatch, tmp_path):
         )
         failed_after = time.monotonic() - started
         assert seen, f"the writer ended before any file appeared: {out[-3000:]}"
-        # JVM start + the write up to the fault + 3 attempts of 5 s connects: well under 4
-        # minutes on 2 busy cores; S3A's default retry policy would keep it going for many
-        # minutes (the bound is what the fail-fast settings in include/spark.py buy)
+        # the write up to the fault + 3 attempts of 5 s connects: well under 4 minutes on 2
+        # busy cores; S3A's default retry policy would keep it going for many minutes (the
+        # bound is what the fail-fast settings in include/spark.py buy)
         assert failed_after < FAIL_FAST_BOUND_S, (failed_after, out[-3000:])
         assert code not in (0, None) and "WRITER_DONE" not in out, (code, out[-3000:])
         clear = ("Connection refused", "ConnectException", "Unable to execute HTTP request",
@@ -278,10 +359,11 @@ def test_object_store_outage_mid_write_then_retry(spark, monkeypatch, tmp_path):
 
         minio.start()  # the store is back: nothing half-written is visible
         assert _state(spark, settings) == (version_a, ROWS, {"A"})
-        code, out, _ = _run_writer(env, "B", 0.0)
-        assert code == 0 and "WRITER_DONE" in out, out[-3000:]
-        assert _state(spark, settings) == (version_a + 1, ROWS, {"B"})
+        _retry(spark, settings, env, version_a)
+        spark.stop()
         print(failed)
     finally:
+        if server is not None:
+            server.stop()
         if minio.proc and minio.proc.poll() is None:
             minio.kill()

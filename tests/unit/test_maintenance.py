@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 from include.contracts import TableContract
-from include.tables import read_table, table_location, write_partition
+from include.tables import read_table, write_partition
 from spark_jobs.maintenance import delta_tables as M
 
 T = TableContract(
@@ -52,10 +54,9 @@ def _rows(spark, settings):
 
 
 def _version(spark, settings):
-    from delta.tables import DeltaTable
+    from include.tables import table_version
 
-    location = table_location(T, settings)
-    return DeltaTable.forPath(spark, location).history(1).collect()[0]["version"]
+    return table_version(spark, T, settings)
 
 
 def test_compacts_settled_partitions_keeps_rows_and_a_second_run_changes_nothing(
@@ -86,30 +87,30 @@ def test_compacts_settled_partitions_keeps_rows_and_a_second_run_changes_nothing
 
 
 def test_vacuum_with_default_retention_keeps_files_replaced_minutes_ago(
-    spark, lakehouse_env, registered
+    spark, lakehouse_env, registered, engine_server
 ):
+    from tests.conftest import server_api
+
     s = lakehouse_env
     for _ in range(3):  # a day and two re-runs: 2 files each, 4 of them replaced
         _write(spark, s, "2024-01-01", 8, 2)
-    sc = spark.sparkContext
-    sc.setJobGroup("maintenance-vacuum", "vacuum")
+    tag = f"maintenance-vacuum-{uuid.uuid4().hex[:8]}"
+    spark.addTag(tag)
     try:
         result = M.main(spark, "2024-01-02", s, {"tables": [T.qualified_name], "compact": False})
     finally:
-        sc.setLocalProperty("spark.jobGroup.id", None)
+        spark.removeTag(tag)
     done = result.extra["tables"][T.qualified_name]
     assert (done["files_before"], done["stored_before"]) == (2, 6)
     assert done["stored_after"] == 6  # replaced 0 hours ago: inside the 168-hour window
     assert result.extra["stored_files_deleted"] == 0
     # VACUUM's listing ran one task per directory up to 10,000 (120k tasks a table, ~20 s);
-    # include/spark.py sets spark.sql.sources.parallelPartitionDiscovery.parallelism
-    tracker = sc.statusTracker()
-    stages = [
-        tracker.getStageInfo(stage)
-        for job in tracker.getJobIdsForGroup("maintenance-vacuum")
-        for stage in tracker.getJobInfo(job).stageIds
-    ]
-    assert stages and sum(st.numTasks for st in stages if st) < 500
+    # include/spark.py sets spark.sql.sources.parallelPartitionDiscovery.parallelism. The
+    # server's UI (REST API) lists the jobs the tag marked and their stages' tasks.
+    jobs = [j for j in server_api(engine_server, "jobs")
+            if any(t.endswith(f"_Tag_{tag}") for t in j.get("jobTags", []))]  # fmt: skip
+    assert jobs, "no job of the maintenance run found in the server's UI"
+    assert sum(j["numTasks"] for j in jobs) < 500
 
 
 def test_vacuum_deletes_replaced_files_past_retention_and_only_those(

@@ -78,16 +78,30 @@ def _results(out: Path) -> dict[str, dict]:
 
 
 def run_race(settings, workdir: Path, logstore: str | None = None, put_rounds: int = 1,
-             phases: dict = PHASES, append_rounds: int = 0) -> dict:  # fmt: skip
-    """Run the writers once against ``settings``' warehouse; return what each reported."""
+             phases: dict = PHASES, append_rounds: int = 0, server=None) -> dict:  # fmt: skip
+    """Run the writers once against ``settings``' warehouse; return what each reported.
+
+    Without ``server`` each writer is a driver of its own (a JVM each); with it, each is a
+    Spark Connect client of that server (no put race then: it needs a JVM in the writer).
+    """
+    from tests.conftest import classic_env
+
     flags = workdir / "flags"
     flags.mkdir(parents=True)
     race_path = f"{settings.warehouse_root}/put-race/_delta_log/{{:020d}}.json"
-    env = {**os.environ, "LAKEHOUSE_SPARK_MASTER": "local[1]", "LAKEHOUSE_DRIVER_MEMORY": "512m",
-           "LAKEHOUSE_METASTORE": "false", "LAKEHOUSE_DELTA_SNAPSHOT_PARTITIONS": "1"}  # fmt: skip
+    if server is None:
+        env = classic_env(LAKEHOUSE_SPARK_MASTER="local[1]", LAKEHOUSE_DRIVER_MEMORY="512m",
+                          LAKEHOUSE_METASTORE="false",
+                          LAKEHOUSE_DELTA_SNAPSHOT_PARTITIONS="1")  # fmt: skip
+    else:
+        env = {**os.environ, "LAKEHOUSE_METASTORE": "false",
+               "LAKEHOUSE_CONNECT_HOST": server.host, "LAKEHOUSE_CONNECT_PORT": str(server.port),
+               "LAKEHOUSE_CONNECT_TOKEN": server.token}  # fmt: skip
+        put_rounds = 0
     procs, outs = [], []
     for i in range(WRITERS):
         spec = {"index": i, "flags": str(flags), "race_path": race_path, "logstore": logstore,
+                "engine": "submit" if server is None else "connect",
                 "put_rounds": put_rounds, "append_rounds": append_rounds,
                 "append_path": f"{settings.warehouse_root}/appends",
                 "phases": [{"name": name, "ds": days[i][0], "rows": days[i][1]}
@@ -144,7 +158,7 @@ def _minio(monkeypatch, bucket: str):
     try:
         urllib.request.urlopen(f"{settings.s3_endpoint}/minio/health/live", timeout=2)
     except OSError:  # not up yet (CI's run_tests.sh starts it): start this checkout's services
-        subprocess.run([str(ROOT / "scripts" / "services.sh"), "start"], check=True,
+        subprocess.run([str(ROOT / "scripts" / "services.sh"), "start-storage"], check=True,
                        capture_output=True)  # fmt: skip
     monkeypatch.setenv("LAKEHOUSE_WAREHOUSE_ROOT", f"s3a://{bucket}/wh")
     monkeypatch.setenv("LAKEHOUSE_METASTORE", "false")
@@ -177,6 +191,27 @@ def test_parallel_drivers_lose_no_commit(monkeypatch, tmp_path):
     assert outcomes == ["java.nio.file.FileAlreadyExistsException"] * (WRITERS - 1) + ["won"]
     winner = next(i for i, w in enumerate(writers) if w["put"]["outcomes"] == ["won"])
     assert json.loads(run["race_object"]) == {"writer": winner}
+    print(_check_table_phases(run, context))
+
+
+@pytest.mark.integration
+def test_parallel_clients_of_the_server_lose_no_commit(monkeypatch, tmp_path, engine_server):
+    """The same race through the Spark Connect server: three client processes (three Airflow
+    tasks), each a session of the one shared driver, commit to one table at once."""
+    bucket = f"multi-client-{uuid.uuid4().hex[:8]}"
+    settings = _minio(monkeypatch, bucket)
+    try:
+        run = run_race(settings, tmp_path, server=engine_server)
+    finally:
+        _drop_bucket(settings, bucket)
+    context = json.dumps({k: run[k] for k in ("seconds", "codes", "writers")}, indent=1)
+    assert run["codes"] == [0] * WRITERS, context + "\n" + "\n----\n".join(run["logs"])
+    print(_check_table_phases(run, context))
+
+
+def _check_table_phases(run: dict, context: str) -> dict:
+    """Every writer's rows landed, one commit per writer and phase, after racing."""
+    writers = run["writers"]
     assert all("S3ConditionalPutLogStore" in w[p]["delta_log_store"]
                for w in writers for p in PHASES), context  # fmt: skip
 
@@ -205,7 +240,7 @@ def test_parallel_drivers_lose_no_commit(monkeypatch, tmp_path):
         lost_races += sum(v - read_version - 1 for v in versions)  # 1 + 2 = 3 per phase
     assert sorted(history) == list(range(1 + WRITERS * len(PHASES)))
     assert run["log_files"] == sorted(history)  # no commit file beyond the history
-    print({"seconds": run["seconds"], "commits": len(history), "commit_races_lost": lost_races})
+    return {"seconds": run["seconds"], "commits": len(history), "commit_races_lost": lost_races}
 
 
 def _summary(run: dict, append_rounds: int) -> dict:

@@ -14,10 +14,12 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import re
 import stat
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -252,7 +254,9 @@ def test_spark_defaults_are_never_readable_by_others(tmp_path, monkeypatch):
         seen.append(stat.S_IMODE(os.fstat(fd).st_mode))
         return real_fdopen(fd, *args, **kwargs)
 
-    monkeypatch.setattr(script.os, "fdopen", fdopen)
+    import include.spark
+
+    monkeypatch.setattr(include.spark.os, "fdopen", fdopen)
     monkeypatch.setenv("SPARK_CONF_DIR", str(tmp_path))
     old_umask = os.umask(0o022)
     try:
@@ -284,25 +288,68 @@ def test_split_secrets_takes_the_credentials_out_of_the_launch_settings():
     assert len(SECRET_KEYS) == 3
 
 
-def test_no_credential_on_the_spark_jvm_command_line(spark):
-    """The session every job builds: its JVM's argv names no credential, and S3A (and the
-    metastore client) still see the credentials in the Hadoop configuration."""
+def test_no_credential_on_the_engine_servers_command_line(engine_server):
+    """The Spark Connect server holds every credential (its spark-defaults.conf, mode 600) and
+    its token (its environment, readable by its owner only): none is on its command line,
+    which any local user can read (``ps``, /proc/PID/cmdline)."""
     from include.settings import load_settings
 
     settings = load_settings()
-    pid = spark.sparkContext._jvm.ProcessHandle.current().pid()
+    pid = engine_server.pid()
     argv = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
-    assert "org.apache.spark.deploy.SparkSubmit" in argv  # it is the Spark JVM's argv
-    for key in ("fs.s3a.access.key", "fs.s3a.secret.key", "ConnectionPassword"):
+    assert "SparkConnectServer" in argv or "spark-internal" in argv  # the server's JVM
+    for key in ("fs.s3a.access.key", "fs.s3a.secret.key", "ConnectionPassword",
+                "authenticate.token"):  # fmt: skip
         assert key not in argv
-    hadoop_conf = spark.sparkContext._jsc.hadoopConfiguration()
-    shared = spark._jsparkSession.sharedState().hadoopConf()
-    for key, value in (("fs.s3a.access.key", settings.s3_access_key),
-                       ("fs.s3a.secret.key", settings.s3_secret_key)):  # fmt: skip
-        if value:  # CI and every set-up machine: generated into var/credentials.env
-            assert value not in argv
-            assert hadoop_conf.get(key) == value
-            assert shared.get(key) == value
+    secrets = [engine_server.token, settings.s3_access_key, settings.s3_secret_key,
+               settings.metastore_password]  # fmt: skip
+    assert engine_server.token  # always set: the server refuses to start without one
+    for value in filter(None, secrets):
+        assert value not in argv
+    environ = Path(f"/proc/{pid}/environ")
+    assert stat.S_IMODE(environ.stat().st_mode) & 0o077 == 0  # the token's only copy
+    conf = engine_server.conf_dir / "spark-defaults.conf"
+    assert stat.S_IMODE(conf.stat().st_mode) == 0o600
+
+
+CLASSIC_PROBE = """
+import json, os, sys
+sys.path.insert(0, sys.argv[1])
+from include.settings import load_settings
+from include.spark import build_spark
+settings = load_settings()
+spark = build_spark("security-probe", settings, metastore=False)
+pid = spark.sparkContext._jvm.ProcessHandle.current().pid()
+argv = open(f"/proc/{pid}/cmdline", "rb").read().decode(errors="replace")
+hadoop = spark.sparkContext._jsc.hadoopConfiguration()
+shared = spark._jsparkSession.sharedState().hadoopConf()
+keys = ("fs.s3a.access.key", "fs.s3a.secret.key")
+print("PROBE " + json.dumps({
+    "is_spark_jvm": "org.apache.spark.deploy.SparkSubmit" in argv,
+    "keys_in_argv": [k for k in (*keys, "ConnectionPassword") if k in argv],
+    "values_in_argv": [k for k, v in zip(keys, (settings.s3_access_key, settings.s3_secret_key))
+                       if v and v in argv],
+    "hadoop_conf_has": [k for k, v in zip(keys, (settings.s3_access_key, settings.s3_secret_key))
+                        if v and hadoop.get(k) == v and shared.get(k) == v],
+    "set": [k for k, v in zip(keys, (settings.s3_access_key, settings.s3_secret_key)) if v],
+}))
+"""
+
+
+def test_no_credential_on_a_job_jvms_command_line():
+    """The second engine (``LAKEHOUSE_ENGINE=submit``): the session a job builds in a JVM of its
+    own. Its argv names no credential, and S3A (and the metastore client) still see the
+    credentials in the Hadoop configuration (set there by ``build_spark``, not as --conf)."""
+    from tests.conftest import classic_env
+
+    out = subprocess.run([sys.executable, "-c", CLASSIC_PROBE, str(ROOT)], env=classic_env(),
+                         capture_output=True, text=True, timeout=300)  # fmt: skip
+    line = next((x for x in out.stdout.splitlines() if x.startswith("PROBE ")), None)
+    assert line, out.stdout[-2000:] + out.stderr[-4000:]
+    probe = json.loads(line[len("PROBE "):])
+    assert probe["is_spark_jvm"]
+    assert probe["keys_in_argv"] == [] and probe["values_in_argv"] == []
+    assert probe["hadoop_conf_has"] == probe["set"]
 
 
 @pytest.mark.parametrize("name", HOSTILE_NAMES)

@@ -56,11 +56,12 @@ def select_export(df: DataFrame, contract: TableContract, ds: str) -> DataFrame:
 
 
 def main(spark, ds: str, settings, params: dict | None = None) -> JobResult:
+    from include.engine import to_pandas
     from include.exports import write_exports
     from include.tables import read_table, table_version
 
     frames = {
-        c.name: select_export(read_table(spark, c, settings), c, ds).toPandas()
+        c.name: to_pandas(select_export(read_table(spark, c, settings), c, ds))
         for c in FINANCE_EXPORT_TABLES
     }
     written = write_exports(frames, settings.exports_dir, ds)

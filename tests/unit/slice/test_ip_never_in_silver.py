@@ -200,49 +200,56 @@ def test_the_silver_job_writes_no_ip_anywhere(spark, lakehouse_env):
     assert not any(ip in str(fact.asDict()) for ip in IP_TEXTS)
 
 
-def _plan_texts(spark, frame) -> list[str]:
-    """Every plan text Spark shows: explain, the query execution, and what the SQL UI (and an
-    event log) keeps of every execution so far: its plan description and plan graph nodes."""
+def _plan_texts(spark, frame, server) -> list[str]:
+    """Every plan text Spark shows: explain, and what the engine server's UI (and an event
+    log) keeps of every execution so far (its description, plan description and plan graph
+    nodes), and of every Connect session and statement (the Connect tab's pages)."""
     import contextlib
     import io
+    import json
+    import re
+
+    from tests.conftest import server_api, server_page
 
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         frame.explain(mode="extended")
         frame.explain(mode="formatted")
-    qe = frame._jdf.queryExecution()
-    texts = [
-        out.getvalue(),
-        qe.toString(),
-        qe.executedPlan().treeString(),
-        qe.analyzed().toString(),
-    ]
-    store = spark._jsparkSession.sharedState().statusStore()
-    executions = store.executionsList()
-    for i in range(executions.size()):
-        execution = executions.apply(i)
-        texts += [execution.description(), execution.details(), execution.physicalPlanDescription()]
-        nodes = store.planGraph(execution.executionId()).allNodes()
-        texts += [nodes.apply(j).desc() for j in range(nodes.size())]
+    texts = [out.getvalue()]
+    for execution in server_api(server, "sql?details=true&planDescription=true&length=100000"):
+        texts.append(json.dumps(execution))
+    connect = server_page(server, "connect/")
+    texts.append(connect)
+    for session in sorted(set(re.findall(r"connect/session/\?id=([0-9a-f-]+)", connect))):
+        texts.append(server_page(server, f"connect/session/?id={session}"))
     return texts
 
 
-def test_the_key_is_in_no_plan(spark, lakehouse_env, monkeypatch):
-    key = f"plan-probe-{uuid.uuid4().hex}"
-    monkeypatch.setenv("LAKEHOUSE_PSEUDONYM_KEY", key)
+def test_the_key_is_in_no_plan(lakehouse_env, monkeypatch, engine_server):
+    from include.engine import connect_session
     from include.tables import write_partition
     from spark_jobs.run import run
 
-    write_partition(spark, _day(spark), BRONZE_WEB_EVENTS, DS, lakehouse_env)
-    run("silver.fct_website_events", DS, spark=spark)  # the job's own executions, in the store
-    labeled = label(_day(spark), spark, key).persist()
+    key = f"plan-probe-{uuid.uuid4().hex}"
+    monkeypatch.setenv("LAKEHOUSE_PSEUDONYM_KEY", key)
+    # a session of its own, as a task has: the UI's page of this session lists its statements
+    spark = connect_session(engine_server.target)
     try:
-        assert labeled.count() == 4
-        texts = _plan_texts(spark, labeled)
+        write_partition(spark, _day(spark), BRONZE_WEB_EVENTS, DS, lakehouse_env)
+        run("silver.fct_website_events", DS, spark=spark)  # the job's own executions
+        labeled = label(_day(spark), spark, key).persist()
+        try:
+            assert labeled.count() == 4
+            texts = _plan_texts(spark, labeled, engine_server)
+        finally:
+            labeled.unpersist()
     finally:
-        labeled.unpersist()
+        spark.stop()
     assert any("_pseudonym_key" in t for t in texts)  # the probe does look at the plans
-    assert not [t for t in texts if key in t]
+    # ... and at the UI's statements, where the key's one-row frame is a local relation
+    # whose data the server truncates after a few bytes
+    assert any("local_relation" in t and "_pseudonym_key" in t for t in texts[1:])
+    assert not [t[:200] for t in texts if key in t]
 
 
 def test_the_cli_path_fails_clearly_without_a_key(lakehouse_env, monkeypatch):
