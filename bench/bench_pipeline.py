@@ -333,8 +333,9 @@ class BenchEngine:
     """The engine of the bench's children: a Spark Connect server of the bench's own, fresh
     (a new JVM) for each measured child, or nothing (``submit``: each child has its JVM)."""
 
-    def __init__(self, mode: str, memory: str, work: Path):
+    def __init__(self, mode: str, memory: str, work: Path, conf: dict | None = None):
         self.mode, self.memory, self.work, self.server, self.starts = mode, memory, work, None, 0
+        self.conf = conf or {}
 
     def fresh(self) -> dict:
         """Restart the server; the environment a child needs to use it."""
@@ -346,7 +347,7 @@ class BenchEngine:
         self.starts += 1
         self.server = start_private_server(
             self.work / f"engine-{self.starts}", name="bench-connect", memory=self.memory,
-            ui=False)  # fmt: skip
+            conf=self.conf, ui=False)  # fmt: skip
         return self.env()
 
     def env(self) -> dict:
@@ -774,8 +775,10 @@ def main(argv: list[str] | None = None) -> int:
     }
     tasks = dag_spark_tasks() if parts & {"pipeline", "history"} else []
     with tempfile.TemporaryDirectory(prefix="bench_pipeline_") as tmp:
+        engine_conf = dict(kv.split("=", 1) for kv in args.engine_conf)
+        report["spark"]["engine_conf"] = engine_conf
         engine = BenchEngine(args.engine, args.engine_memory or settings.connect_memory,
-                             Path(tmp))  # fmt: skip
+                             Path(tmp), engine_conf)  # fmt: skip
         try:
             run_parts(parts, args, tasks, Path(tmp), engine, report)
         finally:

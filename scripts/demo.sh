@@ -52,7 +52,7 @@ trap 'airflow dags pause "$DAG" >/dev/null 2>&1 || true' EXIT
 
 # Catchup only schedules days after the DAG's latest scheduled run: days before it (an older
 # START than a previous demo's) and days a previous demo left failed need a backfill.
-sleep 30
+python scripts/wait_for_runs.py --first-run "$DAG" "$START" "$END"
 SPAN="$(python scripts/wait_for_runs.py "$DAG" "$START" "$END" --backfill-range)"
 if [ -n "$SPAN" ]; then
   set -- $SPAN

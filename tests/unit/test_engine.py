@@ -195,14 +195,7 @@ def test_sessions_do_not_share_settings(engine_server):
 
 
 def _slow_query(spark, seconds: float):
-    import pandas as pd  # noqa: F401  (the server's Python workers run the function)
-
-    def slow(batches):
-        for batch in batches:
-            time.sleep(seconds)
-            yield batch
-
-    return spark.range(0, 4, numPartitions=4).mapInPandas(slow, "id BIGINT")
+    return spark.range(0, 4, numPartitions=4).mapInPandas(_sleeper(seconds), "id BIGINT")
 
 
 def test_on_kill_interrupts_what_the_task_session_runs(engine_server):
@@ -258,3 +251,43 @@ def test_the_operator_runs_its_jobs_in_one_released_session(engine_server, lakeh
     lines = [x for x in capsys.readouterr().out.splitlines() if x.startswith("LAKEHOUSE_RESULT")]
     assert len(lines) == 2
     assert op._spark is None
+
+
+def test_tasks_share_the_server_fairly(engine_server):
+    """Tasks running side by side share the executors (FAIR scheduling, the default pool
+    made FAIR by conf/spark/fairscheduler.xml): a small query of one session is not queued
+    behind every task of a big query another session started first (FIFO would launch all
+    18 two-second tasks of the big one, 3 at a time, before it: about 9 s of waiting)."""
+    env = {p["name"] if isinstance(p, dict) else p[0]: p["value"] if isinstance(p, dict)
+           else p[1] for p in server_api(engine_server, "environment")["sparkProperties"]}
+    assert env["spark.scheduler.mode"] == "FAIR"
+    big, small = connect_session(engine_server.target), connect_session(engine_server.target)
+    done = {}
+
+    def run_big():
+        t0 = time.monotonic()
+        big.range(0, 18, numPartitions=18).mapInPandas(_sleeper(2.0), "id BIGINT").collect()
+        done["big"] = time.monotonic() - t0
+
+    worker = threading.Thread(target=run_big)
+    try:
+        worker.start()
+        time.sleep(3)  # the big query's first tasks run; the rest wait for slots
+        t0 = time.monotonic()
+        assert small.range(0, 100, numPartitions=1).count() == 100
+        done["small"] = time.monotonic() - t0
+        worker.join(timeout=120)
+    finally:
+        big.stop()
+        small.stop()
+    assert done["small"] < 4, done
+    assert done["big"] > done["small"] + 3, done
+
+
+def _sleeper(seconds: float):
+    def sleep(batches):
+        for batch in batches:
+            time.sleep(seconds)
+            yield batch
+
+    return sleep
