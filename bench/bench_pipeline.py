@@ -743,6 +743,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="the children's engine (default: a Connect server of the bench's own)")
     p.add_argument("--engine-memory", default=None,
                    help="heap of the bench's Connect server (default LAKEHOUSE_CONNECT_MEMORY)")
+    p.add_argument("--engine-conf", nargs="*", default=[], metavar="KEY=VALUE",
+                   help="Spark settings of the bench's Connect server beyond the lakehouse's")
     p.add_argument("--keep", action="store_true", help="keep the bench prefix afterwards")
     p.add_argument("--output", type=Path, default=RESULTS)
     args = p.parse_args(argv)

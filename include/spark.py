@@ -231,7 +231,9 @@ def build_spark(
     from pyspark.sql import SparkSession
 
     if metastore is None:
-        metastore = os.environ.get("LAKEHOUSE_METASTORE", "true").lower() != "false"
+        from include.tables import metastore_wanted
+
+        metastore = metastore_wanted()
     settings = settings or load_settings()
     builder = SparkSession.builder.appName(app_name)
     conf = spark_conf(settings, metastore=metastore)

@@ -142,6 +142,43 @@ def has_objects(prefix: str, settings: Settings | None = None) -> bool:
     return bool(page.get("Contents"))
 
 
+def read_object(uri: str, settings: Settings | None = None) -> bytes | None:
+    """The bytes of one object (``s3a://`` or a local path); None when it does not exist."""
+    if not is_s3_uri(uri):
+        try:
+            with open(_local_path(uri), "rb") as fh:
+                return fh.read()
+        except FileNotFoundError:
+            return None
+    bucket, key = split_s3_uri(uri)
+    client = s3_client(settings or load_settings())
+    try:
+        return client.get_object(Bucket=bucket, Key=key)["Body"].read()
+    except client.exceptions.NoSuchKey:
+        return None
+
+
+def list_names_after(folder: str, start_after: str, settings: Settings | None = None
+                     ) -> list[str]:  # fmt: skip
+    """Names of the files directly under ``folder`` that sort after ``start_after``, sorted
+    (S3's ``StartAfter``: the object store returns only those, however many came before)."""
+    import os
+
+    if not is_s3_uri(folder):
+        path = _local_path(folder)
+        if not os.path.isdir(path):
+            return []
+        return sorted(n for n in os.listdir(path) if n > start_after)
+    bucket, prefix = split_s3_uri(folder.rstrip("/") + "/")
+    client = s3_client(settings or load_settings())
+    names: list[str] = []
+    for page in client.get_paginator("list_objects_v2").paginate(
+        Bucket=bucket, Prefix=prefix, Delimiter="/", StartAfter=prefix + start_after
+    ):
+        names.extend(obj["Key"][len(prefix):] for obj in page.get("Contents", []))
+    return sorted(names)
+
+
 def delete_prefix(uri: str, settings: Settings | None = None) -> int:
     """Delete every object under ``uri``; returns how many were deleted."""
     bucket, _ = split_s3_uri(uri)

@@ -130,9 +130,9 @@ def test_engine_mode_is_validated(monkeypatch):
 
 
 def test_the_token_stays_out_of_reprs_and_messages():
-    target = ConnectTarget(host="127.0.0.1", port=1, token="s3cret-token-value", label="c1")
+    target = ConnectTarget(host="127.0.0.1", port=1, token="example-s3cret-value", label="c1")
     assert "s3cret" not in repr(target) and "s3cret" not in target.describe()
-    assert target.url().startswith("sc://localhost:1/;token=s3cret-token-value")
+    assert target.url().startswith("sc://localhost:1/;token=example-s3cret-value")
     with pytest.raises(EngineUnavailable) as err:
         connect_session(target)
     assert "s3cret" not in str(err.value)
@@ -172,7 +172,7 @@ def test_a_server_that_is_down_fails_within_seconds_naming_the_connection():
 
 def test_a_wrong_token_is_refused_naming_the_connection(engine_server):
     target = ConnectTarget(host=engine_server.host, port=engine_server.port,
-                           token="not-the-token", label="spark_connect_lakehouse")  # fmt: skip
+                           token="example-wrong-token", label="spark_connect_lakehouse")  # fmt: skip
     with pytest.raises(EngineUnavailable, match="UNAUTHENTICATED.*LAKEHOUSE_CONNECT_TOKEN"):
         connect_session(target)
     plain = ConnectTarget(host=engine_server.host, port=engine_server.port, token="")
@@ -291,3 +291,20 @@ def _sleeper(seconds: float):
             yield batch
 
     return sleep
+
+
+def test_isolated_runs_never_register_tables_in_the_shared_metastore(monkeypatch):
+    """The engine's catalog is the shared metastore; a run with LAKEHOUSE_METASTORE=false
+    (tests, the benchmark) must address tables by path only, or it would register its test
+    prefix's tables over the lakehouse's (seen: bronze.accounts pointing at a probe prefix)."""
+    import types
+
+    from include.tables import uses_metastore
+
+    hive = types.SimpleNamespace(conf=types.SimpleNamespace(get=lambda key, default=None: "hive"))
+    memory = types.SimpleNamespace(conf=types.SimpleNamespace(get=lambda key, default=None:
+                                                               "in-memory"))  # fmt: skip
+    monkeypatch.delenv("LAKEHOUSE_METASTORE", raising=False)
+    assert uses_metastore(hive) and not uses_metastore(memory)
+    monkeypatch.setenv("LAKEHOUSE_METASTORE", "false")
+    assert not uses_metastore(hive) and not uses_metastore(memory)
