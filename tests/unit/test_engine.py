@@ -172,7 +172,8 @@ def test_a_server_that_is_down_fails_within_seconds_naming_the_connection():
 
 def test_a_wrong_token_is_refused_naming_the_connection(engine_server):
     target = ConnectTarget(host=engine_server.host, port=engine_server.port,
-                           token="example-wrong-token", label="spark_connect_lakehouse")  # fmt: skip
+                           token="example-wrong-token",
+                           label="spark_connect_lakehouse")  # fmt: skip
     with pytest.raises(EngineUnavailable, match="UNAUTHENTICATED.*LAKEHOUSE_CONNECT_TOKEN"):
         connect_session(target)
     plain = ConnectTarget(host=engine_server.host, port=engine_server.port, token="")
