@@ -7,4 +7,4 @@ cd "$(dirname "$0")/.."
 . scripts/env.sh
 scripts/services.sh start-storage >/dev/null
 python scripts/spark_conf.py >/dev/null
-exec pytest -p no:cacheprovider --timeout=1800 "$@" tests
+exec pytest -p no:cacheprovider --timeout=1800 --durations=30 "$@" tests

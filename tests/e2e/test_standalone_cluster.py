@@ -93,7 +93,9 @@ def cluster_engine(cluster, tmp_path_factory):
     server = start_test_server(
         tmp_path_factory.mktemp("cluster-engine"), name="cluster-connect", memory="1g",
         conf={"spark.master": cluster["master"], "spark.executor.memory": "768m",
-              "spark.executor.cores": "1", "spark.cores.max": "2"},
+              "spark.executor.cores": "1", "spark.cores.max": "2",
+              # production's code generation (the other tests' server interprets)
+              "spark.sql.codegen.wholeStage": "true", "spark.sql.codegen.factoryMode": "FALLBACK"},
     )  # fmt: skip
     yield server
     server.stop()
