@@ -21,15 +21,15 @@ import json
 import re
 
 from include.settings import Settings, load_settings
-from include.storage import list_names_after, read_object
+from include.storage import list_names, read_object
 
 _COMMIT = re.compile(r"^([0-9]{20})\.json$")
 
 
 def _versions_after(log: str, first: int, settings: Settings) -> list[int]:
     start = f"{first - 1:020d}.json" if first > 0 else ""
-    return sorted(int(m.group(1)) for n in list_names_after(log, start, settings)
-                  if (m := _COMMIT.match(n)))  # fmt: skip
+    names = list_names(log, settings, start_after=start) or []
+    return sorted(int(m.group(1)) for n in names if (m := _COMMIT.match(n)))
 
 
 def latest_version(location: str, settings: Settings | None = None) -> int | None:

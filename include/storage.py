@@ -85,13 +85,16 @@ def _local_path(uri: str) -> str:
     return uri[len("file:"):] if uri.startswith("file:") else uri
 
 
-def list_names(folder: str, settings: Settings | None = None) -> list[str] | None:
+def list_names(folder: str, settings: Settings | None = None, *,
+               start_after: str = "") -> list[str] | None:  # fmt: skip
     """Names of the files directly under ``folder`` (an ``s3a://`` URI or a local path),
     sorted; None when the folder does not exist (no object under it).
 
     How jobs list what Spark will read without the JVM's Hadoop FileSystem, which a Spark
     Connect client does not have: the object store is asked directly (boto3, one paginated
-    listing with a delimiter), a local folder with ``os``.
+    listing with a delimiter), a local folder with ``os``. ``start_after``: only names that
+    sort after it (S3's ``StartAfter``: the store returns only those, however many came
+    before; a Delta log's commits after its checkpoint).
     """
     import os
 
@@ -99,13 +102,15 @@ def list_names(folder: str, settings: Settings | None = None) -> list[str] | Non
         path = _local_path(folder)
         if not os.path.isdir(path):
             return None
-        return sorted(n for n in os.listdir(path) if os.path.isfile(os.path.join(path, n)))
+        return sorted(n for n in os.listdir(path)
+                      if n > start_after and os.path.isfile(os.path.join(path, n)))  # fmt: skip
     bucket, prefix = split_s3_uri(folder.rstrip("/") + "/")
     client = s3_client(settings or load_settings())
+    extra = {"StartAfter": prefix + start_after} if start_after else {}
     names: list[str] = []
     seen_any = False
     for page in client.get_paginator("list_objects_v2").paginate(
-        Bucket=bucket, Prefix=prefix, Delimiter="/"
+        Bucket=bucket, Prefix=prefix, Delimiter="/", **extra
     ):
         seen_any = seen_any or bool(page.get("Contents") or page.get("CommonPrefixes"))
         names.extend(obj["Key"][len(prefix):] for obj in page.get("Contents", []))
@@ -158,27 +163,6 @@ def read_object(uri: str, settings: Settings | None = None) -> bytes | None:
         return None
 
 
-def list_names_after(folder: str, start_after: str, settings: Settings | None = None
-                     ) -> list[str]:  # fmt: skip
-    """Names of the files directly under ``folder`` that sort after ``start_after``, sorted
-    (S3's ``StartAfter``: the object store returns only those, however many came before)."""
-    import os
-
-    if not is_s3_uri(folder):
-        path = _local_path(folder)
-        if not os.path.isdir(path):
-            return []
-        return sorted(n for n in os.listdir(path) if n > start_after)
-    bucket, prefix = split_s3_uri(folder.rstrip("/") + "/")
-    client = s3_client(settings or load_settings())
-    names: list[str] = []
-    for page in client.get_paginator("list_objects_v2").paginate(
-        Bucket=bucket, Prefix=prefix, Delimiter="/", StartAfter=prefix + start_after
-    ):
-        names.extend(obj["Key"][len(prefix):] for obj in page.get("Contents", []))
-    return sorted(names)
-
-
 def delete_prefix(uri: str, settings: Settings | None = None) -> int:
     """Delete every object under ``uri``; returns how many were deleted."""
     bucket, _ = split_s3_uri(uri)
@@ -197,8 +181,11 @@ def put_bytes(uri: str, data: bytes, settings: Settings | None = None) -> None:
 
 
 def get_bytes(uri: str, settings: Settings | None = None) -> bytes:
-    bucket, key = split_s3_uri(uri)
-    return s3_client(settings or load_settings()).get_object(Bucket=bucket, Key=key)["Body"].read()
+    """The bytes of one object that must exist (``read_object``, which may find none)."""
+    data = read_object(uri, settings)
+    if data is None:
+        raise FileNotFoundError(f"no object at {uri}")
+    return data
 
 
 def main() -> None:

@@ -23,7 +23,9 @@ _TOKEN: list[str] = []
 
 def _api(path: str) -> dict:
     """GET ``/api/v2/<path>`` of this checkout's Airflow API server (logging in once)."""
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    here = os.path.dirname(os.path.abspath(__file__))
+    if here not in sys.path:
+        sys.path.insert(0, here)
     from trigger_run import _request, login, password_for
 
     base = f"http://127.0.0.1:{os.environ.get('LAKEHOUSE_AIRFLOW_PORT', '8080')}"
