@@ -7,4 +7,8 @@ cd "$(dirname "$0")/.."
 . scripts/env.sh
 scripts/services.sh start-storage >/dev/null
 python scripts/spark_conf.py >/dev/null
-exec pytest -p no:cacheprovider --timeout=1800 --durations=30 "$@" tests
+# Two pytest-xdist workers (LAKEHOUSE_TEST_WORKERS; 0 runs in this process), each with a Spark
+# Connect server of its own. --dist loadgroup keeps the tests of one xdist_group (the e2e
+# modules, which share Airflow's metadata DB and tables) on one worker, in order.
+exec pytest -p no:cacheprovider -n "${LAKEHOUSE_TEST_WORKERS:-2}" --dist loadgroup \
+  --timeout=1800 --durations=30 "$@" tests

@@ -38,7 +38,8 @@ TEST_SERVER_CONF = {
     # Interpreted expressions instead of generated Java: a test's frames hold a few rows, and
     # compiling code for each new plan (whole-stage codegen, Janino, class loading from jars)
     # was a third of the server's CPU samples over the job tests (JFR, 74 tests: 226 -> 180 s).
-    # The standalone-cluster e2e test runs a day with codegen on, as production does.
+    # Generated code still runs in the tests' spark-submit'ed JVMs (the submit engine's e2e
+    # test, the multi-driver test's drivers), with production's settings.
     "spark.sql.codegen.wholeStage": "false",
     "spark.sql.codegen.factoryMode": "NO_CODEGEN",
 }

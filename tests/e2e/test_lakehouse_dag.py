@@ -14,6 +14,7 @@ gold tables of the good day untouched and the rejected silver partition taken ba
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import subprocess
@@ -24,7 +25,9 @@ import pytest
 
 # The first test runs the whole DAG twice (~33 min on the 2-core build machine when nothing
 # else runs): its own limit, above the suite's 30 min, leaves room for a busy machine.
-pytestmark = [pytest.mark.e2e, pytest.mark.integration, pytest.mark.timeout(4200)]
+# One xdist worker runs this module's tests, in order (they build on each other's tables).
+pytestmark = [pytest.mark.e2e, pytest.mark.integration, pytest.mark.timeout(4200),
+              pytest.mark.xdist_group("airflow_daily_e2e")]  # fmt: skip
 ROOT = Path(__file__).resolve().parents[2]
 DS = "2024-03-04"
 PREFIX = "e2e-test"
@@ -52,9 +55,7 @@ def stack(tmp_path_factory, engine_server):
         pytest.fail("stop this checkout's Airflow first (make airflow-stop): its scheduler "
                     "would run the e2e test's tasks with the demo's settings")
     subprocess.run([str(ROOT / "scripts" / "services.sh"), "start-storage"], check=True)
-    # What the DAG processor does: serialise the DAGs into the metadata DB and activate
-    # their Assets (a task may only emit active Assets).
-    subprocess.run(["airflow", "dags", "reserialize"], check=True, capture_output=True)
+    reserialize_dags()
     mp = pytest.MonkeyPatch()
     # the tasks' engine: the tests' server, through the connection the operator uses
     mp.setenv("LAKEHOUSE_ENGINE", "connect")
@@ -80,13 +81,49 @@ def stack(tmp_path_factory, engine_server):
         mp.undo()
 
 
+@contextlib.contextmanager
+def airflow_db_lock():
+    """Held while a test process writes the DAGs into Airflow's metadata DB: two xdist workers
+    run dag.test() at once (this module and the standalone-cluster one), and each call syncs
+    the same DAG files into the same rows first."""
+    import fcntl
+    import os
+
+    state = Path(os.environ.get("LAKEHOUSE_STATE_DIR", ROOT / "var"))
+    state.mkdir(parents=True, exist_ok=True)
+    with (state / "tests-airflow-db.lock").open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def reserialize_dags() -> None:
+    """What the DAG processor does: serialise the DAGs into the metadata DB and activate
+    their Assets (a task may only emit active Assets)."""
+    with airflow_db_lock():
+        subprocess.run(["airflow", "dags", "reserialize"], check=True, capture_output=True)
+
+
 # (dag_id, run_id) of every run dag.test() made here: deleted from the metadata DB afterwards
 _TEST_RUNS: list[tuple[str, str]] = []
 
 
 def _dag_test(dag, **kwargs):
-    """``dag.test(**kwargs)``, remembering the run so the fixture can delete it."""
-    run = dag.test(**kwargs)
+    """``dag.test(**kwargs)``, remembering the run so the fixture can delete it; the DAG sync
+    dag.test() starts with runs under ``airflow_db_lock``."""
+    from airflow.dag_processing import dagbag
+
+    sync = dagbag.sync_bag_to_db
+
+    def locked_sync(*args, **kw):
+        with airflow_db_lock():
+            return sync(*args, **kw)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(dagbag, "sync_bag_to_db", locked_sync)
+        run = dag.test(**kwargs)
     _TEST_RUNS.append((dag.dag_id, run.run_id))
     return run
 

@@ -21,9 +21,15 @@ from pathlib import Path
 import pendulum
 import pytest
 
-from tests.e2e.test_lakehouse_dag import _dag_test, _demo_scheduler_running, _forget_test_runs
+from tests.e2e.test_lakehouse_dag import (
+    _dag_test,
+    _demo_scheduler_running,
+    _forget_test_runs,
+    reserialize_dags,
+)
 
-pytestmark = [pytest.mark.e2e, pytest.mark.integration, pytest.mark.timeout(2400)]
+pytestmark = [pytest.mark.e2e, pytest.mark.integration, pytest.mark.timeout(2400),
+              pytest.mark.xdist_group("standalone_cluster")]  # fmt: skip
 ROOT = Path(__file__).resolve().parents[2]
 DS = "2024-01-08"
 PREFIX = "cluster-test"
@@ -93,9 +99,7 @@ def cluster_engine(cluster, tmp_path_factory):
     server = start_test_server(
         tmp_path_factory.mktemp("cluster-engine"), name="cluster-connect", memory="1g",
         conf={"spark.master": cluster["master"], "spark.executor.memory": "768m",
-              "spark.executor.cores": "1", "spark.cores.max": "2",
-              # production's code generation (the other tests' server interprets)
-              "spark.sql.codegen.wholeStage": "true", "spark.sql.codegen.factoryMode": "FALLBACK"},
+              "spark.executor.cores": "1", "spark.cores.max": "2"},
     )  # fmt: skip
     yield server
     server.stop()
@@ -114,7 +118,7 @@ def test_one_day_end_to_end_on_a_standalone_cluster(cluster, cluster_engine, tmp
     if _demo_scheduler_running():  # it would run dag.test()'s tasks with the demo's settings
         pytest.fail("stop this checkout's Airflow first (make airflow-stop)")
     subprocess.run([str(ROOT / "scripts" / "services.sh"), "start-storage"], check=True)
-    subprocess.run(["airflow", "dags", "reserialize"], check=True, capture_output=True)
+    reserialize_dags()
     mp = pytest.MonkeyPatch()
     mp.setenv("LAKEHOUSE_ENGINE", "connect")
     mp.setenv("AIRFLOW_CONN_SPARK_CONNECT_LAKEHOUSE", json.dumps({

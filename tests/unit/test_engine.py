@@ -281,7 +281,9 @@ def test_tasks_share_the_server_fairly(engine_server):
     finally:
         big.stop()
         small.stop()
-    assert done["small"] < 4, done
+    # FAIR: the small query waits for one slot (<= 2 s) plus its own run; FIFO: ~9 s. The
+    # margin is for a machine busy with the other test worker's engine.
+    assert done["small"] < 6, done
     assert done["big"] > done["small"] + 3, done
 
 
