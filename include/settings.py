@@ -65,15 +65,17 @@ class Settings:
     min_partitions: int
     driver_memory: str
     s3_endpoint: str
-    s3_access_key: str
-    s3_secret_key: str
+    # Secrets (these, pseudonym_key and connect_token) are kept out of repr(), so that
+    # printing or logging the settings never shows them (tests/unit/test_security.py).
+    s3_access_key: str = field(repr=False)
+    s3_secret_key: str = field(repr=False)
     s3_region: str
     raw_bucket: str
     warehouse_bucket: str
     jars_dir: Path
     metastore_url: str
     metastore_user: str
-    metastore_password: str
+    metastore_password: str = field(repr=False)
     metastore_driver: str
     reports_dir: Path
     exports_dir: Path

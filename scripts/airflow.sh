@@ -61,6 +61,9 @@ wait_dag() {  # wait until the DAG processor has serialised the DAG
 }
 
 case "${1:-status}" in
+  start|wait-dag) lakehouse_require_airflow_db || exit 1 ;;
+esac
+case "${1:-status}" in
   start) start ;;
   stop) stop ;;
   wait-dag) wait_dag "$2" ;;

@@ -47,6 +47,24 @@ export AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE="$AIRFLOW_HOME/password
 if [ -n "${LAKEHOUSE_PG_PASSWORD:-}" ] && [ -z "${AIRFLOW__DATABASE__SQL_ALCHEMY_CONN:-}" ]; then
   export AIRFLOW__DATABASE__SQL_ALCHEMY_CONN="postgresql+psycopg2://lakehouse:${LAKEHOUSE_PG_PASSWORD}@127.0.0.1:$LAKEHOUSE_PG_PORT/airflow"
 fi
+# Airflow's metadata DB is PostgreSQL or nothing: without a connection Airflow would fall back
+# to a SQLite file of its own, silently. Every script that starts or calls Airflow runs this
+# first (env.sh itself is sourced before set-up too, so it only defines the check).
+lakehouse_require_airflow_db() {
+  local conn="${AIRFLOW__DATABASE__SQL_ALCHEMY_CONN:-}"
+  if [ -z "$conn" ]; then
+    echo "error: Airflow's metadata database (PostgreSQL) is not configured:" \
+      "LAKEHOUSE_PG_PASSWORD is not set ($LAKEHOUSE_STATE_DIR/credentials.env missing?)." \
+      "Run 'make setup', or set AIRFLOW__DATABASE__SQL_ALCHEMY_CONN to a PostgreSQL URL." >&2
+    return 1
+  fi
+  case "$conn" in
+    postgresql:*|postgresql+*) return 0 ;;
+  esac
+  echo "error: Airflow's metadata database must be PostgreSQL;" \
+    "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN is a '${conn%%:*}' URL" >&2
+  return 1
+}
 export SPARK_LOCAL_IP="${SPARK_LOCAL_IP:-127.0.0.1}"
 # The Spark master the pipeline submits to: an Airflow connection, from the environment.
 # A cluster is a different host here (spark://host:7077, yarn, k8s://...), not a code change.

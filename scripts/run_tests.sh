@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/env.sh
+lakehouse_require_airflow_db || exit 1  # the e2e tests' dag.test() runs use it
 scripts/services.sh start-storage >/dev/null
 python scripts/spark_conf.py >/dev/null
 # Two pytest-xdist workers (LAKEHOUSE_TEST_WORKERS; 0 runs in this process), each with a Spark

@@ -66,3 +66,36 @@ def test_demo_rejects_a_bad_start_days_or_scale(args, error):
     out = _demo_window(*args)
     assert out.returncode != 0 and error in out.stderr, out
     assert "x" not in out.stdout  # the injected print never ran
+
+
+def _bash(script: str, **env: str) -> subprocess.CompletedProcess:
+    base = {"PATH": "/usr/bin:/bin", "HOME": "/tmp"}
+    return subprocess.run(["bash", "-c", script], cwd=ROOT, env={**base, **env},
+                          capture_output=True, text=True)  # fmt: skip
+
+
+def test_airflow_refuses_to_start_without_its_postgresql(tmp_path):
+    """No credentials (a state dir set-up never ran in): Airflow would fall back to a SQLite
+    file of its own; scripts/airflow.sh stops first, saying why, and starts nothing."""
+    state = tmp_path / "state"
+    state.mkdir()
+    done = _bash("scripts/airflow.sh start", LAKEHOUSE_STATE_DIR=str(state))
+    assert done.returncode == 1
+    assert "LAKEHOUSE_PG_PASSWORD is not set" in done.stderr and "make setup" in done.stderr
+    assert not list(state.rglob("*.db")) and not list(state.rglob("*.pid")), list(state.rglob("*"))
+
+
+def test_a_sqlite_metadata_database_is_refused(tmp_path):
+    url = f"sqlite:///{tmp_path}/airflow.db"
+    done = _bash("source scripts/env.sh; lakehouse_require_airflow_db",
+                 LAKEHOUSE_STATE_DIR=str(tmp_path), AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=url)
+    assert done.returncode == 1 and "must be PostgreSQL" in done.stderr
+    assert "'sqlite' URL" in done.stderr and str(tmp_path) not in done.stderr  # no URL echoed
+
+
+def test_the_local_postgresql_is_airflows_database_once_set_up(tmp_path):
+    script = ('source scripts/env.sh; lakehouse_require_airflow_db && '
+              'printf "%s" "${AIRFLOW__DATABASE__SQL_ALCHEMY_CONN%%:*}"')
+    done = _bash(script, LAKEHOUSE_STATE_DIR=str(tmp_path), LAKEHOUSE_PG_PASSWORD="not-real")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "postgresql+psycopg2"

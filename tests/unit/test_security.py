@@ -460,3 +460,21 @@ def test_assignments_with_a_hostile_experiment_name_are_quarantined(spark):
     flagged = {r.experiment for r in df.where(bad).collect()}
     assert reason == "bad_experiment"
     assert flagged == set(names) - {"homepage_cta_test"}
+
+
+SECRET_SETTINGS = ["s3_access_key", "s3_secret_key", "metastore_password", "pseudonym_key",
+                   "connect_token"]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", SECRET_SETTINGS)
+def test_a_secret_setting_never_shows_in_the_settings_repr(name, monkeypatch):
+    import dataclasses
+
+    from include.settings import load_settings
+
+    planted = f"planted-{name}-f4c1b9e7"
+    settings = dataclasses.replace(load_settings(), **{name: planted})
+    assert getattr(settings, name) == planted  # the value is there...
+    for text in (repr(settings), str(settings), f"{settings}", f"{settings!r}"):
+        assert planted not in text  # ...and never printed
+    assert "s3_endpoint=" in repr(settings)  # the public settings still are
