@@ -27,6 +27,10 @@ start() {
     if [ -f "$pidf" ] && kill -0 "$(cat "$pidf")" 2>/dev/null; then step "airflow $c already running"; continue; fi
     args=()
     [ "$c" = api-server ] && args=(--host 127.0.0.1 --port "$LAKEHOUSE_AIRFLOW_PORT")
+    # No log server: it binds every interface (0.0.0.0 and [::], port 8793, not configurable)
+    # to serve task logs to an API server on another host; here the API server reads the
+    # LocalExecutor's log files from this disk.
+    [ "$c" = scheduler ] && args=(--skip-serve-logs)
     # own session (process group), so stop can end the component and every worker it forked
     setsid nohup "$LAKEHOUSE_VENV/bin/airflow" "$c" "${args[@]}" >>"$LOGS/airflow-$c.log" 2>&1 &
     echo $! >"$pidf"

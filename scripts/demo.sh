@@ -6,6 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/env.sh
+lakehouse_require_airflow_db || exit 1
 . scripts/lib.sh
 START="${1:-2024-01-01}"; DAYS="${2:-3}"; SCALE="${3:-20000}"
 # START and DAYS reach Python as arguments, never as source text; both are checked there.
@@ -34,21 +35,21 @@ export LAKEHOUSE_SCHEDULE_START="$START" LAKEHOUSE_SCHEDULE_END="$END" LAKEHOUSE
 
 step "starting Airflow (schedule window $START .. $END, $SCALE events/day)"
 scripts/airflow.sh stop >/dev/null
+AIRFLOW_T0="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 scripts/airflow.sh start
-scripts/airflow.sh wait-dag "$DAG"
-airflow dags reserialize >/dev/null 2>&1
 # The per-experiment readout DAGs run when the daily DAG updates their gold.<name>_aggregated
-# Asset (DAGs are created paused): unpause them first.
-EXP_DAGS="$(airflow dags list -o plain 2>/dev/null | awk '$1 ~ /^experiment_/ {print $1}')"
-for exp_dag in $EXP_DAGS; do
-  airflow dags unpause "$exp_dag" >/dev/null
-done
+# Asset (DAGs are created paused): unpause them first, once the DAG processor started above
+# has parsed them (REST API: each `airflow dags ...` CLI call imports all of Airflow).
+EXP_DAGS="$(python scripts/wait_for_runs.py --experiment-dags)"
+python scripts/wait_for_runs.py --unpause "$AIRFLOW_T0" $EXP_DAGS ||
+  die "the DAG processor did not parse the readout DAGs; see $LAKEHOUSE_STATE_DIR/logs/airflow-dag-processor.log"
 DEMO_T0="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 step "unpausing $DAG: the scheduler catches up $START .. $END, one day at a time; the UI shows progress"
-airflow dags unpause "$DAG" >/dev/null
 # Paused again when the demo ends (or is interrupted): a later Airflow start with the default
 # window (all of 2024) must not catch up a whole year by surprise.
-trap 'airflow dags pause "$DAG" >/dev/null 2>&1 || true' EXIT
+trap 'python scripts/wait_for_runs.py --pause "$DAG" >/dev/null 2>&1 || true' EXIT
+python scripts/wait_for_runs.py --unpause "$AIRFLOW_T0" "$DAG" ||
+  die "the DAG processor did not parse $DAG; see $LAKEHOUSE_STATE_DIR/logs/airflow-dag-processor.log"
 
 # Catchup only schedules days after the DAG's latest scheduled run: days before it (an older
 # START than a previous demo's) and days a previous demo left failed need a backfill.

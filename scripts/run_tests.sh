@@ -9,7 +9,9 @@ lakehouse_require_airflow_db || exit 1  # the e2e tests' dag.test() runs use it
 scripts/services.sh start-storage >/dev/null
 python scripts/spark_conf.py >/dev/null
 # Two pytest-xdist workers (LAKEHOUSE_TEST_WORKERS; 0 runs in this process), each with a Spark
-# Connect server of its own. --dist loadgroup keeps the tests of one xdist_group (the e2e
-# modules, which share Airflow's metadata DB and tables) on one worker, in order.
-exec pytest -p no:cacheprovider -n "${LAKEHOUSE_TEST_WORKERS:-2}" --dist loadgroup \
-  --timeout=1800 --durations=30 "$@" tests
+# Connect server of its own. --dist loadfile: a module's tests run on one worker, in order (the
+# e2e module's tests build on each other's tables); modules go out in collection order, the
+# longest first (tests/conftest.py). (Not --dist loadgroup: with pytest 9.2, xdist 3.8.0's
+# group suffix on node ids is lost, and a group's tests were spread over both workers.)
+exec pytest -p no:cacheprovider -n "${LAKEHOUSE_TEST_WORKERS:-2}" --dist loadfile \
+  --no-loadscope-reorder --timeout=1800 --durations=30 "$@" tests

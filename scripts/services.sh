@@ -78,6 +78,9 @@ start_engine() {
   step "starting the Spark engine (Spark Connect server on 127.0.0.1:$LAKEHOUSE_CONNECT_PORT)"
   "$LAKEHOUSE_VENV/bin/python" -m include.engine_server start ||
     { tail -30 "$LAKEHOUSE_STATE_DIR/logs/spark-connect.log" 2>/dev/null; exit 1; }
+  # the metastore client and generated code, warmed while the caller goes on (Airflow starts)
+  nohup "$LAKEHOUSE_VENV/bin/python" -m include.engine_server warm \
+    >>"$LAKEHOUSE_STATE_DIR/logs/spark-connect-warm.log" 2>&1 </dev/null &
 }
 
 stop_engine() {

@@ -4,6 +4,9 @@
 (the Asset-triggered experiment DAGs, whose runs have no logical date) to finish.
 ``--first-run DAG START END`` waits (up to a minute) until the scheduler has made a run of a
 day in START..END after the DAG was unpaused.
+``--unpause SINCE DAG...`` waits until the DAG processor has parsed each DAG at or after SINCE
+(the Airflow start: the DAG as this start's environment defines it), then unpauses it;
+``--pause DAG...`` pauses; ``--experiment-dags`` prints the readout DAGs' ids.
 Asks Airflow's REST API (``scripts/trigger_run.py``'s login): each ``airflow dags list-runs``
 CLI call imported all of Airflow (3-5 s of CPU), every 5 s, beside the tasks on 2 cores.
 """
@@ -21,8 +24,8 @@ TERMINAL = {"success", "failed"}
 _TOKEN: list[str] = []
 
 
-def _api(path: str) -> dict:
-    """GET ``/api/v2/<path>`` of this checkout's Airflow API server (logging in once)."""
+def _api(path: str, method: str = "GET", body: dict | None = None) -> dict:
+    """``/api/v2/<path>`` of this checkout's Airflow API server (logging in once)."""
     here = os.path.dirname(os.path.abspath(__file__))
     if here not in sys.path:
         sys.path.insert(0, here)
@@ -31,7 +34,47 @@ def _api(path: str) -> dict:
     base = f"http://127.0.0.1:{os.environ.get('LAKEHOUSE_AIRFLOW_PORT', '8080')}"
     if not _TOKEN:
         _TOKEN.append(login(base, "admin", password_for("admin")))
-    return _request("GET", f"{base}/api/v2/{path}", token=_TOKEN[0])
+    return _request(method, f"{base}/api/v2/{path}", body, token=_TOKEN[0])
+
+
+def _when(value) -> dt.datetime | None:
+    return dt.datetime.fromisoformat(str(value).replace("Z", "+00:00")) if value else None
+
+
+def parsed_since(dags: list[dict], since: str) -> set[str]:
+    """Ids of the DAGs (``GET /dags`` entries) the DAG processor parsed at or after ``since``."""
+    cutoff = _when(since)
+    parsed = {d["dag_id"]: _when(d.get("last_parsed_time")) for d in dags}
+    return {dag for dag, when in parsed.items() if when is not None and when >= cutoff}
+
+
+def set_paused(dags: list[str], paused: bool, since: str | None = None, limit: float = 180) -> int:
+    """(Un)pause the DAGs through the REST API; with ``since``, first wait until each is parsed
+    at or after it (instead of ``airflow dags reserialize/list/unpause``: 3-5 s of CPU each)."""
+    t0 = time.monotonic()
+    while since is not None:
+        listed = _api("dags?limit=1000")["dags"]
+        missing = sorted(set(dags) - parsed_since(listed, since))
+        if not missing:
+            break
+        if time.monotonic() - t0 > limit:
+            print(f"not parsed within {limit:.0f} s: {missing}; see the DAG processor's log",
+                  file=sys.stderr)  # fmt: skip
+            return 1
+        time.sleep(1)
+    for dag in dags:
+        _api(f"dags/{dag}", "PATCH", {"is_paused": paused})
+    return 0
+
+
+def experiment_dags() -> list[str]:
+    """The readout DAGs' ids (``include.dag_factory``: one per experiment config)."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    from include.dag_factory import DAG_PREFIX, readout_configs
+
+    return [f"{DAG_PREFIX}{spec.name}" for spec in readout_configs()]
 
 
 def runs(dag: str) -> list[dict]:
@@ -108,7 +151,7 @@ def unfinished_and_failed(all_runs: list[dict], since: str) -> tuple[list[str], 
 
 def settle(since: str, dags: list[str], limit: float = 3600, quiet_checks: int = 3) -> int:
     """Wait until the DAGs' runs since ``since`` are all finished, seen ``quiet_checks`` times
-    in a row 10 s apart (an Asset-triggered run is created a few seconds after its event)."""
+    in a row 5 s apart (an Asset-triggered run is created a few seconds after its event)."""
     t0, quiet, last = time.monotonic(), 0, None
     while quiet < quiet_checks:
         pending, failed = [], []
@@ -124,7 +167,7 @@ def settle(since: str, dags: list[str], limit: float = 3600, quiet_checks: int =
         if time.monotonic() - t0 > limit:
             print("timed out waiting for the runs", file=sys.stderr)
             return 1
-        time.sleep(10)
+        time.sleep(5)
     if failed:
         print(f"runs failed: {failed}; see the Airflow UI or var/airflow/logs", file=sys.stderr)
         return 1
@@ -133,6 +176,13 @@ def settle(since: str, dags: list[str], limit: float = 3600, quiet_checks: int =
 
 
 def main() -> int:
+    if len(sys.argv) > 3 and sys.argv[1] == "--unpause":
+        return set_paused(sys.argv[3:], False, since=sys.argv[2])
+    if len(sys.argv) > 2 and sys.argv[1] == "--pause":
+        return set_paused(sys.argv[2:], True)
+    if sys.argv[1:] == ["--experiment-dags"]:
+        print(*experiment_dags())
+        return 0
     if len(sys.argv) > 3 and sys.argv[1] == "--settle":
         return settle(sys.argv[2], sys.argv[3:])
     if len(sys.argv) == 5 and sys.argv[1] == "--first-run":

@@ -25,9 +25,9 @@ import pytest
 
 # The first test runs the whole DAG twice (~33 min on the 2-core build machine when nothing
 # else runs): its own limit, above the suite's 30 min, leaves room for a busy machine.
-# One xdist worker runs this module's tests, in order (they build on each other's tables).
-pytestmark = [pytest.mark.e2e, pytest.mark.integration, pytest.mark.timeout(4200),
-              pytest.mark.xdist_group("airflow_daily_e2e")]  # fmt: skip
+# One xdist worker runs this module's tests, in order (--dist loadfile): they build on each
+# other's tables.
+pytestmark = [pytest.mark.e2e, pytest.mark.integration, pytest.mark.timeout(4200)]
 ROOT = Path(__file__).resolve().parents[2]
 DS = "2024-03-04"
 PREFIX = "e2e-test"

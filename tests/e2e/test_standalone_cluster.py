@@ -28,8 +28,7 @@ from tests.e2e.test_lakehouse_dag import (
     reserialize_dags,
 )
 
-pytestmark = [pytest.mark.e2e, pytest.mark.integration, pytest.mark.timeout(2400),
-              pytest.mark.xdist_group("standalone_cluster")]  # fmt: skip
+pytestmark = [pytest.mark.e2e, pytest.mark.integration, pytest.mark.timeout(2400)]
 ROOT = Path(__file__).resolve().parents[2]
 DS = "2024-01-08"
 PREFIX = "cluster-test"

@@ -70,3 +70,20 @@ def test_settle_looks_only_at_runs_made_since_the_demo_started():
     assert failed == []
     pending, failed = wfr.unfinished_and_failed(runs, "2026-12-02T11:00:00Z")
     assert failed == ["asset_triggered__2026-12-02T11:59:18.001060+00:00_x"]
+
+
+def test_only_dags_parsed_since_the_airflow_start_count_as_ready():
+    listed = [
+        {"dag_id": "lakehouse_daily", "last_parsed_time": "2026-12-07T03:10:05.5+00:00"},
+        # serialised by an earlier start (another schedule window): not ready yet
+        {"dag_id": "experiment_a", "last_parsed_time": "2026-12-07T02:59:59+00:00"},
+        {"dag_id": "experiment_b", "last_parsed_time": None},  # never parsed
+        {"dag_id": "experiment_c", "last_parsed_time": "2026-12-07T03:10:00Z"},  # the same second
+    ]
+    assert wfr.parsed_since(listed, "2026-12-07T03:10:00Z") == {"lakehouse_daily", "experiment_c"}
+
+
+def test_the_experiment_dags_are_one_per_readout_config():
+    # experiments/ holds homepage_cta_test.yaml and pdp_redesign.yaml, both with a readout
+    assert sorted(wfr.experiment_dags()) == [
+        "experiment_homepage_cta_test", "experiment_pdp_redesign"]
