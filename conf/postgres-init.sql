@@ -1,1 +1,2 @@
 CREATE DATABASE metastore;
+CREATE DATABASE airflow_tests;  -- the tests' own Airflow (tests/conftest.py)

@@ -40,8 +40,8 @@ import pendulum
 from airflow.sdk import Param, TaskGroup, dag, task
 
 from include.airflow_tasks import (
-    DEFAULT_ARGS,
     READOUTS_POOL,
+    dag_default_args,
     quality_gate,
     spark_job,
     table_asset,
@@ -73,7 +73,7 @@ from include.dag_factory import (
     ),
     catchup=True,
     max_active_runs=1,
-    default_args=DEFAULT_ARGS,
+    default_args=dag_default_args(),
     tags=["lakehouse", "daily", "growth"],
     doc_md=__doc__,
     params={

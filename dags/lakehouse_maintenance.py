@@ -23,7 +23,7 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import Param, dag
 
-from include.airflow_tasks import DEFAULT_ARGS, spark_job
+from include.airflow_tasks import dag_default_args, spark_job
 
 
 @dag(
@@ -32,7 +32,7 @@ from include.airflow_tasks import DEFAULT_ARGS, spark_job
     start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
     catchup=False,
     max_active_runs=1,
-    default_args=DEFAULT_ARGS,
+    default_args=dag_default_args(),
     tags=["lakehouse", "maintenance"],
     doc_md=__doc__,
     params={

@@ -49,6 +49,14 @@ DEFAULT_ARGS = {
 }
 
 
+def dag_default_args() -> dict:
+    """``DEFAULT_ARGS`` with the failure alert every task of every DAG sends
+    (``include.alerts``: an e-mail when the ``smtp_lakehouse`` connection is configured)."""
+    from include.alerts import FailureAlert
+
+    return {**DEFAULT_ARGS, "on_failure_callback": [FailureAlert()]}
+
+
 def table_asset(qualified_name: str):
     """The Airflow Asset a job's output table is published as (for Asset-driven DAGs).
 

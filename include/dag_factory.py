@@ -315,7 +315,7 @@ def build_experiment_dag(spec: ExperimentSpec):
     import pendulum
     from airflow.sdk import DAG, task
 
-    from include.airflow_tasks import DEFAULT_ARGS, READOUTS_POOL, spark_job, table_asset
+    from include.airflow_tasks import READOUTS_POOL, dag_default_args, spark_job, table_asset
 
     with DAG(
         dag_id=f"{DAG_PREFIX}{spec.name}",
@@ -325,7 +325,7 @@ def build_experiment_dag(spec: ExperimentSpec):
         ),
         catchup=False,
         max_active_runs=1,
-        default_args=DEFAULT_ARGS,
+        default_args=dag_default_args(),
         tags=["experiment", "readout", spec.funnel],
         doc_md=doc_md(spec),
         params=dag_params(spec),

@@ -309,12 +309,34 @@ def start_private_server(state_dir: Path, *, name: str, memory: str,
     return server
 
 
+def _ip_address(text: str) -> str:
+    import ipaddress
+
+    try:
+        return str(ipaddress.ip_address(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an IP address: {text!r}") from None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="The lakehouse's Spark Connect server")
-    parser.add_argument("action", choices=["start", "stop", "status", "health", "warm"])
+    parser.add_argument("action", choices=["start", "stop", "status", "health", "warm", "run"])
+    parser.add_argument(
+        "--bind", type=_ip_address,
+        help="run: the address to listen on instead of LAKEHOUSE_CONNECT_HOST (in a container "
+             "0.0.0.0, its port published on the host's 127.0.0.1 only)")  # fmt: skip
     args = parser.parse_args(argv)
     server = ConnectServer.from_settings()
     where = f"127.0.0.1:{server.port}"
+    if args.action == "run":  # in the foreground, as this process (a container's command)
+        if args.bind:
+            server.host = args.bind
+        if not server.token:
+            print("error: LAKEHOUSE_CONNECT_TOKEN is not set: the server refuses to run without "
+                  "a token", file=sys.stderr)  # fmt: skip
+            return 1
+        command = server.command()
+        os.execvpe(command[0], command, server.environment())
     if args.action == "start":
         try:
             seconds = server.start()

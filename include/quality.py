@@ -6,9 +6,10 @@ ours: ``table`` (the contract it guards) and, per expectation, ``meta.severity``
 ``warn`` (recorded, shown in the readout's trust panel, does not stop anything).
 
 Every run is validated through a GX Checkpoint in a file-backed context of its day,
-``{state_dir}/gx/ds=YYYY-MM-DD`` (see :func:`gx_root`), whose UpdateDataDocsAction renders
-the static HTML report (Data Docs); the result of each rule is also written to
-``gold.quality_results`` so readouts and analysts can query it. A blocking failure raises
+``{gx_dir}/ds=YYYY-MM-DD`` (``LAKEHOUSE_GX_DIR``, by default ``var/gx``; see
+:func:`gx_root`), whose UpdateDataDocsAction renders the static HTML report (Data Docs); the
+result of each rule is also written to ``gold.quality_results`` so readouts and analysts can
+query it. A blocking failure raises
 :class:`QualityGateFailed` with the table, the ds, the rule and a sample of offending values.
 
 Derived checks (``include.quality_checks``) are rules GX cannot state on the raw partition
@@ -40,7 +41,15 @@ log = logging.getLogger(__name__)
 
 
 class QualityGateFailed(RuntimeError):
-    """A blocking expectation failed; the message says which table, ds, rule and rows."""
+    """A blocking expectation failed; the message says which table, ds, rule and rows, and
+    the attributes carry them for the failure alert (``include.alerts``)."""
+
+    def __init__(self, message: str, *, table: str | None = None, suite: str | None = None,
+                 ds: str | None = None, rules: tuple[str, ...] = (),
+                 data_docs: str | None = None):  # fmt: skip
+        super().__init__(message)
+        self.table, self.suite, self.ds = table, suite, ds
+        self.rules, self.data_docs = tuple(rules), data_docs
 
 
 @dataclass
@@ -112,7 +121,7 @@ def load_suite_file(suite: str, directory: Path = EXPECTATIONS_DIR) -> dict[str,
 
 
 def gx_root(settings: Settings, ds: str) -> Path:
-    """The GX project (stores and Data Docs) of one ``ds``: ``{state_dir}/gx/ds=YYYY-MM-DD``.
+    """The GX project (stores and Data Docs) of one ``ds``: ``{gx_dir}/ds=YYYY-MM-DD``.
 
     One project per day keeps a gate's cost flat as history grows: GX's UpdateDataDocsAction
     rebuilds the site index from every validation result in the project's store (it lists
@@ -123,7 +132,7 @@ def gx_root(settings: Settings, ds: str) -> Path:
     """
     from include.tables import validate_ds
 
-    return settings.state_dir / "gx" / f"ds={validate_ds(ds)}"
+    return settings.gx_dir / f"ds={validate_ds(ds)}"
 
 
 def data_docs_index(settings: Settings, ds: str) -> Path:
@@ -357,7 +366,10 @@ def enforce(result: GateResult) -> GateResult:
     """Log the gate's verdict; raise if any blocking rule failed."""
     if result.blocking_failures:
         log.error(result.message())
-        raise QualityGateFailed(result.message())
+        raise QualityGateFailed(
+            result.message(), table=result.table, suite=result.suite, ds=result.ds,
+            rules=tuple(r.rule for r in result.blocking_failures), data_docs=result.data_docs,
+        )
     if result.warnings:
         log.warning(result.message())
     else:

@@ -79,6 +79,8 @@ class Settings:
     metastore_driver: str
     reports_dir: Path
     exports_dir: Path
+    # Great Expectations' projects and Data Docs, one per ds (include/quality.py)
+    gx_dir: Path
     extra_spark_conf: dict[str, str] = field(default_factory=dict)
     # Secret: kept out of repr() so that printing or logging the settings never shows it.
     pseudonym_key: str = field(default="", repr=False)
@@ -139,6 +141,7 @@ def load_settings() -> Settings:
         metastore_driver=_env("LAKEHOUSE_METASTORE_DRIVER", "org.postgresql.Driver"),
         reports_dir=Path(_env("LAKEHOUSE_REPORTS_DIR", str(state_dir / "reports"))),
         exports_dir=Path(_env("LAKEHOUSE_EXPORTS_DIR", str(state_dir / "exports"))),
+        gx_dir=Path(_env("LAKEHOUSE_GX_DIR", str(state_dir / "gx"))),
         pseudonym_key=_env(PSEUDONYM_KEY_ENV, ""),
         connect_host=_env("LAKEHOUSE_CONNECT_HOST", "127.0.0.1"),
         connect_port=int(_env("LAKEHOUSE_CONNECT_PORT", "15002")),

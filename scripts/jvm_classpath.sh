@@ -3,7 +3,8 @@
 #   1. the pinned jars of conf/jvm/pom.xml (Delta, hadoop-aws + AWS SDK, JDBC) from Maven Central;
 #   2. the lakehouse's own Delta log store (conf/jvm/logstore: commits with a conditional PUT,
 #      so several Spark drivers can write one table) built into $LAKEHOUSE_STATE_DIR/jvm-build;
-#   3. both written to $LAKEHOUSE_STATE_DIR/jvm.classpath, which include/spark.py reads.
+#   3. the Thrift server's JDBC logins and analyst access rule (conf/jvm/thrift-auth, javac);
+#   4. all written to $LAKEHOUSE_STATE_DIR/jvm.classpath, which include/spark.py reads.
 # Skipped when the poms and the log store's sources are unchanged and every listed jar exists.
 # All Maven plugins are pinned: once they are in ~/.m2, LAKEHOUSE_MAVEN_OFFLINE=1 builds with -o.
 set -euo pipefail
@@ -31,7 +32,17 @@ else
     -Dlakehouse.build.dir="$build_dir"
   jar="$build_dir/lakehouse-delta-logstore.jar"
   [ -f "$jar" ] || die "the log store build did not produce $jar"
-  printf '%s:%s' "$(cat "$deps")" "$jar" >"$listing.tmp" && mv "$listing.tmp" "$listing"
+  # The Thrift server's JDBC logins and the analyst's access rule (conf/jvm/thrift-auth),
+  # compiled against the pyspark install's own jars (the Spark and Hive classes it runs with).
+  auth_dir="$LAKEHOUSE_STATE_DIR/jvm-build/thrift-auth"
+  step "   building the Thrift server's logins (conf/jvm/thrift-auth) into $auth_dir"
+  spark_jars="$("$LAKEHOUSE_VENV/bin/python" -c 'import os, pyspark; print(os.path.join(os.path.dirname(pyspark.__file__), "jars"))')"
+  rm -rf "$auth_dir" && mkdir -p "$auth_dir/classes"
+  find conf/jvm/thrift-auth/src -name '*.java' -print0 | LC_ALL=C sort -z |
+    xargs -0 javac --release 17 -Xlint:all,-path -Werror -cp "$spark_jars/*" -d "$auth_dir/classes"
+  auth_jar="$auth_dir/lakehouse-thrift-auth.jar"
+  jar cf "$auth_jar" -C "$auth_dir/classes" .
+  printf '%s:%s:%s' "$(cat "$deps")" "$jar" "$auth_jar" >"$listing.tmp" && mv "$listing.tmp" "$listing"
   echo "$inputs_sha" >"$listing.sha"
 fi
 step "   $(tr ':' '\n' <"$listing" | grep -c .) jars on the classpath"

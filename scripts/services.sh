@@ -44,10 +44,20 @@ start_minio() {
   wait_for "MinIO on $LAKEHOUSE_S3_ENDPOINT" 60 minio_up || { tail -20 "$MINIO_LOG"; exit 1; }
 }
 
+# airflow: Airflow's metadata DB; metastore: the Hive metastore's; airflow_tests: the tests'
+# own Airflow (tests/conftest.py), never the demo's
+ensure_databases() {
+  for db in airflow metastore airflow_tests; do
+    PGPASSWORD="$LAKEHOUSE_PG_PASSWORD" "$PG_BIN/psql" -h 127.0.0.1 -p "$LAKEHOUSE_PG_PORT" -U lakehouse -d postgres -tAc \
+      "SELECT 1 FROM pg_database WHERE datname='$db'" | grep -q 1 ||
+      PGPASSWORD="$LAKEHOUSE_PG_PASSWORD" "$PG_BIN/psql" -h 127.0.0.1 -p "$LAKEHOUSE_PG_PORT" -U lakehouse -d postgres -qc "CREATE DATABASE $db"
+  done
+}
+
 start_pg() {
   if pg_up; then
     ours "$PG_DATA/postmaster.pid" || foreign PostgreSQL "$LAKEHOUSE_PG_PORT"
-    step "PostgreSQL already running on 127.0.0.1:$LAKEHOUSE_PG_PORT"; return
+    step "PostgreSQL already running on 127.0.0.1:$LAKEHOUSE_PG_PORT"; ensure_databases; return
   fi
   mkdir -p "$(dirname "$PG_DATA")" "$(dirname "$PG_LOG")"
   if [ "$(id -u)" = 0 ]; then chown postgres "$(dirname "$PG_DATA")"; touch "$PG_LOG"; chown postgres "$PG_LOG"; fi
@@ -65,11 +75,7 @@ start_pg() {
   as_pg "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$PG_LOG" -w -t 60 \
     -o "-p $LAKEHOUSE_PG_PORT -k /tmp -c listen_addresses=127.0.0.1 -c max_connections=200" start >/dev/null
   wait_for "PostgreSQL on 127.0.0.1:$LAKEHOUSE_PG_PORT" 60 pg_up || { tail -20 "$PG_LOG"; exit 1; }
-  for db in airflow metastore; do
-    PGPASSWORD="$LAKEHOUSE_PG_PASSWORD" "$PG_BIN/psql" -h 127.0.0.1 -p "$LAKEHOUSE_PG_PORT" -U lakehouse -d postgres -tAc \
-      "SELECT 1 FROM pg_database WHERE datname='$db'" | grep -q 1 ||
-      PGPASSWORD="$LAKEHOUSE_PG_PASSWORD" "$PG_BIN/psql" -h 127.0.0.1 -p "$LAKEHOUSE_PG_PORT" -U lakehouse -d postgres -qc "CREATE DATABASE $db"
-  done
+  ensure_databases
 }
 
 start_engine() {

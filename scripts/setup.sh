@@ -54,6 +54,14 @@ if ! grep -q '^LAKEHOUSE_PSEUDONYM_KEY=' "$LAKEHOUSE_STATE_DIR/credentials.env";
   python3 -c 'import secrets; print("LAKEHOUSE_PSEUDONYM_KEY=" + secrets.token_urlsafe(32))' \
     >>"$LAKEHOUSE_STATE_DIR/credentials.env"
 fi
+if ! grep -q '^LAKEHOUSE_JDBC_ANALYST_PASSWORD=' "$LAKEHOUSE_STATE_DIR/credentials.env"; then
+  # The Thrift server's JDBC logins (conf/jvm/thrift-auth): analyst (silver and gold) and
+  # lakehouse (every layer).
+  python3 -c 'import secrets; print("LAKEHOUSE_JDBC_ANALYST_PASSWORD=" + secrets.token_urlsafe(18))' \
+    >>"$LAKEHOUSE_STATE_DIR/credentials.env"
+  python3 -c 'import secrets; print("LAKEHOUSE_JDBC_ADMIN_PASSWORD=" + secrets.token_urlsafe(18))' \
+    >>"$LAKEHOUSE_STATE_DIR/credentials.env"
+fi
 if ! grep -q '^LAKEHOUSE_CONNECT_TOKEN=' "$LAKEHOUSE_STATE_DIR/credentials.env"; then
   # The Spark Connect server's token (include/engine_server.py): the server holds every
   # credential of the lakehouse, so only clients with this token may open a session.
@@ -103,12 +111,6 @@ lakehouse_require_airflow_db || exit 1
 "$LAKEHOUSE_VENV/bin/airflow" db migrate >"$LAKEHOUSE_STATE_DIR/logs/airflow-db-migrate.log" 2>&1 ||
   { tail -30 "$LAKEHOUSE_STATE_DIR/logs/airflow-db-migrate.log"; die "airflow db migrate failed"; }
 # Airflow pools the DAGs use (include/airflow_tasks.POOLS); a task in a missing pool never runs.
-"$LAKEHOUSE_VENV/bin/python" - <<'PY' | while IFS=$'\t' read -r name slots desc; do
-from include.airflow_tasks import POOLS
-for name, (slots, desc) in POOLS.items():
-    print(f"{name}\t{slots}\t{desc}")
-PY
-  "$LAKEHOUSE_VENV/bin/airflow" pools set "$name" "$slots" "$desc" >/dev/null ||
-    die "could not create the Airflow pool $name"
-done
+"$LAKEHOUSE_VENV/bin/python" scripts/airflow_pools.py >/dev/null ||
+  die "could not create the Airflow pools (scripts/airflow_pools.py)"
 step "set-up complete (state in $LAKEHOUSE_STATE_DIR, $(du -sh "$LAKEHOUSE_STATE_DIR" 2>/dev/null | cut -f1) + venv $(du -sh "$LAKEHOUSE_VENV" | cut -f1))"

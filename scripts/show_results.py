@@ -46,7 +46,7 @@ def show(spark, settings, start: str, end: str) -> int:
     print("readout pages:")
     for p in pages:
         print(f"  file://{p}")
-    gx_days = (settings.state_dir / "gx").glob("ds=????-??-??")
+    gx_days = settings.gx_dir.glob("ds=????-??-??")
     days = sorted(d.name.removeprefix("ds=") for d in gx_days)
     reports = [p for p in (data_docs_index(settings, ds) for ds in days) if p.exists()]
     if reports:

@@ -24,6 +24,28 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+
+def _tests_own_airflow() -> None:
+    """Airflow, for the tests, is an installation of their own: home ``var/airflow-tests`` and
+    metadata DB ``airflow_tests`` in the local PostgreSQL (the e2e modules migrate it), never
+    the demo's. Their dag.test() runs, the Asset events those emit and their task logs stay out
+    of the demo's Airflow, and a running demo scheduler never sees the tests' tasks. Set on
+    import, before anything imports Airflow (it reads its configuration once)."""
+    import os
+
+    home = Path(os.environ.get("LAKEHOUSE_STATE_DIR") or ROOT / "var") / "airflow-tests"
+    os.environ["AIRFLOW_HOME"] = str(home)
+    os.environ["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"] = str(home / "passwords.json")
+    password = os.environ.get("LAKEHOUSE_PG_PASSWORD")
+    if password:  # without it (make test-unit before set-up) tests only parse DAGs
+        port = os.environ.get("LAKEHOUSE_PG_PORT", "5433")
+        os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = (
+            f"postgresql+psycopg2://lakehouse:{password}@127.0.0.1:{port}/{TESTS_AIRFLOW_DB}")
+
+
+TESTS_AIRFLOW_DB = "airflow_tests"
+_tests_own_airflow()
+
 # Public and fixed, so that expected pseudonyms can be worked out in the tests.
 TEST_PSEUDONYM_KEY = "lakehouse-tests-pseudonym-key-public"
 
@@ -126,6 +148,7 @@ def lakehouse_env(tmp_path, monkeypatch):
     monkeypatch.setenv("LAKEHOUSE_RAW_ROOT", str(tmp_path / "raw"))
     monkeypatch.setenv("LAKEHOUSE_REPORTS_DIR", str(tmp_path / "reports"))
     monkeypatch.setenv("LAKEHOUSE_EXPORTS_DIR", str(tmp_path / "exports"))
+    monkeypatch.setenv("LAKEHOUSE_GX_DIR", str(tmp_path / "gx"))  # never the demo's var/gx
     monkeypatch.setenv("LAKEHOUSE_PSEUDONYM_KEY", TEST_PSEUDONYM_KEY)
     return load_settings()
 
@@ -167,3 +190,40 @@ def server_page(server, path: str) -> str:
     url = f"http://127.0.0.1:{server.ui_port}/{path}"
     with urllib.request.urlopen(url, timeout=30) as answer:
         return answer.read().decode(errors="replace")
+
+
+@pytest.fixture
+def smtp_sink():
+    """A local SMTP server on a free port; yields (port, messages received)."""
+    import email
+    import email.policy
+
+    from aiosmtpd.controller import Controller
+
+    from include.engine_server import free_port
+
+    received: list = []  # email.message.EmailMessage
+
+    class Sink:
+        async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
+            received.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+            received[-1]["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
+            return "250 OK"
+
+    port = free_port()
+    controller = Controller(Sink(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield port, received
+    finally:
+        controller.stop()
+
+
+def smtp_connection(port: int, to: str = "oncall@example.com") -> str:
+    """AIRFLOW_CONN_SMTP_LAKEHOUSE for the sink (plain SMTP, no TLS)."""
+    import json
+
+    return json.dumps({"conn_type": "smtp", "host": "127.0.0.1", "port": port,
+                       "extra": {"disable_ssl": True, "disable_tls": True, "timeout": 10,
+                                 "retry_limit": 0, "from_email": "lakehouse@example.com",
+                                 "alert_to": to}})  # fmt: skip

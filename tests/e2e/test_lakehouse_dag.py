@@ -33,29 +33,12 @@ DS = "2024-03-04"
 PREFIX = "e2e-test"
 
 
-def _demo_scheduler_running() -> bool:
-    """Is this checkout's Airflow scheduler (``make airflow`` / ``make demo``) running?"""
-    import os
-
-    state = Path(os.environ.get("LAKEHOUSE_STATE_DIR", ROOT / "var"))
-    pid_file = state / "airflow-scheduler.pid"
-    try:
-        os.kill(int(pid_file.read_text().strip()), 0)
-    except (OSError, ValueError):
-        return False
-    return True
-
-
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory, engine_server):
-    # dag.test() runs in the same metadata DB: a running scheduler would pick the test run's
-    # tasks up and run them with the demo's settings (its raw and warehouse roots), not the
-    # test's isolated prefix (seen: the test's raw files landed in the demo's raw zone)
-    if _demo_scheduler_running():
-        pytest.fail("stop this checkout's Airflow first (make airflow-stop): its scheduler "
-                    "would run the e2e test's tasks with the demo's settings")
     subprocess.run([str(ROOT / "scripts" / "services.sh"), "start-storage"], check=True)
-    reserialize_dags()
+    # The tests' own metadata DB: a demo's scheduler running beside them never sees their runs
+    # (it did when they shared one, and ran the test's tasks with the demo's settings).
+    prepare_airflow()
     mp = pytest.MonkeyPatch()
     # the tasks' engine: the tests' server, through the connection the operator uses
     mp.setenv("LAKEHOUSE_ENGINE", "connect")
@@ -66,6 +49,7 @@ def stack(tmp_path_factory, engine_server):
     mp.setenv("LAKEHOUSE_RAW_ROOT", f"s3a://raw/{PREFIX}")
     mp.setenv("LAKEHOUSE_METASTORE", "false")
     mp.setenv("LAKEHOUSE_REPORTS_DIR", str(tmp_path_factory.mktemp("reports")))
+    mp.setenv("LAKEHOUSE_GX_DIR", str(tmp_path_factory.mktemp("gx")))
     mp.setenv("LAKEHOUSE_EXPORTS_DIR", str(tmp_path_factory.mktemp("exports")))
     from include.settings import load_settings
     from include.storage import delete_prefix, ensure_buckets
@@ -99,11 +83,24 @@ def airflow_db_lock():
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def reserialize_dags() -> None:
-    """What the DAG processor does: serialise the DAGs into the metadata DB and activate
-    their Assets (a task may only emit active Assets)."""
+def prepare_airflow() -> None:
+    """The tests' own Airflow (tests/conftest.py: its own home and metadata DB, never the
+    demo's) migrated, with the pools the DAGs use; then what the DAG processor does: serialise
+    the DAGs into the metadata DB and activate their Assets (a task may emit only active
+    Assets)."""
+    import os
+
+    from tests.conftest import TESTS_AIRFLOW_DB
+
+    url = os.environ.get("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", "")
+    assert url.startswith("postgresql") and url.endswith(f"/{TESTS_AIRFLOW_DB}"), (
+        "the e2e tests run on the tests' own Airflow DB (tests/conftest.py); LAKEHOUSE_PG_PASSWORD "
+        "is not set: source scripts/env.sh after make setup")
     with airflow_db_lock():
-        subprocess.run(["airflow", "dags", "reserialize"], check=True, capture_output=True)
+        for command in (["airflow", "db", "migrate"], ["python", "scripts/airflow_pools.py"],
+                        ["airflow", "dags", "reserialize"]):  # fmt: skip
+            done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+            assert done.returncode == 0, (command, done.stdout[-2000:], done.stderr[-2000:])
 
 
 # (dag_id, run_id) of every run dag.test() made here: deleted from the metadata DB afterwards
@@ -129,11 +126,9 @@ def _dag_test(dag, **kwargs):
 
 
 def _forget_test_runs() -> int:
-    """Delete the runs dag.test() made from the metadata DB this checkout's Airflow shares.
-
-    Left there, a later ``make demo`` over the same days found them 'success' (their data in
-    the test prefix, not the demo's warehouse) and ran nothing (seen: a demo for 2024-03-10
-    after the e2e tests "succeeded in 2 s", then found no gold table).
+    """Delete the runs dag.test() made (the tests' own metadata DB; their task instances go
+    with them), so that each session starts from the same state. (When the tests shared the
+    demo's DB, a later ``make demo`` over the same days found them 'success' and ran nothing.)
     """
     from airflow.models.dagrun import DagRun
     from airflow.utils.session import create_session
@@ -328,7 +323,10 @@ def _plant_partial_delivery(settings, keep: int = 600) -> int:
     return len(lines)
 
 
-def test_a_planted_defect_stops_the_run_at_its_gate(stack, spark):
+def test_a_planted_defect_stops_the_run_at_its_gate(stack, spark, smtp_sink, monkeypatch):
+    """...and a person hears of it: the gate's task fails at once (no retry) and its failure
+    callback e-mails the alert (include/alerts.py) through the ``smtp_lakehouse`` connection,
+    here a local SMTP sink."""
     from include.table_catalog import (
         AGG_WEBSITE_EVENTS,
         FCT_WEBSITE_EVENTS,
@@ -336,7 +334,10 @@ def test_a_planted_defect_stops_the_run_at_its_gate(stack, spark):
         READOUTS,
     )
     from include.tables import read_partition, table_location, table_version
+    from tests.conftest import smtp_connection
 
+    port, mails = smtp_sink
+    monkeypatch.setenv("AIRFLOW_CONN_SMTP_LAKEHOUSE", smtp_connection(port, "oncall@example.com"))
     good = [AGG_WEBSITE_EVENTS, READOUTS]
     before = {t.qualified_name: _content_hash(read_partition(spark, t, DS, stack)) for t in good}
     versions = {t.qualified_name: table_version(spark, t, stack) for t in good}
@@ -357,6 +358,17 @@ def test_a_planted_defect_stops_the_run_at_its_gate(stack, spark):
         "suite = 'silver_fct_website_events' AND NOT success AND severity = 'block'"
     ).collect()
     assert [r.rule for r in failed] == [MINIMUM_COUNT_RULE]
+
+    # one alert, for the failed gate (upstream_failed tasks send none), naming what failed
+    assert len(mails) == 1, [m["Subject"] for m in mails]
+    mail = mails[0]
+    assert mail["X-Envelope-To"] == "oncall@example.com"
+    assert mail["Subject"] == (f"[lakehouse] lakehouse_daily.silver.gate_fct_website_events "
+                               f"failed for ds={BAD_DS}: silver.fct_website_events")  # fmt: skip
+    body = mail.get_body(("html",)).get_content()
+    assert MINIMUM_COUNT_RULE in body and "/dags/lakehouse_daily/runs/" in body
+    assert "/tasks/silver.gate_fct_website_events" in body
+    assert f"ds={BAD_DS}" in body and "index.html" in body  # the day's Data Docs
 
     # readers see no silver rows for the incomplete day (the new partition was taken back),
     # the rejected rows are kept for inspection, and the good day's gold is untouched

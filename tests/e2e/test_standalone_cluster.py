@@ -21,12 +21,7 @@ from pathlib import Path
 import pendulum
 import pytest
 
-from tests.e2e.test_lakehouse_dag import (
-    _dag_test,
-    _demo_scheduler_running,
-    _forget_test_runs,
-    reserialize_dags,
-)
+from tests.e2e.test_lakehouse_dag import _dag_test, _forget_test_runs, prepare_airflow
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration, pytest.mark.timeout(2400)]
 ROOT = Path(__file__).resolve().parents[2]
@@ -114,10 +109,8 @@ def test_one_day_end_to_end_on_a_standalone_cluster(cluster, cluster_engine, tmp
     from include.tables import read_partition
     from tests.conftest import server_api
 
-    if _demo_scheduler_running():  # it would run dag.test()'s tasks with the demo's settings
-        pytest.fail("stop this checkout's Airflow first (make airflow-stop)")
     subprocess.run([str(ROOT / "scripts" / "services.sh"), "start-storage"], check=True)
-    reserialize_dags()
+    prepare_airflow()
     mp = pytest.MonkeyPatch()
     mp.setenv("LAKEHOUSE_ENGINE", "connect")
     mp.setenv("AIRFLOW_CONN_SPARK_CONNECT_LAKEHOUSE", json.dumps({
@@ -127,6 +120,7 @@ def test_one_day_end_to_end_on_a_standalone_cluster(cluster, cluster_engine, tmp
     mp.setenv("LAKEHOUSE_RAW_ROOT", f"s3a://raw/{PREFIX}")
     mp.setenv("LAKEHOUSE_METASTORE", "false")
     mp.setenv("LAKEHOUSE_REPORTS_DIR", str(tmp_path / "reports"))
+    mp.setenv("LAKEHOUSE_GX_DIR", str(tmp_path / "gx"))
     mp.setenv("LAKEHOUSE_EXPORTS_DIR", str(tmp_path / "exports"))
     settings = load_settings()
     ensure_buckets(settings)

@@ -149,7 +149,6 @@ def test_tasks_of_different_dags_writing_one_table_share_a_one_slot_pool(dagbag)
     creates (a task in a pool that does not exist never runs). Since Delta commits through the
     conditional-PUT log store, racing commits are retried, not lost: the pool only spares them
     the retries (it was the guard under the single-driver log store)."""
-    import subprocess
 
     from include.airflow_tasks import POOLS, READOUTS_POOL
 
@@ -163,16 +162,28 @@ def test_tasks_of_different_dags_writing_one_table_share_a_one_slot_pool(dagbag)
     assert set(writers.values()) == {READOUTS_POOL}, writers
     assert POOLS[READOUTS_POOL][0] == 1
     setup = open("scripts/setup.sh").read()
-    assert "airflow_tasks import POOLS" in setup and "pools set" in setup
-    # the setup snippet prints each pool as name<TAB>slots<TAB>description
-    snippet = next(
-        block.split("\nPY\n")[0].split("\n", 1)[1]
-        for block in setup.split("<<'PY'")[1:] if "import POOLS" in block.split("\nPY\n")[0]
-    )
-    out = subprocess.run(["python", "-c", snippet], capture_output=True, text=True, check=True)
-    assert out.stdout.splitlines() == [
-        f"{name}\t{slots}\t{desc}" for name, (slots, desc) in POOLS.items()
-    ]
+    assert "scripts/airflow_pools.py" in setup  # after `airflow db migrate`
+    assert setup.index("db migrate") < setup.index("scripts/airflow_pools.py")
+
+
+def test_the_pools_script_creates_every_pool_the_dags_use(monkeypatch):
+    import importlib.util
+
+    from airflow.models.pool import Pool
+
+    from include.airflow_tasks import POOLS
+
+    created = []
+
+    def record(name, slots, description, include_deferred, **kwargs):
+        created.append((name, slots, description, include_deferred))
+
+    monkeypatch.setattr(Pool, "create_or_update_pool", staticmethod(record))
+    spec = importlib.util.spec_from_file_location("airflow_pools", "scripts/airflow_pools.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.main() == 0
+    assert created == [("gold_readouts_writer", 1, POOLS["gold_readouts_writer"][1], False)]
 
 
 def test_bench_runs_every_spark_task_of_the_daily_dag_in_dependency_order(dagbag):

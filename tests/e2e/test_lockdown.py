@@ -1,0 +1,221 @@
+"""Locked down (issue 31): nothing the project starts listens beyond the machine, and JDBC
+needs a login, the analyst's reaching silver and gold only.
+
+The test starts the stack the way ``make services``, ``make airflow`` and ``make thrift`` do
+(PostgreSQL, MinIO and its console, the Spark Connect server and its UI, Airflow's API
+server, scheduler and DAG processor, the Spark Thrift server), in a state directory of its
+own: its own credentials, PostgreSQL cluster, MinIO data and free ports, never the demo's or
+the other tests' services. It lists the listening sockets of every process it started and
+of their children, and fails on any address but 127.0.0.1; it also fails when a service it
+started is not among them (a check that found nothing would pass). Then it logs in to the
+Thrift server with beeline: without a password, with a wrong one, as the platform team
+(``lakehouse``: creates a bronze and a gold table) and as ``analyst`` (gold answers; bronze,
+a subquery on bronze and writes are refused); a read by path is refused for both logins.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import psutil
+import pytest
+
+pytestmark = [pytest.mark.e2e, pytest.mark.integration, pytest.mark.timeout(900)]
+ROOT = Path(__file__).resolve().parents[2]
+# what the stack needs from set-up and does not write: the MinIO binary, the jars
+SHARED = ("bin", "jars", "jvm.classpath", "jvm-build")
+
+
+def _credentials() -> str:
+    token = secrets.token_urlsafe
+    pg = token(18)
+    return "".join(f"{k}={v}\n" for k, v in {
+        "LAKEHOUSE_S3_ACCESS_KEY": f"listeners-{secrets.token_hex(4)}",
+        "LAKEHOUSE_S3_SECRET_KEY": token(24), "LAKEHOUSE_PG_PASSWORD": pg,
+        "LAKEHOUSE_METASTORE_PASSWORD": pg, "AIRFLOW__API_AUTH__JWT_SECRET": token(32),
+        "LAKEHOUSE_PSEUDONYM_KEY": token(32), "LAKEHOUSE_CONNECT_TOKEN": token(32),
+        "LAKEHOUSE_JDBC_ANALYST_PASSWORD": token(18), "LAKEHOUSE_JDBC_ADMIN_PASSWORD": token(18),
+    }.items())  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def stack():
+    """The whole stack on free ports in a state directory of its own; yields the ports."""
+    from include.engine_server import free_port
+
+    main_state = Path(os.environ.get("LAKEHOUSE_STATE_DIR") or ROOT / "var")
+    # under var/, not /tmp/pytest-of-root (mode 700): initdb runs as the postgres user
+    state = Path(tempfile.mkdtemp(prefix="tests-listeners-", dir=main_state))
+    state.chmod(0o755)
+    for name in SHARED:
+        if (main_state / name).exists():
+            (state / name).symlink_to(main_state / name)
+    (state / "credentials.env").write_text(_credentials())
+    (state / "credentials.env").chmod(0o600)
+    ports = {name: free_port() for name in (
+        "LAKEHOUSE_PG_PORT", "minio", "LAKEHOUSE_MINIO_CONSOLE_PORT", "LAKEHOUSE_AIRFLOW_PORT",
+        "LAKEHOUSE_THRIFT_PORT", "LAKEHOUSE_CONNECT_PORT", "LAKEHOUSE_CONNECT_UI_PORT",
+        "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_PORT")}  # fmt: skip
+    # scripts/env.sh derives everything else from these (nothing inherited from this
+    # process's environment, which points at the tests' own services)
+    env = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/root"),
+           "LAKEHOUSE_STATE_DIR": str(state), "LAKEHOUSE_VENV": str(ROOT / ".venv"),
+           "LAKEHOUSE_S3_ENDPOINT": f"http://127.0.0.1:{ports['minio']}",
+           "LAKEHOUSE_SPARK_UI": "true", "LAKEHOUSE_CONNECT_MEMORY": "1g",
+           **{k: str(v) for k, v in ports.items() if k != "minio"}}  # fmt: skip
+
+    def run(*args: str, timeout: float = 300) -> None:
+        done = subprocess.run(["bash", "-c", ". scripts/env.sh && " + " ".join(args)], cwd=ROOT,
+                              env=env, capture_output=True, text=True, timeout=timeout)  # fmt: skip
+        assert done.returncode == 0, (args, done.stdout[-3000:], done.stderr[-3000:])
+
+    try:
+        # what make setup, then make services do: PostgreSQL (initdb), MinIO, buckets, the
+        # metastore's schema (before any Spark session opens the metastore), the engine
+        run("scripts/services.sh start-storage")
+        run("python scripts/init_metastore.py")
+        run("scripts/services.sh start")
+        run("airflow db migrate")
+        run("scripts/airflow.sh start")
+        run("scripts/thrift.sh start")
+        yield state, ports
+    finally:
+        for command in ("scripts/thrift.sh stop", "scripts/airflow.sh stop",
+                        "scripts/services.sh stop"):  # fmt: skip
+            subprocess.run(["bash", "-c", ". scripts/env.sh && " + command], cwd=ROOT, env=env,
+                           capture_output=True, timeout=120)  # fmt: skip
+        shutil.rmtree(state, ignore_errors=True)
+
+
+def _started(state: Path) -> list[psutil.Process]:
+    """The processes the scripts started (their pid files) and all their children."""
+    pid_files = [*state.glob("*.pid"), state / "pg" / "data" / "postmaster.pid"]
+    procs = []
+    for pid_file in pid_files:
+        pid = int(pid_file.read_text().split()[0])
+        parent = psutil.Process(pid)
+        procs += [parent, *parent.children(recursive=True)]
+    return procs
+
+
+def _loopback(address: str) -> bool:
+    """127.0.0.1 as the JVMs show it on a dual-stack socket (::ffff:127.0.0.1), and the IPv6
+    loopback MinIO adds beside its 127.0.0.1 (it binds [::1] for the same port): never beyond
+    the machine. 0.0.0.0, :: or an interface's address are not."""
+    import ipaddress
+
+    ip = ipaddress.ip_address(address.split("%")[0])
+    mapped = getattr(ip, "ipv4_mapped", None)
+    return (mapped or ip).is_loopback
+
+
+def test_every_listener_of_the_stack_is_on_the_loopback(stack):
+    import time
+
+    state, ports = stack
+    listening: dict[int, set[tuple[str, str]]] = {}
+    deadline = time.monotonic() + 60  # the scheduler's health server starts after it
+    while time.monotonic() < deadline:
+        listening.clear()
+        for proc in _started(state):
+            try:
+                sockets = proc.net_connections(kind="inet")
+            except psutil.NoSuchProcess:
+                continue
+            for s in sockets:
+                if s.status == psutil.CONN_LISTEN:
+                    listening.setdefault(s.laddr.port, set()).add((s.laddr.ip, proc.name()))
+        if ports["AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_PORT"] in listening:
+            break
+        time.sleep(2)
+    print({port: sorted(who) for port, who in sorted(listening.items())})
+
+    beyond = {port: who for port, who in listening.items()
+              if any(not _loopback(ip) for ip, _ in who)}  # fmt: skip
+    assert not beyond, f"listening beyond the loopback interface: {beyond}"
+    missing = sorted(name for name, port in ports.items() if port not in listening)
+    assert not missing, f"not listening (so not checked): {missing}; seen {listening}"
+    assert 8793 not in listening, "the scheduler's log server (0.0.0.0 and [::]) runs"
+
+
+def _password(state: Path, name: str) -> str:
+    for line in (state / "credentials.env").read_text().splitlines():
+        if line.startswith(f"{name}="):
+            return line.split("=", 1)[1]
+    raise KeyError(name)
+
+
+def _beeline(state: Path, port: int, user: str, password: str | None, sql: str,
+             force: bool = False):  # fmt: skip
+    """beeline (pyspark's) as a JDBC client: (exit code, output). ``force``: go on after a
+    failed statement (each failure is printed)."""
+    from include.engine_server import spark_home
+
+    args = [str(spark_home() / "bin" / "beeline"), "-u", f"jdbc:hive2://127.0.0.1:{port}/default",
+            "-n", user, "--silent=true", "--outputformat=csv2", "--showHeader=false",
+            f"--force={str(force).lower()}"]  # fmt: skip
+    if password is not None:
+        secret = state / "beeline.pw"
+        secret.write_text(password)
+        secret.chmod(0o600)
+        args += ["-w", str(secret)]
+    env = {**os.environ, "SPARK_HOME": str(spark_home())}
+    env.pop("SPARK_CONF_DIR", None)
+    script = state / "beeline.sql"  # -f: --force goes on after a failed statement (-e does not)
+    script.write_text(sql.rstrip().rstrip(";") + ";\n")
+    done = subprocess.run([*args, "-f", str(script)], capture_output=True, text=True,
+                          timeout=180, env=env)  # fmt: skip
+    return done.returncode, done.stdout + done.stderr
+
+
+def test_jdbc_needs_a_login_and_the_analyst_reads_silver_and_gold_only(stack):
+    state, ports = stack
+    port = ports["LAKEHOUSE_THRIFT_PORT"]
+    analyst = _password(state, "LAKEHOUSE_JDBC_ANALYST_PASSWORD")
+    admin = _password(state, "LAKEHOUSE_JDBC_ADMIN_PASSWORD")
+
+    for user, password in (("analyst", None), ("analyst", "not-the-password"),
+                           ("lakehouse", analyst)):  # fmt: skip
+        code, out = _beeline(state, port, user, password, "SELECT 1")
+        assert code != 0 and "Error validating the login" in out, (user, out[-2000:])
+
+    code, out = _beeline(state, port, "lakehouse", admin, ";".join([
+        "CREATE DATABASE IF NOT EXISTS bronze", "CREATE DATABASE IF NOT EXISTS gold",
+        "CREATE TABLE bronze.visits USING DELTA AS SELECT '203.0.113.7' AS ip, 1 AS id",
+        "CREATE TABLE gold.visits USING DELTA AS SELECT 1 AS id, 42 AS n",
+        "SELECT ip FROM bronze.visits", "DESCRIBE DETAIL bronze.visits"]))  # fmt: skip
+    assert code == 0 and "203.0.113.7" in out, out[-3000:]
+    location = re.search(r"s3a://[^,\s]*visits", out).group(0)  # bronze's files
+
+    code, out = _beeline(state, port, "analyst", analyst,
+                         "SHOW TABLES IN gold; SELECT n * 1000 FROM gold.visits")  # fmt: skip
+    assert code == 0 and "visits" in out and "42000" in out.splitlines(), out[:2500]
+
+    refused = {
+        "SELECT ip FROM bronze.visits": "database bronze is not open to analysts",
+        "SELECT n FROM gold.visits WHERE id IN (SELECT id FROM bronze.visits)":
+            "database bronze is not open to analysts",
+        "INSERT INTO gold.visits VALUES (2, 7)": "analysts run queries only",
+        "DROP TABLE gold.visits": "analysts run queries only",
+    }  # fmt: skip
+    # one session, every statement tried (--force): each refused, in order, with its reason
+    code, out = _beeline(state, port, "analyst", analyst, ";\n".join(refused), force=True)
+    # beeline's one "Error: ..." line per failed statement
+    denials = re.findall(r"^Error: .*?access denied for the analyst login: ([^\n]*)", out, re.M)
+    assert len(denials) == len(refused), (denials, out[:3000])
+    for (sql, reason), denial in zip(refused.items(), denials, strict=True):
+        assert reason in denial, (sql, denial)
+    assert "203.0.113.7" not in out
+    # no JDBC login reads a table by its path (bronze's files): off for everyone
+    for user, password in (("analyst", analyst), ("lakehouse", admin)):
+        code, out = _beeline(state, port, user, password, f"SELECT * FROM delta.`{location}`")
+        assert code != 0 and "203.0.113.7" not in out, (user, out[-2000:])
+        assert "TABLE_OR_VIEW_NOT_FOUND" in out or "SCHEMA_NOT_FOUND" in out, out[:2000]
+    code, out = _beeline(state, port, "lakehouse", admin, "SELECT COUNT(*) FROM gold.visits")
+    assert code == 0 and "1" in out.splitlines(), out[-2000:]  # nothing was written
