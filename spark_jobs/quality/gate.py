@@ -116,7 +116,8 @@ def main(spark, ds: str, settings, params: dict | None = None) -> JobResult:
     for contract in contracts:
         if not contract.suite:
             raise ValueError(f"{contract.qualified_name} has no expectation suite")
-    failures: list[str] = []
+    failures: list[QualityGateFailed] = []
+    notes: list[str] = []  # each failure with what was done about its partition
     tables: dict[str, dict] = {}
     for contract in contracts:
         result = run_gate(spark, contract, ds, settings)
@@ -146,9 +147,16 @@ def main(spark, ds: str, settings, params: dict | None = None) -> JobResult:
             except Exception as err:  # the verdict must survive a failed undo
                 restored, note = None, f"{contract.qualified_name}: undo FAILED ({err!r})"
             tables[contract.qualified_name]["restored"] = restored
-            failures.append(f"{failure}\n{note}")
-    if failures:
-        raise QualityGateFailed("\n\n".join(failures))
+            failures.append(failure)
+            notes.append(f"{failure}\n{note}")
+    if failures:  # every failed table's rules, for the message and the alert (include/alerts)
+        raise QualityGateFailed(
+            "\n\n".join(notes), ds=ds,
+            table=", ".join(f.table for f in failures if f.table),
+            suite=", ".join(f.suite for f in failures if f.suite),
+            rules=tuple(rule for f in failures for rule in f.rules),
+            data_docs=next((f.data_docs for f in failures if f.data_docs), None),
+        )  # fmt: skip
     return JobResult(job="quality.gate", ds=ds, extra={"tables": tables})
 
 

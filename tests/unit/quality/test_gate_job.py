@@ -74,6 +74,9 @@ def test_bronze_gate_blocks_on_lost_lines_and_puts_back_the_previous_good_partit
     assert "bronze.web_events" in text and DS in text and RULE in text
     assert "'unaccounted_lines': 1" in text
     assert "previous good rows (2) are back" in text
+    # what the failure alert names (include/alerts.py)
+    assert (err.value.table, err.value.ds, err.value.rules) == ("bronze.web_events", DS, (RULE,))
+    assert err.value.suite == "bronze_web_events" and err.value.data_docs.endswith("index.html")
 
     # every rule (4 row-level + 2 derived) is recorded; only the accounting one failed
     results = read_partition(spark, QUALITY_RESULTS, DS, settings).collect()
