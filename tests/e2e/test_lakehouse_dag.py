@@ -189,7 +189,22 @@ def _raw_line_count(settings) -> int:
     return sum(get_bytes(f"s3a://{settings.raw_bucket}/{k}", settings).count(b"\n") for k in keys)
 
 
-def test_daily_dag_end_to_end_and_idempotent(stack, spark):
+def _secret_values(stack) -> dict[str, str]:
+    """Every secret an e2e run holds: the credentials (var/credentials.env, through the
+    environment) and the tests' engine token (the Airflow connection's password)."""
+    import os
+
+    names = ("LAKEHOUSE_S3_ACCESS_KEY", "LAKEHOUSE_S3_SECRET_KEY", "LAKEHOUSE_PG_PASSWORD",
+             "LAKEHOUSE_METASTORE_PASSWORD", "AIRFLOW__API_AUTH__JWT_SECRET",
+             "LAKEHOUSE_JDBC_ANALYST_PASSWORD", "LAKEHOUSE_JDBC_ADMIN_PASSWORD",
+             "LAKEHOUSE_CONNECT_TOKEN")  # fmt: skip
+    values = {n: os.environ[n] for n in names if len(os.environ.get(n, "")) >= 8}
+    engine = json.loads(os.environ["AIRFLOW_CONN_SPARK_CONNECT_LAKEHOUSE"])
+    values["the tests' engine token"] = engine["password"]
+    return values
+
+
+def test_daily_dag_end_to_end_and_idempotent(stack, spark, capfd):
     from pyspark.sql import functions as F
 
     from include.table_catalog import (
@@ -204,6 +219,13 @@ def test_daily_dag_end_to_end_and_idempotent(stack, spark):
     run = _run_dag()
     assert run.state == "success", [(ti.task_id, ti.state) for ti in run.get_task_instances()]
     assert {ti.state for ti in run.get_task_instances()} == {"success"}
+    # the run's whole output (every task's log, dag.test() prints them) holds no secret
+    logs = "".join(capfd.readouterr())
+    assert logs.count("opening a Spark Connect session") >= 18, logs[-2000:]
+    secrets = _secret_values(stack)
+    assert {"LAKEHOUSE_S3_SECRET_KEY", "the tests' engine token"} <= set(secrets)
+    leaked = sorted(name for name, value in secrets.items() if value in logs)
+    assert not leaked, f"secret values in the run's logs: {leaked}"
 
     # every gate ran and recorded its rules; none blocked
     from include.table_catalog import QUALITY_RESULTS
