@@ -2,7 +2,7 @@
 
 Every task of every DAG has :class:`FailureAlert` as its ``on_failure_callback``
 (``include.airflow_tasks.dag_default_args``): when a task fails for good (its retries spent; a
-blocking gate fails at once, ``include.connect_operator``), an e-mail names the DAG, the task,
+gate task has none, ``include.airflow_tasks.quality_gate``), an e-mail names the DAG, the task,
 the ``ds``, the table and the rule (a gate's failed rules; otherwise the error), with links to
 the task's log in the Airflow UI and to the day's validation report (GX Data Docs).
 
@@ -74,7 +74,7 @@ def alert_for(context: dict[str, Any]) -> Alert:
     ti = context["ti"]
     ds = str(context.get("ds") or "")
     error = context.get("exception")
-    gate = error
+    gate = error  # the gate's failure itself, or what an operator wrapped it in
     while gate is not None and not isinstance(gate, QualityGateFailed):
         gate = gate.__cause__
     task = context.get("task")

@@ -346,9 +346,9 @@ def _plant_partial_delivery(settings, keep: int = 600) -> int:
 
 
 def test_a_planted_defect_stops_the_run_at_its_gate(stack, spark, smtp_sink, monkeypatch):
-    """...and a person hears of it: the gate's task fails at once (no retry) and its failure
-    callback e-mails the alert (include/alerts.py) through the ``smtp_lakehouse`` connection,
-    here a local SMTP sink."""
+    """...and a person hears of it: the gate's task fails (gate tasks have no retries) and its
+    failure callback e-mails the alert (include/alerts.py) through the ``smtp_lakehouse``
+    connection, here a local SMTP sink."""
     from include.table_catalog import (
         AGG_WEBSITE_EVENTS,
         FCT_WEBSITE_EVENTS,

@@ -37,7 +37,7 @@ def _gate_failure():
         table="silver.fct_website_events", suite="silver_fct_website_events", ds=DS,
         rules=("minimum daily event count",),
         data_docs="/srv/gx/ds=2024-03-05/index.html")  # fmt: skip
-    try:  # what the operator raises: no retry, the gate's failure as the cause
+    try:  # wrapped, as an operator may: the gate's failure is the cause
         raise AirflowFailException(str(gate)) from gate
     except AirflowFailException as failed:
         return failed
