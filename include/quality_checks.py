@@ -210,13 +210,13 @@ def accounting_frame(
 
 def count_raw_lines(spark, settings, source: str, ds: str) -> int:
     """Lines of the day's raw files, counted as the bronze job reads them (0 if none landed)."""
-    from spark_jobs.raw import MissingRawData, require_raw_path
+    from spark_jobs.raw import MissingRawData, raw_line_count, require_raw_path
 
     try:
         path = require_raw_path(spark, settings, source, ds)
     except MissingRawData:
         return 0
-    return spark.read.option("lineSep", "\n").text(path).count()
+    return raw_line_count(spark, path)
 
 
 def bronze_row_accounting(spark, contract, ds, settings) -> Derived:

@@ -144,13 +144,36 @@ def empty_files(
     return empty
 
 
+def raw_line_count(spark, path: str) -> int:
+    """Lines of the raw files under ``path``, counted by a read of their own.
+
+    The bronze jobs take their rows in from this count, not from the frame they parse and
+    split, so a line lost anywhere between the file and the two writes (a filter, a parse
+    that drops rows, a join) breaks the job's row accounting instead of going unseen. The
+    reader's options are those of :func:`read_raw_lines`, so both see the same lines.
+    """
+    return spark.read.option("lineSep", "\n").text(path).count()
+
+
 def count_records(
-    result: JobResult, parsed: DataFrame, names: Sequence[str], source: str
+    result: JobResult,
+    parsed: DataFrame,
+    names: Sequence[str],
+    source: str,
+    *,
+    raw_lines: int,
+    header_lines: int = 0,
 ) -> JobResult:
-    """Set ``result.rows_in`` from the parsed rows and count the empty files in
+    """Set ``result.rows_in`` to the records the day's files hold, counted independently of
+    the parse: ``raw_lines`` (:func:`raw_line_count`) less the CSV ``header_lines`` (one per
+    file with a header; a header line repeated inside a file is not dropped silently, it
+    breaks the accounting). Count the empty files of ``parsed`` in
     ``result.extra["empty_files"]`` (only when there are any, like ``schema_drift``)."""
     per_file = records_per_file(parsed)
-    result.rows_in = sum(per_file.values())
+    result.rows_in = raw_lines - header_lines
+    result.extra["raw_lines"] = raw_lines
+    if header_lines:
+        result.extra["header_lines"] = header_lines
     empty = empty_files(source, result.ds, names, per_file)
     if empty:
         result.extra["empty_files"] = len(empty)

@@ -299,7 +299,7 @@ def check_types(parsed: DataFrame, source: str) -> None:
 def run_source(spark: SparkSession, source: str, ds: str, settings) -> JobResult:
     """The whole bronze job of one source for one ds (what each thin module's main calls)."""
     from include.tables import write_partition
-    from spark_jobs.raw import count_records, read_raw_lines, require_raw_files
+    from spark_jobs.raw import count_records, raw_line_count, read_raw_lines, require_raw_files
 
     contract = BRONZE_SOURCES[source]
     path, files = require_raw_files(spark, settings, source, ds)
@@ -310,7 +310,14 @@ def run_source(spark: SparkSession, source: str, ds: str, settings) -> JobResult
         # Parsed once: the type check, the count and both writes read the persisted parse.
         parsed = keep(parse(filter_records(raw, source, headers), source, headers))
         check_types(parsed, source)
-        result = count_records(JobResult(job=f"bronze.{source}", ds=ds), parsed, files, source)
+        result = count_records(
+            JobResult(job=f"bronze.{source}", ds=ds),
+            parsed,
+            files,
+            source,
+            raw_lines=raw_line_count(spark, path),
+            header_lines=len(headers or {}),
+        )
         raw.unpersist()
         if drift_report:
             result.extra["schema_drift"] = drift_report

@@ -208,7 +208,7 @@ def check_drift(parsed: DataFrame) -> dict:
 
 def main(spark: SparkSession, ds: str, settings, params: dict | None = None) -> JobResult:
     from include.tables import write_partition
-    from spark_jobs.raw import count_records, read_raw_lines, require_raw_files
+    from spark_jobs.raw import count_records, raw_line_count, read_raw_lines, require_raw_files
 
     path, files = require_raw_files(spark, settings, SOURCE, ds)
     # The raw text is read and parsed once: the drift checks, the count and both writes
@@ -217,7 +217,13 @@ def main(spark: SparkSession, ds: str, settings, params: dict | None = None) -> 
     try:  # a failure must not leave the day's rows persisted for a later run in this session
         drift_report = check_drift(parsed)  # raises before anything is written
         good, bad = split(parsed, ds)
-        result = count_records(JobResult(job="bronze.web_events", ds=ds), parsed, files, SOURCE)
+        result = count_records(
+            JobResult(job="bronze.web_events", ds=ds),
+            parsed,
+            files,
+            SOURCE,
+            raw_lines=raw_line_count(spark, path),
+        )
         if drift_report:
             result.extra["schema_drift"] = drift_report
         out = write_partition(spark, good, BRONZE_WEB_EVENTS, ds, settings)

@@ -147,6 +147,8 @@ def transform(spec: ExperimentSpec, outcomes: DataFrame, ds: str) -> DataFrame:
 
 
 def main(spark: SparkSession, ds: str, settings, params: dict | None = None) -> JobResult:
+    from pyspark.sql import functions as F
+
     from include.table_catalog_experiments import USER_OUTCOMES, contract_for
     from include.tables import read_partition, write_partition
 
@@ -157,8 +159,37 @@ def main(spark: SparkSession, ds: str, settings, params: dict | None = None) -> 
     else:
         outcomes = read_partition(spark, contract_for(spec.name, "outcomes"), ds, settings)
     out = write_partition(spark, transform(spec, outcomes, ds), contract, ds, settings)
-    result = JobResult(job="gold.experiments.aggregated", ds=ds, rows_in=out["rows"])
-    result.rows_out = out["rows"]
+    # rows in: the experiment's outcome rows, counted on the input; rows out: the outcome
+    # rows the written aggregate covers, per segment (each segment splits every row once)
+    rows_in = outcomes.where(F.col("experiment") == spec.name).count()
+    covered = units_covered(read_partition(spark, contract, ds, settings), spec)
+    result = JobResult(job="gold.experiments.aggregated", ds=ds, rows_in=rows_in)
+    result.rows_out = check_coverage(covered, rows_in, spec, ds)
     result.versions = {contract.qualified_name: out["version"]}
-    result.extra = {"experiment": spec.name}
+    result.extra = {"experiment": spec.name, "aggregate_rows": out["rows"]}
     return result.check_accounting()
+
+
+def units_covered(aggregated: DataFrame, spec: ExperimentSpec) -> dict[str, int]:
+    """``{segment: sum of exposed_rows}`` of an aggregate, for 'overall' and every configured
+    segment (a segment absent from the aggregate covers 0 rows)."""
+    from pyspark.sql import functions as F
+
+    sums = {
+        r.segment: int(r.rows or 0)
+        for r in aggregated.groupBy("segment").agg(F.sum("exposed_rows").alias("rows")).collect()
+    }
+    return {seg: sums.get(seg, 0) for seg in ("overall", *spec.segments)}
+
+
+def check_coverage(covered: dict[str, int], rows_in: int, spec: ExperimentSpec, ds: str) -> int:
+    """The outcome rows the aggregate covers (each segment must cover every input row once),
+    or ValueError naming the segments that do not: a row lost or counted twice between the
+    outcomes and the aggregate would otherwise skew every readout built on it."""
+    wrong = {seg: n for seg, n in covered.items() if n != rows_in}
+    if wrong:
+        raise ValueError(
+            f"gold.{spec.name}_aggregated ds={ds}: {rows_in} outcome rows in, but the "
+            f"aggregate covers {wrong} (segment: rows)"
+        )
+    return covered["overall"]

@@ -27,7 +27,9 @@ from spark_jobs.common import JobResult
 from spark_jobs.gold.experiments.common import (
     Pinned,
     cast_to_contract,
+    distinct_count,
     experiment_assignments,
+    exposures_in_window,
     resolved_exposures,
     spec_from_params,
     with_contamination,
@@ -298,19 +300,24 @@ def main(spark: SparkSession, ds: str, settings, params: dict | None = None) -> 
         return read_range(spark, c, a, b, settings)
 
     with Pinned() as pin:
+        assignments = pin(
+            experiment_assignments(bounded(SILVER_EXPERIMENT_ASSIGNMENTS, *window), spec)
+        )
         rows = transform(
             spec,
             ds,
-            pin(experiment_assignments(bounded(SILVER_EXPERIMENT_ASSIGNMENTS, *window), spec)),
+            assignments,
             pin(bounded(SILVER_SESSIONS).select(*SESSION_COLUMNS)),
             pin(bounded(SILVER_ACCOUNTS)),
             bounded(SILVER_BILLING_EVENTS),
             pin(web_rows_used(bounded(FCT_WEBSITE_EVENTS), spec)),
         )
         if spec.exposure_range(ds) is None:
-            rows = rows.limit(0)
+            rows, exposed_ids = rows.limit(0), 0
+        else:  # rows in: the exposed ids, counted on the exposures (one output row each)
+            exposed_ids = distinct_count(exposures_in_window(spec, ds, assignments), "anonymous_id")
         out = write_partition(spark, rows, contract, ds, settings)
-    result = JobResult(job="gold.experiments.base", ds=ds, rows_in=out["rows"])
+    result = JobResult(job="gold.experiments.base", ds=ds, rows_in=exposed_ids)
     result.rows_out = out["rows"]
     result.versions = {contract.qualified_name: out["version"]}
     result.extra = {"experiment": spec.name, "read_range": [lo, hi]}

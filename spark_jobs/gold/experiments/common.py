@@ -140,6 +140,25 @@ def with_duplication_rank(units: DataFrame) -> DataFrame:
     )
 
 
+def exposures_in_window(spec: ExperimentSpec, ds: str, assignments: DataFrame) -> DataFrame:
+    """The experiment's exposures dated within [start, end] and on or before ds."""
+    from pyspark.sql import functions as F
+
+    day = F.to_date("assigned_at")
+    return experiment_assignments(assignments, spec).where(
+        day.between(F.lit(spec.start_date), F.lit(spec.end_date)) & (day <= F.lit(ds).cast("date"))
+    )
+
+
+def distinct_count(df: DataFrame, column: str) -> int:
+    """Distinct non-null values of ``column``: what a job's input holds of its output's grain,
+    counted on the input itself, so that a join that duplicates or loses rows on the way to
+    the output breaks the job's row accounting (``JobResult.check_accounting``)."""
+    from pyspark.sql import functions as F
+
+    return int(df.where(F.col(column).isNotNull()).select(column).distinct().count())
+
+
 def resolved_exposures(
     spec: ExperimentSpec, ds: str, assignments: DataFrame, sessions: DataFrame
 ) -> DataFrame:
@@ -150,11 +169,7 @@ def resolved_exposures(
     """
     from pyspark.sql import functions as F
 
-    day = F.to_date("assigned_at")
-    exposures = experiment_assignments(assignments, spec).where(
-        day.between(F.lit(spec.start_date), F.lit(spec.end_date))
-        & (day <= F.lit(ds).cast("date"))
-    )
+    exposures = exposures_in_window(spec, ds, assignments)
     links = identity_links(exposures, sessions)
     return (
         exposures.drop("person_id")

@@ -44,6 +44,7 @@ from spark_jobs.gold.experiments.common import (
     capped,
     cast_to_contract,
     day_after,
+    distinct_count,
     spec_from_params,
 )
 
@@ -256,7 +257,9 @@ def main(spark: SparkSession, ds: str, settings, params: dict | None = None) -> 
     out = write_partition(
         spark, transform(spec, ds, outcomes, base, billing, usage), contract, ds, settings
     )
-    result = JobResult(job="gold.experiments.details", ds=ds, rows_in=out["rows"])
+    # rows in: the clean-cohort outcome rows (one details row each), counted on the input
+    clean_units = distinct_count(filter_clean_cohort(outcomes), "unit_id")
+    result = JobResult(job="gold.experiments.details", ds=ds, rows_in=clean_units)
     result.rows_out = out["rows"]
     result.versions = {contract.qualified_name: out["version"]}
     result.extra = {"experiment": spec.name, "read_ranges": bounds}

@@ -31,6 +31,7 @@ from spark_jobs.gold.experiments.common import (
     NOT_CONTAMINATED,
     Pinned,
     cast_to_contract,
+    distinct_count,
     experiment_assignments,
     resolved_exposures,
     spec_from_params,
@@ -129,19 +130,19 @@ def main(spark: SparkSession, ds: str, settings, params: dict | None = None) -> 
         return read_range(spark, contract, lo, hi, settings)
 
     with Pinned() as pin:
-        rows = transform(
-            spec,
-            ds,
-            pin(experiment_assignments(bounded(SILVER_EXPERIMENT_ASSIGNMENTS), spec)),
-            pin(bounded(SILVER_SESSIONS).select(*SESSION_COLUMNS)),
-            bounded(FCT_WEBSITE_EVENTS),
-        )
+        assignments = pin(experiment_assignments(bounded(SILVER_EXPERIMENT_ASSIGNMENTS), spec))
+        sessions = pin(bounded(SILVER_SESSIONS).select(*SESSION_COLUMNS))
+        rows = transform(spec, ds, assignments, sessions, bounded(FCT_WEBSITE_EVENTS))
         if window is None:
-            rows = rows.limit(0)
+            rows, persons = rows.limit(0), 0
+        else:  # rows in: the exposed persons, counted on the resolved exposures
+            persons = distinct_count(
+                resolved_exposures(spec, ds, assignments, sessions), "person_id"
+            )
         out = write_partition(
             spark, rows, USER_EXPOSURE, ds, settings, slice_={"experiment": spec.name}
         )
-    result = JobResult(job="gold.experiments.user_exposure", ds=ds, rows_in=out["rows"])
+    result = JobResult(job="gold.experiments.user_exposure", ds=ds, rows_in=persons)
     result.rows_out = out["rows"]
     result.versions = {USER_EXPOSURE.qualified_name: out["version"]}
     result.extra = {"experiment": spec.name, "read_range": [lo, hi]}

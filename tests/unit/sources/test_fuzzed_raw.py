@@ -108,7 +108,9 @@ def test_fuzzed_web_events_file(spark, lakehouse_env):
                                                  '"utm_source": null, "session_id": "s202", '
                                                  '"action_type": "page_view", '
                                                  '"properties": {}}')  # fmt: skip
-    assert result.extra == {"schema_drift": {"added": {"campaign": 1}}, "empty_files": 1}
+    assert result.extra == {
+        "schema_drift": {"added": {"campaign": 1}}, "empty_files": 1, "raw_lines": 43,
+    }  # fmt: skip
     rows = read_partition(spark, BRONZE_WEB_EVENTS, DS, lakehouse_env)
     assert rows.where("length(url) > 1000000").count() == 1
     assert rows.where("event_id = 'e202'").count() == 0
@@ -139,6 +141,7 @@ def test_fuzzed_csv_source_file(spark, lakehouse_env):
     result = billing_events.main(spark, DS, lakehouse_env)
 
     assert (result.rows_in, result.rows_out, result.rows_quarantined) == (37, 31, 6)
+    assert (result.extra["raw_lines"], result.extra["header_lines"]) == (38, 1)
     quarantined = _quarantined(spark, lakehouse_env, "billing_events")
     assert {h: reason for h, (reason, _) in quarantined.items()} == {
         _sha(line): reason for line, reason in bad.items()
@@ -180,7 +183,7 @@ def test_fuzzed_jsonl_source_file(spark, lakehouse_env):
     result = experiment_assignments.main(spark, DS, lakehouse_env)
 
     assert (result.rows_in, result.rows_out, result.rows_quarantined) == (8, 4, 4)
-    assert result.extra == {"empty_files": 1}
+    assert result.extra == {"empty_files": 1, "raw_lines": 8}
     quarantined = _quarantined(spark, lakehouse_env, "experiment_assignments")
     assert {h: reason for h, (reason, _) in quarantined.items()} == {
         _sha(raw): reason for raw, reason in bad.items()
@@ -213,7 +216,7 @@ def test_a_day_of_empty_files_loads_zero_rows_counted_and_logged(spark, lakehous
         result = orders.main(spark, DS, lakehouse_env)
 
     assert (result.rows_in, result.rows_out, result.rows_quarantined) == (0, 0, 0)
-    assert result.extra == {"empty_files": 2}
+    assert result.extra == {"empty_files": 2, "raw_lines": 1, "header_lines": 1}
     assert (
         "raw orders ds=2024-01-05: all 2 files are empty (no record): the day loads 0 rows; "
         "['part-00000.csv', 'part-00001.csv']"
@@ -224,7 +227,7 @@ def test_a_day_of_empty_files_loads_zero_rows_counted_and_logged(spark, lakehous
     with caplog.at_level(logging.WARNING, logger="spark_jobs.raw"):
         result = orders.main(spark, DS, lakehouse_env)
     assert (result.rows_in, result.rows_out, result.rows_quarantined) == (1, 0, 1)
-    assert result.extra == {"empty_files": 1}
+    assert result.extra == {"empty_files": 1, "raw_lines": 2, "header_lines": 1}
     assert _reasons(spark, lakehouse_env, "orders") == ["empty_line"]
     assert (
         "raw orders ds=2024-01-05: 1 of 2 files are empty (no record): ['part-00000.csv']"
@@ -244,10 +247,69 @@ def test_the_generator_lands_empty_files_and_bronze_counts_them(spark, lakehouse
     assert (raw / f"experiment_assignments/ds={ds}/part-00000.jsonl").read_bytes() == b""
     assert (raw / f"orders/ds={ds}/part-00000.csv").read_bytes().count(b"\n") == 1
 
-    for job in (experiment_assignments, orders):
+    # the 0-byte file has no line; the orders file has one, its header
+    expected = {
+        experiment_assignments: {"empty_files": 1, "raw_lines": 0},
+        orders: {"empty_files": 1, "raw_lines": 1, "header_lines": 1},
+    }
+    for job, extra in expected.items():
         result = job.main(spark, ds, lakehouse_env)
         assert (result.rows_in, result.rows_out, result.rows_quarantined) == (0, 0, 0)
-        assert result.extra == {"empty_files": 1}
+        assert result.extra == extra
+
+
+def _drop_first_record(frame_fn):
+    """``frame_fn`` whose frame loses one record line before the split (a stand-in for a
+    filter or parse bug that drops lines on the way from the file to the writes)."""
+
+    def lossy(*args, **kwargs):
+        frame = frame_fn(*args, **kwargs)
+        return frame.where(~frame["source_file"].endswith("part-00000.jsonl")).unionByName(
+            frame.where(frame["source_file"].endswith("part-00000.jsonl")).limit(1)
+        )
+
+    return lossy
+
+
+def test_a_line_lost_before_the_split_breaks_the_accounting(spark, lakehouse_env, monkeypatch):
+    """Rows in come from a read of the files of their own (4 lines, worked out from the
+    bytes written), not from the frame the job parses and splits: a parse that loses lines
+    fails the job instead of loading 1 row and counting 1 in."""
+    from spark_jobs.bronze import web_events
+
+    lines = [json.dumps(_event(i)).encode() for i in range(4)]
+    _write(lakehouse_env, "web_events", "part-00000.jsonl", b"\n".join(lines) + b"\n")
+    assert web_events.main(spark, DS, lakehouse_env).rows_in == 4  # the honest job
+
+    monkeypatch.setattr(web_events, "parse", _drop_first_record(web_events.parse))
+    with pytest.raises(RuntimeError, match="row accounting broken: in=4 out=1 quarantined=0"):
+        web_events.main(spark, DS, lakehouse_env)
+
+
+def test_a_line_lost_in_a_generic_source_breaks_the_accounting(spark, lakehouse_env, monkeypatch):
+    """The same for the generic sources (raw_files): 3 record lines in, the lossy parse
+    keeps 1; and a CSV header repeated inside a file is not dropped silently either."""
+    from spark_jobs.bronze import experiment_assignments, orders, raw_files
+
+    def line(i: int) -> bytes:
+        return json.dumps({
+            "assignment_id": f"as_{i}", "experiment": "homepage_cta_test", "variant": "control",
+            "user_id": None, "anonymous_id": f"a{i}", "assigned_at": "2024-01-05T10:00:00.000Z",
+        }).encode()  # fmt: skip
+
+    lines = [line(i) for i in range(3)]
+    _write(lakehouse_env, "experiment_assignments", "part-00000.jsonl", b"\n".join(lines))
+    with monkeypatch.context() as m:
+        m.setattr(raw_files, "parse", _drop_first_record(raw_files.parse))
+        with pytest.raises(RuntimeError, match="in=3 out=1 quarantined=0"):
+            experiment_assignments.main(spark, DS, lakehouse_env)
+
+    header = ",".join(RAW_SOURCES["orders"].fields).encode()
+    # two files concatenated: 3 lines (header, a blank line, the header again); one header
+    # per file is expected, so 2 lines are records and only the blank one is accounted for
+    _write(lakehouse_env, "orders", "part-00000.csv", header + b"\n" + b"\n" + header + b"\n")
+    with pytest.raises(RuntimeError, match="in=2 out=0 quarantined=1"):
+        orders.main(spark, DS, lakehouse_env)
 
 
 _LINE = st.one_of(
