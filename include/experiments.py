@@ -86,7 +86,7 @@ class ExperimentSpec:
     activation_lookback_days: int = 0
     outcome_window_days: int = 7
     hypothesis: str = ""
-    extra: dict = field(default_factory=dict, compare=False)
+    readout: ReadoutRules = field(default_factory=lambda: ReadoutRules())
 
     @property
     def variant_names(self) -> tuple[str, ...]:
@@ -163,19 +163,115 @@ def _require(cond: bool, name: str, message: str) -> None:
         raise ValueError(f"experiment {name}: {message}")
 
 
+# Every key an experiment file may hold, per level: anything else is an error, never ignored.
+TOP_KEYS = (
+    "name", "hypothesis", "funnel", "variants", "control", "start_date", "end_date",
+    "exposure_event", "activation_lookback_days", "outcome_window_days", "metrics",
+    "segments", "readout",
+)  # fmt: skip
+VARIANT_KEYS = ("name", "weight")
+METRIC_KEYS = ("name", "type", "role")
+READOUT_KEYS = ("correction", "min_sample_per_arm", "planned_sample_per_arm")
+# include.stats.multiple.METHODS (a test holds the two equal; this module stays numpy-free)
+CORRECTIONS = ("holm", "bh", "none")
+
+
+@dataclass(frozen=True)
+class ReadoutRules:
+    """The ``readout:`` block: the multiple-testing correction and the sample rules of the
+    verdict (``include.stats.verdict``): no decision below ``min_sample_per_arm`` units per
+    arm; with ``planned_sample_per_arm`` a null result is conclusive only at that sample."""
+
+    correction: str = "holm"
+    min_sample_per_arm: int = 1000
+    planned_sample_per_arm: int | None = None
+
+
+def _mapping(value: object, key: str, name: str, allowed: tuple[str, ...]) -> dict:
+    """``value`` as a mapping holding only ``allowed`` keys (``key``: where it sits)."""
+    _require(isinstance(value, dict), name, f"{key} must be a mapping, got {value!r}")
+    unknown = [k for k in value if k not in allowed]
+    where = f"{key}." if key != "the file" else ""
+    _require(
+        not unknown,
+        name,
+        f"unknown key {', '.join(repr(f'{where}{k}') for k in unknown)} in {key}; "
+        f"allowed: {', '.join(allowed)}",
+    )
+    return value
+
+
+def _integer(value: object, key: str, name: str, lo: int, hi: int) -> int:
+    ok = isinstance(value, int) and not isinstance(value, bool)
+    _require(ok and lo <= value <= hi, name, f"{key} must be an integer in [{lo}, {hi}], "
+             f"got {value!r}")  # fmt: skip
+    return value  # type: ignore[return-value]
+
+
+def _text(value: object, key: str, name: str) -> str:
+    _require(isinstance(value, str) and bool(value.strip()), name,
+             f"{key} must be a non-empty string, got {value!r}")  # fmt: skip
+    return value  # type: ignore[return-value]
+
+
+def _day(value: object, key: str, name: str) -> date:
+    if isinstance(value, date):  # YAML reads an unquoted 2024-01-01 as a date
+        return value
+    try:
+        if isinstance(value, str):
+            return date.fromisoformat(value)
+    except ValueError:
+        pass
+    raise ValueError(f"experiment {name}: {key} must be a date YYYY-MM-DD, got {value!r}")
+
+
+def _list(value: object, key: str, name: str) -> list:
+    _require(isinstance(value, list), name, f"{key} must be a list, got {value!r}")
+    return value  # type: ignore[return-value]
+
+
+def parse_readout(raw: object, name: str) -> ReadoutRules:
+    """The ``readout:`` block, every key checked (absent: the defaults of ReadoutRules)."""
+    if raw is None:
+        return ReadoutRules()
+    block = _mapping(raw, "readout", name, READOUT_KEYS)
+    default = ReadoutRules()
+    correction = block.get("correction", default.correction)
+    _require(correction in CORRECTIONS, name,
+             f"readout.correction must be one of {CORRECTIONS}, got {correction!r}")  # fmt: skip
+    minimum = _integer(
+        block.get("min_sample_per_arm", default.min_sample_per_arm),
+        "readout.min_sample_per_arm", name, 1, 100_000_000,
+    )  # fmt: skip
+    planned = block.get("planned_sample_per_arm")
+    if planned is not None:
+        planned = _integer(planned, "readout.planned_sample_per_arm", name, minimum, 100_000_000)
+    return ReadoutRules(correction, minimum, planned)
+
+
 def parse_experiment(raw: dict) -> ExperimentSpec:
-    """Validate a config mapping and return the spec; every problem is a ``ValueError``."""
+    """Validate a config mapping and return the spec; every problem is a ``ValueError``
+    naming the key. Every key is read: an unknown key or a value of the wrong type is an
+    error, never ignored (``load_experiment`` adds the file's path)."""
     if not isinstance(raw, dict):
         raise ValueError("experiment config must be a mapping")
     name = validate_identifier(raw.get("name"), "experiment name")
+    _mapping(raw, "the file", name, TOP_KEYS)
+    exposure_raw = raw.get("exposure_event")
     funnel = raw.get("funnel") or (
-        "shop" if raw.get("exposure_event") == EXPOSURE_EVENTS["shop"] else "saas"
+        "shop" if exposure_raw == EXPOSURE_EVENTS["shop"] else "saas"
     )
-    _require(funnel in FUNNELS, name, f"funnel must be one of {FUNNELS}")
-    variants = tuple(
-        Variant(validate_identifier(v.get("name"), "variant name"), float(v.get("weight", 0)))
-        for v in raw.get("variants") or []
-    )
+    _require(funnel in FUNNELS, name, f"funnel must be one of {FUNNELS}, got {funnel!r}")
+    variants = []
+    for i, v in enumerate(_list(raw.get("variants") or [], "variants", name)):
+        v = _mapping(v, f"variants[{i}]", name, VARIANT_KEYS)
+        weight = v.get("weight")
+        _require(
+            isinstance(weight, int | float) and not isinstance(weight, bool),
+            name,
+            f"variants[{i}].weight must be a number, got {weight!r}",
+        )
+        variants.append(Variant(validate_identifier(v.get("name"), "variant name"), float(weight)))
     names = [v.name for v in variants]
     _require(len(variants) >= 2, name, "needs at least two variants")
     _require(len(set(names)) == len(names), name, "variant names must be unique")
@@ -183,41 +279,44 @@ def parse_experiment(raw: dict) -> ExperimentSpec:
     _require(abs(sum(v.weight for v in variants) - 1) < 1e-9, name, "weights must sum to 1")
     control = raw.get("control")
     _require(control in names, name, f"control {control!r} is not a variant")
-    try:
-        start = date.fromisoformat(str(raw["start_date"]))
-        end = date.fromisoformat(str(raw["end_date"]))
-    except (KeyError, ValueError) as exc:
-        raise ValueError(f"experiment {name}: start_date/end_date must be YYYY-MM-DD") from exc
+    start = _day(raw.get("start_date"), "start_date", name)
+    end = _day(raw.get("end_date"), "end_date", name)
     _require(start <= end, name, "start_date after end_date")
-    exposure = raw.get("exposure_event", EXPOSURE_EVENTS[funnel])
-    _require(isinstance(exposure, str) and bool(exposure), name, "exposure_event missing")
+    exposure = EXPOSURE_EVENTS[funnel] if exposure_raw is None else exposure_raw
+    exposure = _text(exposure, "exposure_event", name)
     metrics = []
-    for m in raw.get("metrics") or []:
+    for i, m in enumerate(_list(raw.get("metrics") or [], "metrics", name)):
+        m = _mapping(m, f"metrics[{i}]", name, METRIC_KEYS)
         metric = Metric(
             validate_identifier(m.get("name"), "metric name"), m.get("type"), m.get("role")
         )
-        _require(metric.type in METRIC_TYPES, name, f"metric type must be in {METRIC_TYPES}")
-        _require(metric.role in METRIC_ROLES, name, f"metric role must be in {METRIC_ROLES}")
+        _require(metric.type in METRIC_TYPES, name,
+                 f"metrics[{i}].type must be in {METRIC_TYPES}, got {metric.type!r}")  # fmt: skip
+        _require(metric.role in METRIC_ROLES, name,
+                 f"metrics[{i}].role must be in {METRIC_ROLES}, got {metric.role!r}")  # fmt: skip
         metrics.append(metric)
     _require(bool(metrics), name, "needs at least one metric")
     _require(len({m.name for m in metrics}) == len(metrics), name, "metric names must be unique")
     known = SAAS_METRIC_COLUMNS if funnel == "saas" else SHOP_METRIC_COLUMNS
     unknown = [m.name for m in metrics if m.name not in known]
     _require(not unknown, name, f"unknown metrics {unknown} for funnel {funnel}; known {known}")
-    segments = tuple(raw.get("segments") or ())
+    segments = tuple(_list(raw.get("segments") or [], "segments", name))
     bad = [s for s in segments if s not in SEGMENT_COLUMNS]
     _require(not bad, name, f"unknown segments {bad}; known {SEGMENT_COLUMNS}")
+    _require(len(set(segments)) == len(segments), name, "segments must be unique")
     if funnel == "shop":
         bad = [s for s in segments if s not in SHOP_SEGMENT_COLUMNS]
         _require(not bad, name, f"shop segments must be in {SHOP_SEGMENT_COLUMNS}, not {bad}")
-    lookback = int(raw.get("activation_lookback_days", 0))
-    window = int(raw.get("outcome_window_days", 7))
-    _require(0 <= lookback <= 366, name, "activation_lookback_days must be in [0, 366]")
-    _require(1 <= window <= 90, name, "outcome_window_days must be in [1, 90]")
+    lookback = _integer(
+        raw.get("activation_lookback_days", 0), "activation_lookback_days", name, 0, 366
+    )
+    window = _integer(raw.get("outcome_window_days", 7), "outcome_window_days", name, 1, 90)
+    hypothesis = raw.get("hypothesis", "")
+    _require(isinstance(hypothesis, str), name, f"hypothesis must be text, got {hypothesis!r}")
     return ExperimentSpec(
         name=name,
         funnel=funnel,
-        variants=variants,
+        variants=tuple(variants),
         control=control,
         start_date=start,
         end_date=end,
@@ -226,7 +325,8 @@ def parse_experiment(raw: dict) -> ExperimentSpec:
         segments=segments,
         activation_lookback_days=lookback,
         outcome_window_days=window,
-        hypothesis=str(raw.get("hypothesis", "")),
+        hypothesis=hypothesis,
+        readout=parse_readout(raw.get("readout"), name),
     )
 
 
@@ -262,7 +362,10 @@ def load_experiment(name: str, directory: Path | None = None) -> ExperimentSpec:
     path = (directory or experiments_dir()) / f"{name}.yaml"
     if not path.exists():
         raise ValueError(f"no experiment config {path}")
-    spec = parse_experiment(yaml.safe_load(path.read_text()))
+    try:
+        spec = parse_experiment(yaml.safe_load(path.read_text()))
+    except (ValueError, yaml.YAMLError) as exc:
+        raise ValueError(f"{path}: {exc}") from exc
     if spec.name != name:
         raise ValueError(f"{path}: name {spec.name!r} does not match the file name")
     return spec

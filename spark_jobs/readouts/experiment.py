@@ -58,8 +58,6 @@ MAX_ALPHA = 0.2
 MRR_METRIC = "nb_mrr"
 # Stats engine type per config metric type ("count" metrics are compared as means).
 STATS_TYPES = {"conversion": "conversion", "revenue": "revenue", "count": "revenue"}
-# Verdict/correction defaults; a config may override them under ``readout:`` (spec.extra).
-DEFAULT_RULES = {"correction": "holm", "min_sample_per_arm": 1000, "planned_sample_per_arm": None}
 # Funnel stages per funnel from the aggregated counts, first = denominator (clean users).
 FUNNEL_STAGES = {
     "saas": (
@@ -118,12 +116,11 @@ def parse_params(params: Mapping[str, Any] | None, spec: ExperimentSpec) -> Read
 
 def stats_config(spec: ExperimentSpec, alpha: float = DEFAULT_ALPHA) -> dict[str, Any]:
     """The ``build_readout`` config of an experiment: its metrics, roles, control, correction."""
-    rules = {**DEFAULT_RULES, **(spec.extra.get("readout") or {})}
     return {
         "experiment": spec.name,
         "control": spec.control,
         "alpha": alpha,
-        "correction": rules["correction"],
+        "correction": spec.readout.correction,
         "metrics": {m.name: {"type": STATS_TYPES[m.type], "role": m.role} for m in spec.metrics},
     }
 
@@ -131,10 +128,9 @@ def stats_config(spec: ExperimentSpec, alpha: float = DEFAULT_ALPHA) -> dict[str
 def verdict_rules(spec: ExperimentSpec, ds: str | None = None) -> dict[str, Any]:
     """The ``decide`` config: minimum and planned sample per arm from the config, and
     whether the experiment's window has ended as of ``ds`` (no exposures after it)."""
-    rules = {**DEFAULT_RULES, **(spec.extra.get("readout") or {})}
     return {
-        "min_sample_per_arm": int(rules["min_sample_per_arm"]),
-        "planned_sample_per_arm": rules["planned_sample_per_arm"],
+        "min_sample_per_arm": spec.readout.min_sample_per_arm,
+        "planned_sample_per_arm": spec.readout.planned_sample_per_arm,
         "window_ended": ds is not None and ds >= spec.end_date.isoformat(),
     }
 
