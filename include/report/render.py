@@ -63,8 +63,8 @@ VERDICTS: dict[str, dict[str, str]] = {
         "label": "INVALID",
         "icon": "!",
         "css": "invalid",
-        "summary": "The data failed its trust checks. The lifts below must not be used "
-        "for a decision until the cause is fixed.",
+        "summary": "The data failed its trust checks or a metric's input is invalid. The "
+        "lifts below must not be used for a decision until the cause is fixed.",
     },
 }
 STATUS_TEXT = {
@@ -74,6 +74,7 @@ STATUS_TEXT = {
     "missing_control": "missing control",
     "no_covariate_variance": "no covariate variance",
     "failed": "failed",
+    "invalid_input": "invalid input",
 }
 ROLE_ORDER = {"primary": 0, "guardrail": 1, "secondary": 2}
 

@@ -22,6 +22,8 @@ outputs then hold arrays too, scalars otherwise.
 
 Degenerate inputs give defined results (``status`` says which rule applied):
 
+* ``invalid_input``: a count or sum is NaN or infinite, or a count is negative: every
+  number is NaN (never a p-value computed from garbage).
 * ``insufficient_data``: an arm has n < 2 (n < 1 for proportions): every number is NaN.
 * ``zero_variance``: the standard error of the difference is 0 (e.g. both arms all 0/1,
   or constant revenue). If the means are equal: ``p_value = 1.0``, ``statistic = 0.0`` and
@@ -44,6 +46,7 @@ from include.stats.sufficient import SufficientStats, _unwrap
 STATUS_OK = "ok"
 STATUS_INSUFFICIENT = "insufficient_data"
 STATUS_ZERO_VARIANCE = "zero_variance"
+STATUS_INVALID = "invalid_input"
 _MEAN_TOL = 1e-12
 CONVERSION = "conversion"
 REVENUE = "revenue"
@@ -220,10 +223,17 @@ def _assemble(
     min_n: int,
 ) -> TestResult:
     """Apply the degenerate-input rules and package the result."""
-    n_c, n_t, m_c, m_t = np.broadcast_arrays(n_c, n_t, m_c, m_t)
+    n_c, n_t, m_c, m_t, var_c, var_t = np.broadcast_arrays(n_c, n_t, m_c, m_t, var_c, var_t)
     diff = m_t - m_c
-    insufficient = (n_c < min_n) | (n_t < min_n)
-    zero_var = ~insufficient & (np.nan_to_num(se_test) == 0) & (np.nan_to_num(se_ci) == 0)
+    # garbage in (a NaN or infinite sum, a negative count) is never a number out: before,
+    # a NaN standard error read as 0, so the test said zero_variance with p = 0
+    invalid = ~np.isfinite(n_c) | ~np.isfinite(n_t) | (n_c < 0) | (n_t < 0)
+    enough = (n_c >= min_n) & (n_t >= min_n)
+    invalid = invalid | (
+        enough & ~(np.isfinite(m_c) & np.isfinite(m_t) & np.isfinite(var_c) & np.isfinite(var_t))
+    )
+    insufficient = ~invalid & ((n_c < min_n) | (n_t < min_n))
+    zero_var = ~insufficient & ~invalid & (se_test == 0) & (se_ci == 0)
     same = np.abs(diff) <= _MEAN_TOL * np.maximum(np.abs(m_c), np.abs(m_t))
     with np.errstate(invalid="ignore"):
         half = crit * se_ci
@@ -241,9 +251,13 @@ def _assemble(
     df = np.where(zero_var, np.nan, df)
 
     values = [m_c, m_t, diff, lo, hi, rel, rel_lo, rel_hi, statistic, df, p_value, se_ci]
-    values = [np.where(insufficient, np.nan, v) for v in values]
+    values = [np.where(insufficient | invalid, np.nan, v) for v in values]
     status = np.where(
-        insufficient, STATUS_INSUFFICIENT, np.where(zero_var, STATUS_ZERO_VARIANCE, STATUS_OK)
+        invalid,
+        STATUS_INVALID,
+        np.where(
+            insufficient, STATUS_INSUFFICIENT, np.where(zero_var, STATUS_ZERO_VARIANCE, STATUS_OK)
+        ),
     )
     (m_c, m_t, diff, lo, hi, rel, rel_lo, rel_hi, statistic, df, p_value, se) = map(_unwrap, values)
     return TestResult(

@@ -13,11 +13,14 @@ compared with every other variant:
 
 Every row has the keys of :data:`RECORD_FIELDS` in that order and plain Python values;
 anything undefined is ``None`` and ``status`` says why (``ok``, ``zero_variance``,
-``insufficient_data``, ``missing_control``).
+``insufficient_data``, ``missing_control``, ``invalid_input``: an arm's sums are NaN,
+infinite, negative, or their variance is below their rounding error; such a row carries no
+statistic at all, and the verdict is blocked on it).
 """
 
 from __future__ import annotations
 
+import logging
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -27,10 +30,17 @@ from typing import Any
 import numpy as np
 
 from include.stats.bayesian import DEFAULT_DRAWS, DEFAULT_SEED, beta_binomial, normal_means
-from include.stats.frequentist import CONVERSION, compare, normalise_metric_type
+from include.stats.frequentist import (
+    CONVERSION,
+    STATUS_INVALID,
+    compare,
+    normalise_metric_type,
+)
 from include.stats.multiple import adjust, benjamini_hochberg, holm
 from include.stats.power import PowerResult, mean_power, proportion_power
-from include.stats.sufficient import SufficientStats
+from include.stats.sufficient import SufficientStats, invalid_reason
+
+log = logging.getLogger(__name__)
 
 OVERALL = "overall"
 STATUS_MISSING_CONTROL = "missing_control"
@@ -194,6 +204,20 @@ def _row(
             "status": STATUS_MISSING_CONTROL,
             "p_value": None,
         }
+    bad = {v: invalid_reason(arm) for v, arm in ((cfg["control"], control), (variant, treatment))}
+    bad = {v: why for v, why in bad.items() if why}
+    if bad:
+        log.warning(
+            "readout %s: metric %s, segment %s: invalid input, not tested: %s",
+            cfg["experiment"], metric, segment, "; ".join(f"{v}: {w}" for v, w in bad.items()),
+        )  # fmt: skip
+        return {
+            **base,
+            "control_n": _finite_count(control.n),
+            "variant_n": _finite_count(treatment.n),
+            "status": STATUS_INVALID,
+            "p_value": None,
+        }
     if metric_type == CONVERSION:
         _check_binary(metric, control, treatment)
     return {
@@ -306,6 +330,11 @@ def _count(n: Any) -> int | float:
     """Unit counts as int when whole (they come from sums of 1s)."""
     value = float(n)
     return int(value) if value.is_integer() else value
+
+
+def _finite_count(n: Any) -> int | float | None:
+    value = float(n)
+    return _count(value) if math.isfinite(value) else None
 
 
 def _nan(value: Any) -> float:

@@ -24,13 +24,18 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy import stats as st
 
-from include.stats.frequentist import TestResult, welch_from_moments, welch_ttest
+from include.stats.frequentist import (
+    STATUS_INVALID,
+    TestResult,
+    welch_from_moments,
+    welch_ttest,
+)
 from include.stats.sufficient import SufficientStats, _unwrap
 
 if TYPE_CHECKING:
@@ -187,7 +192,9 @@ def cuped(control: SufficientStats, treatment: SufficientStats, alpha: float = 0
 
     Without covariate spread (``var(x) == 0`` or no covariate sums) ``theta = 0``, the
     adjusted result equals the unadjusted one and ``status = "no_covariate_variance"``;
-    an arm with n < 2 gives ``status = "insufficient_data"`` (theta and reduction NaN).
+    an arm with n < 2 gives ``status = "insufficient_data"`` (theta and reduction NaN); an
+    arm holding a NaN or infinite sum gives ``status = "invalid_input"`` (theta, reduction
+    and both tests NaN, never a theta from the other arm alone).
     """
     unadjusted = welch_ttest(control, treatment, alpha)
     n_c, n_t = np.asarray(control.n, float), np.asarray(treatment.n, float)
@@ -207,12 +214,23 @@ def cuped(control: SufficientStats, treatment: SufficientStats, alpha: float = 0
         after = _lift_variance(n_c, v_c, n_t, v_t)
         reduction = np.where(before > 0, 1 - after / before, 0.0)
     status = np.where(short, "insufficient_data", np.where(no_cov, "no_covariate_variance", "ok"))
+    # an arm holding a NaN / infinite sum: before, pooled_theta dropped it silently
+    invalid = ~(_finite_sums(control) & _finite_sums(treatment))
+    status = np.where(invalid, STATUS_INVALID, status)
+    short = short | invalid  # theta and the reduction are NaN there too
     return CupedResult(
         theta=_unwrap(np.where(short, np.nan, theta)),
         variance_reduction=_unwrap(np.where(short, np.nan, reduction)),
         adjusted=adjusted,
         unadjusted=unadjusted,
         status=_unwrap(status),
+    )
+
+
+def _finite_sums(arm: SufficientStats) -> Any:
+    """True where every sum of the arm is finite (elementwise for arrays of experiments)."""
+    return np.logical_and.reduce(
+        [np.isfinite(np.asarray(getattr(arm, f.name), float)) for f in fields(arm)]
     )
 
 

@@ -143,6 +143,51 @@ class SufficientStats:
         return bool(np.all(np.isclose(self.sum_sq, self.sum)))
 
 
+def invalid_reason(stats: SufficientStats) -> str | None:
+    """Why one arm's sums (scalars) cannot be tested, or None: a sum that is NaN or
+    infinite, a negative or fractional unit count, a negative sum of squares, or a variance
+    the sums cannot resolve (:func:`variance_resolvable`). Garbage never becomes a number."""
+    values = {f.name: getattr(stats, f.name) for f in fields(stats)}
+    for name, value in values.items():
+        if np.ndim(value) != 0:
+            raise ValueError("invalid_reason takes one arm of scalar sums")
+        if not np.isfinite(float(value)):
+            return f"{name} is {float(value)}"
+    n = float(values["n"])
+    if n < 0 or not n.is_integer():
+        return f"n = {n:g} is not a unit count"
+    if float(values["sum_sq"]) < 0 or float(values["sum_x_sq"]) < 0:
+        return "a sum of squares is negative"
+    if not variance_resolvable(n, values["sum"], values["sum_sq"]):
+        return (
+            "the variance is below the rounding error of its sums (a large offset with a "
+            "small spread): it cannot be told apart from 0"
+        )
+    return None
+
+
+def variance_resolvable(n: Any, s: Any, s_sq: Any) -> Any:
+    """False where ``s_sq - s^2/n`` is within the rounding band of ``s_sq`` but not exactly 0.
+
+    Exact zeros (0/1 data, integer constants) are zero variance; a centered sum inside the
+    band is as likely rounding noise as a real spread (values near 1e7 with a spread of 1
+    leave about 1e-14 of ``s_sq``), so calling it 0 would turn any difference of means
+    into p = 0. Such an arm is reported, not tested."""
+    n_f = np.asarray(n, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        num = np.asarray(s_sq, float) - np.asarray(s, float) ** 2 / n_f
+        inside = np.abs(num) <= _REL_TOL * np.abs(np.asarray(s_sq, float))
+    return _unwrap(~((n_f > 1) & inside & (num != 0) & ~_constant(n_f, s, s_sq)))
+
+
+def _constant(n: Any, s: Any, s_sq: Any) -> Any:
+    """Sums that a constant value c = s/n gives exactly (s_sq == n c^2 to rounding of c^2):
+    the noise of a non-representable constant, which is zero variance, not a spread."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        c = np.asarray(s, float) / n
+        return np.isclose(np.asarray(s_sq, float), n * c * c, rtol=4 * np.finfo(float).eps)
+
+
 def merge_all(stats: Iterable[SufficientStats]) -> SufficientStats:
     """Merge any number of partial aggregates (empty input gives the empty arm)."""
     return reduce(lambda a, b: a + b, stats, SufficientStats())
@@ -156,7 +201,8 @@ def _centered(n: Any, s1: Any, s2: Any, s12: Any, ddof: int, clip: bool = True) 
         if clip:
             # Cancellation leaves ~eps * sum_sq of noise when every value is equal; treat
             # anything that small as the exact zero it is, so zero variance is detected.
-            num = np.where(num <= _REL_TOL * np.abs(np.asarray(s12, float)), 0.0, num)
+            small = num <= _REL_TOL * np.abs(np.asarray(s12, float))
+            num = np.where(np.isfinite(num) & small, 0.0, num)  # inf stays inf, never 0
         out = np.where(n_f > ddof, num / (n_f - ddof), np.nan)
     return _unwrap(out)
 

@@ -80,6 +80,8 @@ def srm_test(observed: Sequence[float], weights: Sequence[float]) -> SrmResult:
     w = np.asarray(weights, dtype=float)
     if obs.shape != w.shape or obs.ndim != 1 or obs.size < 2:
         raise ValueError("observed and weights must be 1-D of equal length >= 2")
+    if not (np.all(np.isfinite(w)) and np.all(np.isfinite(obs))):
+        raise ValueError("weights and counts must be finite numbers")
     if np.any(w <= 0) or np.any(obs < 0):
         raise ValueError("weights must be positive and counts non-negative")
     total = obs.sum()
@@ -105,6 +107,9 @@ def check_srm(
             f"variants differ between assignment counts and configured weights: {sorted(missing)}",
         )
     names = sorted(weights)
+    bad = _bad_split_input(counts, weights, names)
+    if bad:
+        return CheckResult("sample_ratio_mismatch", FAIL, None, None, f"invalid input: {bad}")
     if sum(float(counts[v]) for v in names) == 0:
         # nothing to judge: not a pass (a green "p = 1.00" over zero users misleads)
         return CheckResult(
@@ -121,6 +126,23 @@ def check_srm(
     else:
         status, reason = PASS, f"split consistent with weights: p={res.p_value:.3f}"
     return CheckResult("sample_ratio_mismatch", status, res.p_value, fail_at, reason)
+
+
+def _bad_split_input(
+    counts: Mapping[str, float], weights: Mapping[str, float], names: Sequence[str]
+) -> str | None:
+    """Why the split cannot be judged from these inputs, or None. A NaN weight used to pass
+    the check (every comparison with NaN is false) and a NaN count crashed it."""
+    for v in names:
+        try:
+            w, n = float(weights[v]), float(counts[v])
+        except (TypeError, ValueError):
+            return f"variant {v}: weight {weights[v]!r} or count {counts[v]!r} is not a number"
+        if not (np.isfinite(w) and w > 0):
+            return f"variant {v}: weight {w} is not a positive number"
+        if not (np.isfinite(n) and n >= 0 and n.is_integer()):
+            return f"variant {v}: unit count {n} is not a count"
+    return None
 
 
 def check_rate(name: str, bad: float, total: float, warn_at: float, fail_at: float) -> CheckResult:

@@ -3,7 +3,10 @@
 Rules, in order (the first that applies decides, and every rule that was checked leaves a
 human-readable reason):
 
-1. ``invalid`` if the trust checks failed (SRM, contamination, duplicates, quality gates).
+1. ``invalid`` if the trust checks failed (SRM, contamination, duplicates, quality gates),
+   or if any readout row has ``status = "invalid_input"`` (NaN, infinite or negative sums,
+   or a variance below their rounding error): the reason names each such metric, variant
+   and segment. Garbage in one cell blocks the whole decision.
 2. ``keep_running`` if the primary metric has no usable overall result, or any arm has
    fewer than ``min_sample_per_arm`` units (no decision before the minimum sample, even
    when something looks significant: that is peeking).
@@ -33,6 +36,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from include.stats.frequentist import STATUS_INVALID
 from include.stats.trust import TrustResult
 
 SHIP, DO_NOT_SHIP, KEEP_RUNNING, INVALID = "ship", "do_not_ship", "keep_running", "invalid"
@@ -64,6 +68,12 @@ def decide(
     cfg = {**DEFAULT_VERDICT_CONFIG, **(config or {})}
     if not trust.passed:
         return Verdict(INVALID, None, ("trust checks failed", *trust.reasons))
+    garbage = [r for r in records if r.get("status") == STATUS_INVALID]
+    if garbage:
+        cells = ", ".join(
+            f"{r.get('metric')} ({r.get('variant')}, {r.get('segment')})" for r in garbage
+        )
+        return Verdict(INVALID, None, (f"invalid input, not tested: {cells}",))
     reasons = [f"trust checks: {trust.status}"] + [f"warning: {r}" for r in trust.reasons]
     overall = [r for r in records if r.get("segment") == cfg["overall_segment"]]
     primary = [r for r in overall if r.get("role") == "primary"]
