@@ -44,6 +44,8 @@ EXPOSURE_EVENTS = {"saas": "experiment_exposure", "shop": "product_view"}
 # to k calendar months after the end date, product usage the 30 days after an exposure.
 USAGE_DAYS = 30
 RETENTION_MONTHS = (1, 2)
+# Days before its start in which an experiment's exposures are looked for (pre_start_day).
+PRE_START_EXPOSURE_DAYS = 28
 # Events land in the raw folder of the day after their time at the latest (late arrivals).
 LATE_ARRIVAL_DAYS = 1
 
@@ -147,6 +149,14 @@ class ExperimentSpec:
                 f"experiment {self.name} concluded on {self.final_day}: its gold tables and "
                 f"readout stay at ds={self.final_day}; ds={ds} is after it"
             )
+
+    @property
+    def pre_start_day(self) -> date:
+        """How far back the SaaS base looks for a unit's exposures before the start: a unit
+        first exposed then is not an eligible visitor (seed 001). The assignment service
+        logs an experiment's exposures from the day its flag is on; a flag on more than
+        ``PRE_START_EXPOSURE_DAYS`` before the configured start is a different rollout."""
+        return self.start_date - timedelta(days=PRE_START_EXPOSURE_DAYS)
 
     def exposure_range(self, ds: str) -> tuple[str, str] | None:
         """Partitions that can hold exposures as of ``ds`` (None before the start)."""

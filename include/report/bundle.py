@@ -49,6 +49,9 @@ class ReadoutBundle:
     * ``mrr``: ``{variant: mrr_impact(...)}`` (optional).
     * ``table_versions``: ``{delta table name: version read}``.
     * ``metric_labels``: optional display names, ``{"nb_mrr": "New-booking MRR / user"}``.
+    * ``empty_state``: set when no arm has a unit yet: one sentence saying when the first
+      units are due and why; the page then shows it instead of any table, tile or chart
+      (every number would come from nothing, or from a prior alone).
     * ``generated_at``: optional timestamp string supplied by the caller (the renderer never
       reads the clock, so the same bundle always renders the same bytes).
     """
@@ -78,6 +81,7 @@ class ReadoutBundle:
     metric_labels: Mapping[str, str] = field(default_factory=dict)
     generated_at: str | None = None
     deep_dive: DeepDiveDetails | None = None
+    empty_state: str | None = None
 
     def all_variants(self) -> list[str]:
         """Control first, then the other variants in the given (or record) order."""

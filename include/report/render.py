@@ -66,6 +66,20 @@ VERDICTS: dict[str, dict[str, str]] = {
         "summary": "The data failed its trust checks or a metric's input is invalid. The "
         "lifts below must not be used for a decision until the cause is fixed.",
     },
+    "monitor": {
+        "label": "DAILY MONITOR",
+        "icon": "◷",
+        "css": "running",
+        "summary": "A same-day early warning: no ship / no-ship decision here. The "
+        "experiment readout decides, on experiment-to-date data.",
+    },
+    "blocked": {
+        "label": "BLOCKED: INCOMPLETE DATA",
+        "icon": "!",
+        "css": "invalid",
+        "summary": "Some days of the experiment are missing or were rejected at a quality "
+        "gate (named below). No decision until they are loaded and pass.",
+    },
 }
 STATUS_TEXT = {
     "ok": "ok",
@@ -136,6 +150,7 @@ def readout_context(bundle: ReadoutBundle, with_charts: bool = True) -> dict[str
         "window": _window(bundle),
         "final": _final(bundle),
         "verdict": _verdict(bundle),
+        "empty_state": bundle.empty_state,
         "headline": [
             _headline(r, bundle) for r in overall if r.get("role") in ("primary", "guardrail")
         ],
@@ -188,7 +203,8 @@ def _correction(bundle: ReadoutBundle) -> str:
 def _verdict(bundle: ReadoutBundle) -> dict[str, Any]:
     spec = VERDICTS.get(bundle.verdict.verdict, VERDICTS["keep_running"])
     variant = bundle.verdict.variant
-    trust_notes = [r for r in bundle.verdict.reasons if r.startswith(("trust checks", "warning:"))]
+    notes = ("trust checks", "warning:", "data covers")
+    trust_notes = [r for r in bundle.verdict.reasons if r.startswith(notes)]
     decision = [r for r in bundle.verdict.reasons if r not in trust_notes]
     if bundle.verdict.verdict == "invalid":
         decision = [r for r in bundle.verdict.reasons if r != "trust checks failed"]

@@ -4,7 +4,9 @@ Because sums merge exactly, the estimate after day ``k`` is the test on the runn
 of days ``1..k`` — no re-scan of unit-level data. All days are evaluated in one
 vectorised call. The intervals are the fixed-horizon ones for each day (for the chart of
 "cumulative lift over time"); they are not always-valid sequential intervals, so peeking
-at them to stop early inflates the error rate.
+at them to stop early inflates the error rate. Decisions do not: the experiment readout
+runs the group sequential test of ``include.stats.sequential`` over these daily z
+statistics (``statistic``).
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ def cumulative_by_day(
         "rel_lift",
         "rel_ci_low",
         "rel_ci_high",
+        "statistic",
         "p_value",
         "status",
     )

@@ -6,10 +6,13 @@ with those keys plus the sum fields). For each (metric, segment) the control cel
 compared with every other variant:
 
 * frequentist: z-test (conversion) or Welch (revenue), absolute and relative lift + CI;
-* multiple testing: Holm and Benjamini-Hochberg across every row of the readout (all
-  metrics, segments and variants); ``significant`` uses the configured correction;
+* multiple testing: Holm and Benjamini-Hochberg within each family (``family_of``): the
+  decision family (primary metrics x treatment arms, overall segment), the guardrails, the
+  secondary metrics, and the segment cells (exploratory, corrected among themselves);
+  ``significant`` uses the configured correction;
 * Bayesian: beta-binomial (conversion) or normal approximation (revenue);
-* power for the configured effect of interest and the MDE at the configured power.
+* power for the configured effect of interest and the MDE at the configured power, both at
+  the family's corrected level (``family_alpha``: alpha / m for m corrected tests).
 
 Every row has the keys of :data:`RECORD_FIELDS` in that order and plain Python values;
 anything undefined is ``None`` and ``status`` says why (``ok``, ``zero_variance``,
@@ -22,7 +25,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +35,7 @@ import numpy as np
 from include.stats.bayesian import DEFAULT_DRAWS, DEFAULT_SEED, beta_binomial, normal_means
 from include.stats.frequentist import (
     CONVERSION,
+    STATUS_INSUFFICIENT,
     STATUS_INVALID,
     compare,
     normalise_metric_type,
@@ -154,14 +158,44 @@ def build_readout(
     """Flat readout rows (one per metric x segment x non-control variant), see module doc."""
     cfg = resolve_config(config)
     grouped = _group(to_cell(c) for c in cells)
-    rows = [
-        _row(metric, segment, variant, arms, cfg)
+    keys = [
+        (metric, segment, variant)
         for (metric, segment), arms in sorted(grouped.items())
         for variant in sorted(arms)
         if variant != cfg["control"]
     ]
+    sizes = Counter(family_of(cfg["metrics"].get(m, DEFAULT_METRIC)["role"], s) for m, s, _ in keys)
+    rows = []
+    for metric, segment, variant in keys:
+        family = family_of(cfg["metrics"].get(metric, DEFAULT_METRIC)["role"], segment)
+        alpha = family_alpha(cfg["alpha"], cfg["correction"], sizes[family])
+        rows.append(_row(metric, segment, variant, grouped[(metric, segment)], cfg, alpha))
     _add_corrections(rows, cfg)
     return [{k: _py(row.get(k)) for k in RECORD_FIELDS} for row in rows]
+
+
+DECISION, GUARDRAIL, SECONDARY, EXPLORATORY = "decision", "guardrail", "secondary", "exploratory"
+
+
+def family_of(role: str, segment: str) -> str:
+    """The multiple-testing family of a readout row. The *decision* family is what a verdict
+    rests on: every primary metric x treatment arm on the overall segment. Guardrails and
+    secondary metrics of the overall segment are families of their own, and every segment
+    cell is *exploratory*: corrected among the segment cells, never mixed into the
+    decision family (where 90 segment p-values would drown 4 primary ones)."""
+    if segment != OVERALL:
+        return EXPLORATORY
+    return {"primary": DECISION, "guardrail": GUARDRAIL}.get(role, SECONDARY)
+
+
+def family_alpha(alpha: float, correction: str, size: int) -> float:
+    """The per-test level power and MDE are computed at: ``alpha / m`` in a family of ``m``
+    corrected tests (Holm's and Benjamini-Hochberg's strictest threshold, the level the
+    smallest p-value must clear), ``alpha`` without a correction. So "powered" means
+    powered for the test the verdict actually runs."""
+    if correction == "none" or size <= 1:
+        return alpha
+    return alpha / size
 
 
 def _group(cells: Iterable[Cell]) -> dict[tuple[str, str], dict[str, SufficientStats]]:
@@ -179,6 +213,7 @@ def _row(
     variant: str,
     arms: Mapping[str, SufficientStats],
     cfg: Mapping[str, Any],
+    power_alpha: float,
 ) -> dict[str, Any]:
     spec = cfg["metrics"].get(metric, DEFAULT_METRIC)
     metric_type = normalise_metric_type(spec["type"])
@@ -220,11 +255,16 @@ def _row(
         }
     if metric_type == CONVERSION:
         _check_binary(metric, control, treatment)
+    frequentist = _frequentist(control, treatment, metric_type, cfg)
+    if frequentist["status"] == STATUS_INSUFFICIENT:
+        # no Bayesian or power figures from the prior alone (P(beat) 50 %, an expected
+        # loss of a uniform prior): an empty arm has no numbers, its status says why
+        return {**base, **frequentist}
     return {
         **base,
-        **_frequentist(control, treatment, metric_type, cfg),
+        **frequentist,
         **_bayesian(control, treatment, metric_type, cfg),
-        **_power(control, treatment, metric_type, spec, cfg),
+        **_power(control, treatment, metric_type, spec, cfg, power_alpha),
     }
 
 
@@ -280,17 +320,16 @@ def _power(
     metric_type: str,
     spec: Mapping[str, Any],
     cfg: Mapping[str, Any],
+    alpha: float,
 ) -> dict[str, Any]:
     rel = float(spec.get("effect_of_interest_rel", cfg["effect_of_interest_rel"]))
     n_c, n_t, m_c = float(control.n), float(treatment.n), float(control.mean)
     effect = rel * m_c if not math.isnan(m_c) else math.nan
     res: PowerResult
     if metric_type == CONVERSION:
-        res = proportion_power(m_c, n_c, n_t, effect, cfg["alpha"], cfg["power"])
+        res = proportion_power(m_c, n_c, n_t, effect, alpha, cfg["power"])
     else:
-        res = mean_power(
-            m_c, _pooled_sd(control, treatment), n_c, n_t, effect, cfg["alpha"], cfg["power"]
-        )
+        res = mean_power(m_c, _pooled_sd(control, treatment), n_c, n_t, effect, alpha, cfg["power"])
     return {
         "power": res.power,
         "power_effect_abs": res.effect,
@@ -309,14 +348,19 @@ def _pooled_sd(control: SufficientStats, treatment: SufficientStats) -> float:
 
 
 def _add_corrections(rows: list[dict[str, Any]], cfg: Mapping[str, Any]) -> None:
-    """Holm and BH across the whole readout; ``significant`` from the chosen correction."""
-    p = np.array([_nan(r.get("p_value")) for r in rows], dtype=float)
-    p_holm, p_bh = holm(p), benjamini_hochberg(p)
-    chosen = adjust(p, cfg["correction"])
-    for row, ph, pb, pc in zip(rows, p_holm, p_bh, chosen, strict=True):
-        row["p_value_holm"], row["p_value_bh"] = ph, pb
-        row["p_value_adjusted"] = pc
-        row["significant"] = bool(pc < cfg["alpha"]) if not math.isnan(pc) else None
+    """Holm and BH within each family (:func:`family_of`); ``significant`` from the chosen
+    correction. A row's adjusted p-value depends only on its own family's p-values."""
+    families: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        families[family_of(row["role"], row["segment"])].append(row)
+    for members in families.values():
+        p = np.array([_nan(r.get("p_value")) for r in members], dtype=float)
+        p_holm, p_bh = holm(p), benjamini_hochberg(p)
+        chosen = adjust(p, cfg["correction"])
+        for row, ph, pb, pc in zip(members, p_holm, p_bh, chosen, strict=True):
+            row["p_value_holm"], row["p_value_bh"] = ph, pb
+            row["p_value_adjusted"] = pc
+            row["significant"] = bool(pc < cfg["alpha"]) if not math.isnan(pc) else None
 
 
 def _check_binary(metric: str, *arms: SufficientStats) -> None:

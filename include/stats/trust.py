@@ -9,6 +9,8 @@
   rows for one unit) against configured maxima: above the maximum fails, above the warning
   level warns.
 * Quality-gate results from the pipeline (``{"gate name": "pass" | "warn" | "fail"}``).
+* Data coverage (``check_coverage``): every day the readout's data spans passed the daily
+  gates of its sources; a missing or rejected day fails, naming the days.
 
 The overall status is the worst of the individual ones; every non-pass carries a reason.
 """
@@ -145,6 +147,51 @@ def _bad_split_input(
     return None
 
 
+COVERAGE = "data_coverage"
+_LISTED_DAYS = 10  # days named in a coverage reason (the count says how many in all)
+
+
+def check_coverage(
+    first_day: str,
+    last_day: str,
+    statuses_by_day: Mapping[str, Mapping[str, str]],
+    suites: Sequence[str],
+) -> CheckResult:
+    """Which days a readout's data covers: every day of ``[first_day, last_day]`` (ISO
+    dates) must hold a result of each of ``suites`` (the daily gates of the sources it
+    reads) and none of them ``fail``. A day rejected at a gate (its partition restored) or
+    never run is absent from the experiment-to-date tables without a trace there; this
+    check fails on it, naming the days, so the verdict cannot decide on incomplete data.
+    ``statuses_by_day``: ``{day: {suite: 'pass' | 'warn' | 'fail'}}``."""
+    from datetime import date, timedelta
+
+    start, end = date.fromisoformat(first_day), date.fromisoformat(last_day)
+    days = [(start + timedelta(days=i)).isoformat() for i in range((end - start).days + 1)]
+    problems = []
+    for day in days:
+        got = statuses_by_day.get(day, {})
+        missing = [s for s in suites if s not in got]
+        failed = [s for s in suites if got.get(s) == FAIL]
+        if missing or failed:
+            what = [f"failed: {', '.join(failed)}"] if failed else []
+            what += [f"no gate result: {', '.join(missing)}"] if missing else []
+            problems.append(f"{day} ({'; '.join(what)})")
+    span = f"{first_day}..{last_day}" if days else f"{first_day}..{last_day} (no day)"
+    if problems:
+        listed = ", ".join(problems[:_LISTED_DAYS])
+        more = f", and {len(problems) - _LISTED_DAYS} more" if len(problems) > _LISTED_DAYS else ""
+        return CheckResult(
+            COVERAGE, FAIL, float(len(problems)), 0.0,
+            f"incomplete data: {len(problems)} of {len(days)} days of {span} did not pass "
+            f"their gates: {listed}{more}",
+        )  # fmt: skip
+    return CheckResult(
+        COVERAGE, PASS, 0.0, 0.0,
+        f"data covers {span}: {len(days)} days, each passed its {len(suites)} source gates "
+        f"({', '.join(suites)})",
+    )  # fmt: skip
+
+
 def check_rate(name: str, bad: float, total: float, warn_at: float, fail_at: float) -> CheckResult:
     """A 'bad units / total units' rate against warn and fail maxima (no units: pass)."""
     if total <= 0:
@@ -169,6 +216,7 @@ def run_trust_checks(
     total_rows: float | None = None,
     quality_gates: Mapping[str, str] | None = None,
     config: Mapping[str, Any] | None = None,
+    coverage: CheckResult | None = None,
 ) -> TrustResult:
     """Run every trust check and combine them.
 
@@ -197,6 +245,8 @@ def run_trust_checks(
         ),
     ]
     checks += [_gate_check(name, status) for name, status in (quality_gates or {}).items()]
+    if coverage is not None:  # check_coverage: the days the data covers
+        checks.append(coverage)
     return combine_checks(checks)
 
 

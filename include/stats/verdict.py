@@ -3,6 +3,8 @@
 Rules, in order (the first that applies decides, and every rule that was checked leaves a
 human-readable reason):
 
+0. ``blocked`` if the data coverage check failed (``trust.check_coverage``: a day of the
+   experiment's span is missing or was rejected at a gate): the reason names the days.
 1. ``invalid`` if the trust checks failed (SRM, contamination, duplicates, quality gates),
    or if any readout row has ``status = "invalid_input"`` (NaN, infinite or negative sums,
    or a variance below their rounding error): the reason names each such metric, variant
@@ -20,13 +22,19 @@ human-readable reason):
      conclusive when the arms reached ``planned_sample_per_arm`` (if the config sets
      one), else when the test had the target power (``power``, 80 %) to detect the
      metric's effect of interest (the row's ``power``), or in any case once the
-     experiment's window has ended (``window_ended``). So a test on 1,000 users with a
+     experiment reached its planned end (``window_ended``: the experiment readout sets it
+     on the final day, the sequential test's last look). So a test on 1,000 users with a
      131 % MDE does not call a 90-day experiment flat on its third day.
 4. Across variants: ``ship`` if any variant ships (the one with the largest primary lift),
    else ``keep_running`` if any variant should keep running, else ``do_not_ship``.
 
-"Significant" is the readout row's ``significant`` flag, i.e. after the multiple-testing
-correction the readout was built with.
+"Significant" is the readout row's ``significant`` flag. The experiment readout sets it for
+primary and guardrail metrics from the group sequential test over every daily look
+(``readouts.experiment.sequential_decisions``, ``include.stats.sequential``), so a daily
+verdict keeps its error rate however often it is read; otherwise it is the flag after the
+multiple-testing correction the readout was built with, within the row's family
+(``readout.family_of``: primaries of the overall segment form the decision family), and a
+row's ``power`` is at that family's corrected level.
 """
 
 from __future__ import annotations
@@ -37,9 +45,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from include.stats.frequentist import STATUS_INVALID
-from include.stats.trust import TrustResult
+from include.stats.trust import COVERAGE, FAIL, TrustResult
 
 SHIP, DO_NOT_SHIP, KEEP_RUNNING, INVALID = "ship", "do_not_ship", "keep_running", "invalid"
+BLOCKED = "blocked"  # the data does not cover every day it should (trust.check_coverage)
 
 DEFAULT_VERDICT_CONFIG: dict[str, Any] = {
     "min_sample_per_arm": 1000,
@@ -66,6 +75,10 @@ def decide(
 ) -> Verdict:
     """Apply the rules above to readout rows (from ``build_readout``) and trust checks."""
     cfg = {**DEFAULT_VERDICT_CONFIG, **(config or {})}
+    coverage = next((c for c in trust.checks if c.name == COVERAGE), None)
+    if coverage is not None and coverage.status == FAIL:
+        others = tuple(c.reason for c in trust.checks if c.status == FAIL and c is not coverage)
+        return Verdict(BLOCKED, None, (coverage.reason, *others))
     if not trust.passed:
         return Verdict(INVALID, None, ("trust checks failed", *trust.reasons))
     garbage = [r for r in records if r.get("status") == STATUS_INVALID]
@@ -75,6 +88,8 @@ def decide(
         )
         return Verdict(INVALID, None, (f"invalid input, not tested: {cells}",))
     reasons = [f"trust checks: {trust.status}"] + [f"warning: {r}" for r in trust.reasons]
+    if coverage is not None:
+        reasons.append(coverage.reason)  # what the data covers, in every verdict
     overall = [r for r in records if r.get("segment") == cfg["overall_segment"]]
     primary = [r for r in overall if r.get("role") == "primary"]
     usable = [r for r in primary if r.get("p_value") is not None]
@@ -103,25 +118,38 @@ def _variant_verdict(
         if r.get("variant") == variant and r.get("role") == "guardrail" and _harmful(r)
     ]
     if harmed:
-        names = ", ".join(f"{r['metric']} ({_fmt_lift(r)})" for r in harmed)
+        names = ", ".join(f"{r['metric']} ({_fmt_lift(r)}, {_evidence(r)})" for r in harmed)
         return DO_NOT_SHIP, [f"{variant}: guardrail significantly worse: {names}"]
     worse = [r for r in primaries if r.get("significant") and not _good(r)]
     if worse:
-        names = ", ".join(f"{r['metric']} ({_fmt_lift(r)})" for r in worse)
+        names = ", ".join(f"{r['metric']} ({_fmt_lift(r)}, {_evidence(r)})" for r in worse)
         return DO_NOT_SHIP, [f"{variant}: primary significantly worse: {names}"]
     better = [r for r in primaries if r.get("significant") and _good(r)]
     if better:
         return SHIP, [
             f"{variant}: primary {r['metric']} significantly better ({_fmt_lift(r)}, "
-            f"adjusted p={r['p_value_adjusted']:.4g})"
+            f"{_evidence(r)})"
             for r in better
         ]
     pending = [r for r in primaries if not _conclusive(r, cfg)]
     if pending:
         return KEEP_RUNNING, [f"{variant}: {_pending_reason(r, cfg)}" for r in pending]
-    why = "at the end of the window" if cfg["window_ended"] else "with the test powered"
+    why = "at the planned end" if cfg["window_ended"] else "with the test powered"
     names = ", ".join(f"{r['metric']} ({_fmt_lift(r)})" for r in primaries)
     return DO_NOT_SHIP, [f"{variant}: no significant effect {why}: {names}"]
+
+
+def _evidence(row: Mapping[str, Any]) -> str:
+    """Why a row counts as significant: its sequential test when the readout ran one
+    (``readouts.experiment.sequential_decisions``), else its adjusted p-value."""
+    seq = row.get("sequential")
+    if seq and seq.get("crossed_at"):
+        return (
+            f"sequential test: |z| reached the boundary at look {seq['crossed_at']} of "
+            f"{seq['look']}; now z={seq['z']:.2f} vs {seq['boundary']:.2f} at information "
+            f"{seq['time']:.0%}, alpha {seq['alpha']:.3g}"
+        )
+    return f"adjusted p={row['p_value_adjusted']:.4g}"
 
 
 def _n_min(row: Mapping[str, Any]) -> int:
@@ -140,6 +168,13 @@ def _conclusive(row: Mapping[str, Any], cfg: Mapping[str, Any]) -> bool:
 
 def _pending_reason(row: Mapping[str, Any], cfg: Mapping[str, Any]) -> str:
     metric, n = row["metric"], _n_min(row)
+    seq = row.get("sequential")
+    if seq:
+        return (
+            f"primary {metric} not significant yet: sequential test z={seq['z']:.2f} within "
+            f"the boundary {seq['boundary']:.2f} at information {seq['time']:.0%} ({n} units "
+            "per arm)"
+        )
     if cfg["planned_sample_per_arm"]:
         planned = int(cfg["planned_sample_per_arm"])
         return f"primary {metric} not significant yet ({n} of {planned} units)"

@@ -14,8 +14,11 @@ the driver:
   the config's metrics, roles, control and correction; CUPED on ``pre_exposure_sessions``
   where the covariate sums exist; MRR impact when the experiment measures ``nb_mrr``;
 * trust checks first: SRM of the clean users per variant against the configured weights,
-  contamination and duplicate rates from the aggregated trust counts, and the day's
-  quality-gate statuses; the verdict comes from ``decide`` with the config's rules;
+  contamination and duplicate rates from the aggregated trust counts, the day's
+  quality-gate statuses, and the data coverage: every day from the start to ds passed the
+  daily gates of its sources (``coverage_suites``), else the verdict is ``blocked`` naming
+  the days (a day rejected at a gate is otherwise silently absent from the
+  experiment-to-date tables); the verdict comes from ``decide`` with the config's rules;
 * seed 002's logistic model for a shop (PDP) experiment: ``purchased ~ treatment +
   engagement_intensity`` on the clean cohort of ``gold.user_outcomes`` (pinned too), fitted
   from a Spark GROUP BY of its covariate patterns (variant x intensity: a few hundred rows
@@ -127,11 +130,13 @@ def stats_config(spec: ExperimentSpec, alpha: float = DEFAULT_ALPHA) -> dict[str
 
 def verdict_rules(spec: ExperimentSpec, ds: str | None = None) -> dict[str, Any]:
     """The ``decide`` config: minimum and planned sample per arm from the config, and
-    whether the experiment's window has ended as of ``ds`` (no exposures after it)."""
+    whether ``ds`` is the planned end: the final day, the last look of the sequential test
+    (``information_time`` 1), where a flat result is final. Before it, outcomes of the
+    exposed units still mature (conversions, bookings, windows) and alpha is left."""
     return {
         "min_sample_per_arm": spec.readout.min_sample_per_arm,
         "planned_sample_per_arm": spec.readout.planned_sample_per_arm,
-        "window_ended": ds is not None and ds >= spec.end_date.isoformat(),
+        "window_ended": ds is not None and ds >= spec.final_day.isoformat(),
     }
 
 
@@ -226,6 +231,34 @@ def gate_suites(spec: ExperimentSpec) -> list[str]:
         suites += ["silver_experiment_assignments",
                    f"gold_experiment_outcomes__{spec.name}_outcomes"]
     return suites
+
+
+def coverage_suites(spec: ExperimentSpec) -> list[str]:
+    """The daily gates of the sources an experiment's tables are rebuilt from, each day:
+    web events and assignments, and for the SaaS funnel accounts and billing (activation,
+    conversion and bookings come from them)."""
+    suites = ["bronze_web_events", "silver_fct_website_events", "silver_experiment_assignments"]
+    if spec.funnel == "saas":
+        suites += ["silver_accounts", "silver_billing_events"]
+    return suites
+
+
+def coverage_check(spec: ExperimentSpec, ds: str, rows: Iterable[Mapping[str, Any]]):
+    """The data-coverage trust check of the readout of ``ds`` from ``gold.quality_results``
+    rows: every day from the start to ds passed the daily gates of ``coverage_suites``
+    (None before the start: there is nothing to cover yet)."""
+    from include.stats import check_coverage
+
+    first = window_start(spec, ds)
+    if first is None:
+        return None
+    suites = coverage_suites(spec)
+    by_day: dict[str, list[Mapping[str, Any]]] = {}
+    for r in rows:
+        if first <= r["ds"] <= ds:
+            by_day.setdefault(r["ds"], []).append(r)
+    statuses = {day: gate_statuses(day_rows, suites) for day, day_rows in by_day.items()}
+    return check_coverage(first, ds, statuses, suites)
 
 
 def gate_statuses(rows, suites=None) -> dict[str, str]:
@@ -348,13 +381,23 @@ def build_result(
     rows: Sequence[Mapping[str, Any]],
     gates: Mapping[str, str],
     ds: str | None = None,
+    coverage=None,
+    series: Mapping[str, Mapping[str, Sequence[Mapping[str, Any]]]] | None = None,
 ) -> dict[str, Any]:
-    """Pure: aggregated rows of ds -> records, trust, verdict, CUPED and MRR."""
+    """Pure: aggregated rows of ds -> records, trust, verdict, CUPED and MRR.
+
+    ``coverage``: :func:`coverage_check`'s result (None: not judged, e.g. before the start).
+    ``series``: :func:`cumulative_series` (every look up to ds); with ``ds``, the decision
+    rows' ``significant`` comes from the group sequential test (:func:`sequential_decisions`),
+    without a series from the one look of ds.
+    """
     from include.stats import build_readout, decide, run_trust_checks
 
     config = stats_config(spec, run.alpha)
     cells = cells_from_rows(rows, spec, run.segments)
     records = build_readout(cells, config)
+    if ds is not None:
+        sequential_decisions(records, spec, ds, series, run.alpha)
     t = trust_inputs(rows, spec)
     trust = run_trust_checks(
         t["counts"],
@@ -363,6 +406,7 @@ def build_result(
         duplicates=t["duplicates"],
         total_rows=t["total_rows"] or None,
         quality_gates=dict(gates),
+        coverage=coverage,
     )
     verdict = decide(records, trust, verdict_rules(spec, ds))
     return {
@@ -376,7 +420,96 @@ def build_result(
         "cuped": cuped_results(cells, spec, run.alpha),
         "mrr": mrr_results(cells, spec, run.alpha),
         "funnel": funnel_from_rows(rows, spec),
+        "empty_state": empty_state(spec, ds, t["counts"], t["total_rows"]),
     }
+
+
+def information_time(spec: ExperimentSpec, day: str) -> float:
+    """The share of the planned experiment seen as of ``day``: calendar days from the start
+    over the days to the final day (the last readout), so the final readout spends the rest
+    of alpha (``include.stats.sequential``)."""
+    total = (spec.final_day - spec.start_date).days + 1
+    seen = (date.fromisoformat(day) - spec.start_date).days + 1
+    return min(max(seen, 1), total) / total
+
+
+def sequential_decisions(
+    records: list[dict[str, Any]],
+    spec: ExperimentSpec,
+    ds: str,
+    series: Mapping[str, Mapping[str, Sequence[Mapping[str, Any]]]] | None,
+    alpha: float,
+) -> None:
+    """Make ``significant`` of the decision rows (primary and guardrail metrics of the
+    overall segment) the group sequential test over every daily look up to ds, at the
+    family's Bonferroni level ``alpha / m``: valid however often the readout is read. A look
+    counts once both arms reached ``min_sample_per_arm`` and its test ran (status ok).
+    The fixed-horizon p-values and intervals stay in the row (what one look at this sample
+    says, e.g. at the planned end). Adds ``row["sequential"]`` (look, information time, z,
+    boundary, alpha spent, first look crossed) for the verdict's reasons and the page."""
+    from collections import Counter
+
+    from include.stats.readout import DECISION, GUARDRAIL, family_alpha, family_of
+    from include.stats.sequential import sequential_test
+
+    minimum = spec.readout.min_sample_per_arm
+    sizes = Counter(family_of(r["role"], r["segment"]) for r in records)
+    for r in records:
+        family = family_of(r["role"], r["segment"])
+        if family not in (DECISION, GUARDRAIL) or r.get("p_value") is None:
+            continue
+        path = (series or {}).get(r["metric"], {}).get(r["variant"])
+        if path is None:  # no history given: the one look of ds
+            path = [{"day": ds, "status": "ok", "statistic": r.get("statistic"),
+                     "control_n": r["control_n"], "treatment_n": r["variant_n"]}]  # fmt: skip
+        looks = [
+            (p["day"], p["statistic"])
+            for p in path
+            if p["day"] <= ds
+            and p.get("status") == "ok"
+            and p.get("statistic") is not None
+            and min(p["control_n"] or 0, p["treatment_n"] or 0) >= minimum
+        ]
+        level = family_alpha(alpha, r["correction"], sizes[family])
+        if not looks or looks[-1][0] != ds:  # ds itself is no look: nothing to decide on
+            r["significant"] = False
+            continue
+        res = sequential_test([information_time(spec, d) for d, _ in looks],
+                              [z for _, z in looks], level)  # fmt: skip
+        r["significant"] = res.significant
+        r["sequential"] = {
+            "look": res.looks, "time": res.time, "z": res.z, "boundary": res.boundary,
+            "alpha": level, "alpha_spent": res.alpha_spent, "crossed_at": res.crossed_at,
+        }  # fmt: skip
+
+
+def empty_state(
+    spec: ExperimentSpec, ds: str | None, counts: Mapping[str, float], exposed: float
+) -> str | None:
+    """One sentence for a readout without any unit in any arm (None once there is one):
+    when the first units are due, and why. The page shows it instead of numbers."""
+    from datetime import timedelta
+
+    if ds is None or any(_num(n) > 0 for n in counts.values()):
+        return None
+    start = spec.start_date.isoformat()
+    if ds < start:
+        return f"The experiment starts on {start}; its first exposures are due that day."
+    if spec.funnel == "shop":
+        due = (spec.start_date + timedelta(days=spec.outcome_window_days - 1)).isoformat()
+        seen = f"{int(exposed)} exposed visitors so far, none" if exposed else "No visitor yet"
+        return (
+            f"{seen} with a closed outcome window. A shop visitor counts once the "
+            f"{spec.outcome_window_days}-day window after their first product view has "
+            f"closed (seed 002), so the first units are due from {due} (exposures of "
+            f"{start}, the start date, close then at the earliest)."
+        )
+    seen = f"{int(exposed)} exposed ids so far, none" if exposed else "No exposed id yet"
+    return (
+        f"{seen} an eligible visitor of the clean cohort (first exposure from {start}, "
+        f"one variant, first id of the person). Units count from their exposure day, so "
+        f"the next daily readout shows them as soon as one is exposed."
+    )
 
 
 def logit_design(patterns: Iterable[Mapping[str, Any]], spec: ExperimentSpec):
@@ -485,13 +618,15 @@ def readout_rows(
     spec: ExperimentSpec, ds: str, result: Mapping[str, Any], versions: Mapping[str, int]
 ) -> list[dict[str, Any]]:
     """gold.readouts rows: every record with the verdict, trust status and input versions."""
+    from include.stats import RECORD_FIELDS
+
     name = readout_name(spec.name)
     verdict, trust = result["verdict"], result["trust"]
     return [
         {
             "readout": name,
             "readout_id": f"{name}:{ds}",
-            **r,
+            **{k: r[k] for k in RECORD_FIELDS},
             "verdict": verdict.verdict,
             "verdict_reasons": json.dumps(list(verdict.reasons)),
             "trust_status": trust.status,
@@ -528,6 +663,7 @@ def bundle_for(spec, ds: str, result: Mapping[str, Any], cumulative: Mapping, ve
         table_versions=dict(versions),
         logistic=logistic,
         deep_dive=deep_dive,
+        empty_state=result.get("empty_state"),
     )
 
 
@@ -639,21 +775,30 @@ def main(spark, ds: str, settings, params: dict | None = None) -> JobResult:
     agg_df, agg_version = _pinned(spark, aggregated, settings)
     rows: list[dict] = []
     days: dict[str, list[dict]] = {}
+    lo = window_start(spec, ds)
     if agg_df is not None:
         versions[aggregated.qualified_name] = agg_version
         rows = [r.asDict() for r in agg_df.where(F.col("ds") == ds).collect()]
-        lo = window_start(spec, ds)
         if lo is not None:
             history = agg_df.where(F.col("ds").between(lo, ds) & (F.col("segment") == OVERALL))
             for r in history.collect():
                 days.setdefault(r["ds"], []).append(r.asDict())
     qr_df, qr_version = _pinned(spark, QUALITY_RESULTS, settings)
     gates: dict[str, str] = {}
+    gate_rows: list[dict] = []
     if qr_df is not None:
         versions[QUALITY_RESULTS.qualified_name] = qr_version
-        gates = gate_statuses(
-            (r.asDict() for r in qr_df.where(F.col("ds") == ds).collect()), gate_suites(spec)
-        )
+        wanted = sorted(set(gate_suites(spec)) | set(coverage_suites(spec)))
+        gate_rows = [
+            r.asDict()
+            for r in qr_df.where(
+                F.col("ds").between(lo or ds, ds) & F.col("suite").isin(*wanted)
+            )
+            .select("ds", "suite", "success", "severity")
+            .collect()
+        ]
+        gates = gate_statuses((r for r in gate_rows if r["ds"] == ds), gate_suites(spec))
+    coverage = coverage_check(spec, ds, gate_rows)
 
     logistic = None
     if spec.funnel == "shop":
@@ -662,8 +807,8 @@ def main(spark, ds: str, settings, params: dict | None = None) -> JobResult:
         )
     details = _details_aggregates(spark, spec, ds, settings, versions)
     deep_dive = deep_dive_details(spec, ds, details, run.alpha) if details else None
-    result = build_result(spec, run, rows, gates, ds)
     cumulative = cumulative_series(days, spec, run.alpha)
+    result = build_result(spec, run, rows, gates, ds, coverage, cumulative)
     out_rows = readout_rows(spec, ds, result, versions)
     df = spark.createDataFrame(out_rows, READOUTS.spark_schema())
     out = write_partition(spark, df, READOUTS, ds, settings, {"readout": readout})

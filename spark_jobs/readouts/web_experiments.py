@@ -9,16 +9,21 @@ the comparison (counted in the trust checks). Spark aggregates units into suffic
 statistics per experiment x variant x segment; ``include.stats`` does the rest, so no user
 rows reach the driver.
 
-The experiment readouts built on the seed-001 outcome tables are separate jobs; this one is
-the growth team's daily early-warning view and the first readout of the vertical slice.
+The experiment readouts built on the seed-001 outcome tables are separate jobs and the only
+ones that decide; this one is the growth team's daily early-warning *monitor*: its rows'
+verdict is ``monitor`` (no ship / no-ship from one day's data), the split is tested against
+each experiment file's configured weights and compared with its configured control, and an
+experiment without a file gets counts only.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from include.engine import keep
+from include.experiments import ExperimentSpec
 from include.table_catalog import FCT_WEBSITE_EVENTS, QUALITY_RESULTS, READOUTS
 from spark_jobs.common import JobResult
 
@@ -118,23 +123,53 @@ def trust_counts(outcomes: DataFrame) -> DataFrame:
     )
 
 
+MONITOR = "monitor"  # the verdict column of this readout's rows: never a decision
+
+
+def monitor_verdict(exp: str, spec: ExperimentSpec | None, trust, ds: str):
+    """The daily page's status line: no ship / no-ship decision from one day's data (that is
+    the experiment readout's, on experiment-to-date data and its own rules), only what the
+    day's checks found and where the decision lives."""
+    from include.stats import Verdict
+
+    if spec is None:
+        where = (
+            f"{exp} has no experiment file (experiments/{exp}.yaml): the split is not judged "
+            "and there is no control to compare with"
+        )
+    else:
+        where = f"the decision is the experiment readout: experiments/{exp}/{ds}/readout.html"
+    notes = [f"daily monitor, no verdict: {where}", f"trust checks: {trust.status}"]
+    notes += [f"warning: {r}" for r in trust.reasons]
+    return Verdict(MONITOR, None, tuple(notes))
+
+
 def build_rows(
     cells: list[dict],
     trust_rows: list[dict],
     gates: dict[str, str],
     ds: str,
     versions: dict[str, int],
+    specs: Mapping[str, ExperimentSpec] | None = None,
 ) -> tuple[list[dict], dict[str, dict]]:
-    """Pure: cells -> readout rows (with verdicts) and a per-experiment summary."""
-    from include.stats import build_readout, decide, run_trust_checks
+    """Pure: cells -> readout rows (status ``monitor``) and a per-experiment summary.
 
+    ``specs``: the experiment files by name. A configured experiment's split is tested
+    against its configured weights and its control is the configured one; an experiment
+    seen in the web events without a file gets counts only (no comparison, no SRM test).
+    """
+    from include.stats import build_readout, run_trust_checks
+
+    specs = specs or {}
     rows, summaries = [], {}
     experiments = sorted({c["experiment"] for c in cells})
     trust_by_exp = {t["experiment"]: t for t in trust_rows}
     for exp in experiments:
+        spec = specs.get(exp)
         exp_cells = [c for c in cells if c["experiment"] == exp]
         config = {
             "experiment": exp,
+            "control": spec.control if spec else None,
             "metrics": {m: {"type": s["type"], "role": s["role"]} for m, s in METRICS.items()},
         }
         records = build_readout(exp_cells, config)
@@ -143,14 +178,18 @@ def build_rows(
             for c in exp_cells
             if c["segment"] == "overall" and c["metric"] == "signup_rate"
         }
-        weights = {v: 1 / len(counts) for v in counts} if counts else {}
         t = trust_by_exp.get(exp, {"contaminated": 0})
-        trust = run_trust_checks(
-            counts, weights, contaminated=t["contaminated"], quality_gates=gates
-        )
-        verdict = decide(
-            records, trust, {"min_sample_per_arm": 100, "planned_sample_per_arm": 5000}
-        )
+        if spec is not None:
+            weights = {v.name: v.weight for v in spec.variants}
+            for v in weights:
+                counts.setdefault(v, 0.0)  # an arm without a unit today is still an arm
+            trust = run_trust_checks(
+                counts, weights, contaminated=t["contaminated"], quality_gates=gates
+            )
+        else:
+            weights = {}
+            trust = _unjudged_split(exp, t["contaminated"], sum(counts.values()), gates)
+        verdict = monitor_verdict(exp, spec, trust, ds)
         summaries[exp] = {
             "verdict": verdict,
             "trust": trust,
@@ -158,6 +197,7 @@ def build_rows(
             "weights": weights,
             "records": records,
             "config": config,
+            "control": spec.control if spec else None,
         }
         for r in records:
             rows.append(
@@ -173,6 +213,29 @@ def build_rows(
                 }
             )
     return rows, summaries
+
+
+def _unjudged_split(exp: str, contaminated: float, units: float, gates: dict[str, str]):
+    """Trust checks of an experiment without a file: contamination and the gates; the
+    split itself is shown as a warning (no configured weights to test it against)."""
+    from include.stats.trust import (
+        DEFAULT_TRUST_CONFIG,
+        WARN,
+        CheckResult,
+        _gate_check,
+        check_rate,
+        combine_checks,
+    )
+
+    cfg = DEFAULT_TRUST_CONFIG
+    checks = [
+        CheckResult("sample_ratio_mismatch", WARN, None, None,
+                    f"{exp}: no configured weights, the split is not tested"),  # fmt: skip
+        check_rate("contamination_rate", contaminated, units + contaminated,
+                   cfg["warn_contamination_rate"], cfg["max_contamination_rate"]),  # fmt: skip
+    ]
+    checks += [_gate_check(name, status) for name, status in gates.items()]
+    return combine_checks(checks)
 
 
 def funnel_counts(outcomes: DataFrame) -> dict[str, dict[str, dict[str, float]]]:
@@ -208,9 +271,9 @@ def write_reports(reports_dir, ds: str, summaries: dict, funnels: dict, versions
             trust=s["trust"],
             verdict=s["verdict"],
             variants=sorted(s["counts"]),
-            control="control",
-            hypothesis="Same-day web readout: does the variant change signups and purchases "
-            "after exposure? (early warning; the seed-001 outcome readout is authoritative)",
+            control=s["control"] or "",
+            hypothesis="Same-day web monitor: do signups and purchases after exposure move "
+            "today? An early warning, never a decision: the experiment readout decides.",
             config=s["config"],
             assignment_counts=s["counts"],
             weights=s["weights"],
@@ -236,6 +299,13 @@ def gate_statuses(spark, ds: str, settings) -> dict[str, str]:
     return statuses((r.asDict() for r in rows), GATE_SUITES)
 
 
+def experiment_files() -> dict[str, ExperimentSpec]:
+    """Every experiment file by name (validated: a broken file fails the job clearly)."""
+    from include.experiments import load_all
+
+    return {spec.name: spec for spec in load_all()}
+
+
 def main(spark, ds: str, settings, params: dict | None = None) -> JobResult:
     from include.tables import read_partition, table_version, write_partition
 
@@ -249,7 +319,7 @@ def main(spark, ds: str, settings, params: dict | None = None) -> JobResult:
     funnels = funnel_counts(outcomes)
     outcomes.unpersist()
     rows, summaries = build_rows(
-        cells, trust_rows, gate_statuses(spark, ds, settings), ds, versions
+        cells, trust_rows, gate_statuses(spark, ds, settings), ds, versions, experiment_files()
     )
     df = (
         spark.createDataFrame(rows, READOUTS.spark_schema())
@@ -265,6 +335,6 @@ def main(spark, ds: str, settings, params: dict | None = None) -> JobResult:
         versions={**versions, READOUTS.qualified_name: out["version"]},
         extra={
             "reports": pages,
-            "verdicts": {e: s["verdict"].verdict for e, s in summaries.items()},
+            "trust": {e: s["trust"].status for e, s in summaries.items()},
         },
     )

@@ -265,6 +265,8 @@ def test_daily_dag_end_to_end_and_idempotent(stack, spark, capfd):
         "do_not_ship",
         "keep_running",
         "invalid",
+        "blocked",  # this state's first day: the days before it never ran (no gate results)
+        "monitor",  # the daily web page: never a decision
     }
     pages = list(Path(stack.reports_dir).glob(f"*/homepage_cta_test/{DS}/readout.html"))
     assert pages and "homepage_cta_test" in pages[0].read_text()

@@ -1,7 +1,10 @@
 """gold.{experiment}_base: the web-finance join (seed 000 stage 1), one row per exposed id.
 
 As of ``ds``, for one SaaS-funnel experiment (params ``{"experiment": name}``):
-- exposures from ``silver.experiment_assignments`` dated within [start, end] and <= ds;
+- exposures from ``silver.experiment_assignments`` dated within [start, end] and <= ds; an
+  id also exposed in the ``PRE_START_EXPOSURE_DAYS`` before the start keeps that first
+  exposure (``first_exposure_at`` before the start), which makes it an ineligible visitor
+  in ``_outcomes`` (seed 001); an id exposed only before the start has no row;
 - identity: a person may carry several anonymous ids and accounts; ``silver.sessions`` and
   the assignments link cookies to accounts (``common.identity_links``); each id keeps its own
   row (``unit_id`` = anonymous id) and ``duplication_rank`` orders a person's rows (1 = the
@@ -14,8 +17,9 @@ As of ``ds``, for one SaaS-funnel experiment (params ``{"experiment": name}``):
 - ``pre_exposure_sessions``: sessions of the id before its first exposure (the CUPED
   covariate).
 
-Reads are bounded (see ``spark_jobs.gold.experiments.common``): exposures from the start to
-``min(ds, end + 1)``, everything else from ``start - activation look-back`` to ds.
+Reads are bounded (see ``spark_jobs.gold.experiments.common``): exposures from
+``start - PRE_START_EXPOSURE_DAYS`` to ``min(ds, end + 1)``, everything else from ``start -
+activation look-back`` to ds.
 """
 
 from __future__ import annotations
@@ -235,7 +239,7 @@ def transform(
     from include.table_catalog_experiments import base_contract
 
     web = web_rows_used(web, spec)
-    exposures = resolved_exposures(spec, ds, assignments, sessions)
+    exposures = resolved_exposures(spec, ds, assignments, sessions, pre_start=True)
     units = units_of(exposures, spec)
     person_of = units.select(F.col("unit_id").alias("anonymous_id"), "person_id")
     units = with_duplication_rank(
@@ -300,8 +304,12 @@ def main(spark: SparkSession, ds: str, settings, params: dict | None = None) -> 
         return read_range(spark, c, a, b, settings)
 
     with Pinned() as pin:
+        # from before the start: a unit first exposed then is not a visitor (seed 001)
         assignments = pin(
-            experiment_assignments(bounded(SILVER_EXPERIMENT_ASSIGNMENTS, *window), spec)
+            experiment_assignments(
+                bounded(SILVER_EXPERIMENT_ASSIGNMENTS, spec.pre_start_day.isoformat(), window[1]),
+                spec,
+            )
         )
         rows = transform(
             spec,

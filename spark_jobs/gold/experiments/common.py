@@ -140,14 +140,31 @@ def with_duplication_rank(units: DataFrame) -> DataFrame:
     )
 
 
-def exposures_in_window(spec: ExperimentSpec, ds: str, assignments: DataFrame) -> DataFrame:
-    """The experiment's exposures dated within [start, end] and on or before ds."""
+def exposures_in_window(
+    spec: ExperimentSpec, ds: str, assignments: DataFrame, *, pre_start: bool = False
+) -> DataFrame:
+    """The experiment's exposures dated within [start, end] and on or before ds; with
+    ``pre_start``, also those of the ``PRE_START_EXPOSURE_DAYS`` before the start (seed 001:
+    a first exposure before the start is not a visitor's, see ``units_exposed_in_window``)."""
     from pyspark.sql import functions as F
 
     day = F.to_date("assigned_at")
+    lo = spec.pre_start_day if pre_start else spec.start_date
     return experiment_assignments(assignments, spec).where(
-        day.between(F.lit(spec.start_date), F.lit(spec.end_date)) & (day <= F.lit(ds).cast("date"))
+        day.between(F.lit(lo), F.lit(spec.end_date)) & (day <= F.lit(ds).cast("date"))
     )
+
+
+def units_exposed_in_window(spec: ExperimentSpec, ds: str, exposures: DataFrame) -> DataFrame:
+    """The exposures (pre-start ones included) of the ids with an exposure in the window.
+
+    An id seen only before the start is not in the experiment; an id seen before the start
+    and again inside it keeps its *first* exposure, before the start, so the outcomes rules
+    find it ineligible (seed 001: a visitor's first exposure lies between the start and end
+    dates). Before, the pre-start exposure was dropped silently and the later one counted.
+    """
+    inside = exposures_in_window(spec, ds, exposures).select("anonymous_id").distinct()
+    return exposures.join(inside, "anonymous_id", "left_semi")
 
 
 def distinct_count(df: DataFrame, column: str) -> int:
@@ -160,7 +177,12 @@ def distinct_count(df: DataFrame, column: str) -> int:
 
 
 def resolved_exposures(
-    spec: ExperimentSpec, ds: str, assignments: DataFrame, sessions: DataFrame
+    spec: ExperimentSpec,
+    ds: str,
+    assignments: DataFrame,
+    sessions: DataFrame,
+    *,
+    pre_start: bool = False,
 ) -> DataFrame:
     """The experiment's exposures up to ds with ``person_id`` resolved across ids.
 
@@ -169,7 +191,9 @@ def resolved_exposures(
     """
     from pyspark.sql import functions as F
 
-    exposures = exposures_in_window(spec, ds, assignments)
+    exposures = exposures_in_window(spec, ds, assignments, pre_start=pre_start)
+    if pre_start:
+        exposures = units_exposed_in_window(spec, ds, exposures)
     links = identity_links(exposures, sessions)
     return (
         exposures.drop("person_id")

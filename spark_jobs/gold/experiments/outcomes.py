@@ -13,7 +13,9 @@ seed states its rules on dates ("on or after the first exposure date"):
   homepage_cta_test) before exposure; exactly 90 days counts, 91 does not. A person who
   converted (paid) before the exposure is *not* an activation, even if eligible;
 - **conversion**: an activation whose earliest paid start is on/after the activation date,
-  on/after the exposure date and on/before the end date (the last day of the experiment);
+  on/after the exposure date and on/before the end date (the last day of the experiment:
+  seed 001's "before the experiment end date" is read as before the experiment ends, i.e.
+  through 23:59:59 of the end date, since a visitor may be exposed on that day; README);
 - **new booking**: a conversion whose earliest booking on/after the conversion date is the
   person's first booking in the window (a booking before it, e.g. the day before the
   conversion, makes it not first-time); ``nb_mrr`` is that booking's MRR; a second booking is

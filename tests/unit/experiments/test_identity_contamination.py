@@ -108,3 +108,56 @@ def test_aggregated_counts_only_the_clean_cohort(chain):
     # treatment: c5 only, contaminated and rank 2 -> no clean user at all
     assert (treatment.exposed_rows, treatment.contaminated_rows, treatment.users) == (1, 1, 0)
     assert treatment.activation_n == 0
+
+
+def test_a_first_exposure_before_the_start_makes_the_visitor_ineligible(spark):
+    """Seed 001: a visitor's first exposure lies between the start (2024-01-01) and the end.
+
+    - p1: exposed 2023-12-28 (4 days before the start) and 2024-01-05 -> one row, first
+      exposure 2023-12-28, not an eligible visitor (before, the pre-start exposure was
+      dropped and 2024-01-05 counted as the first);
+    - p2: exposed only 2023-12-20 -> not in the experiment: no row;
+    - p3: exposed 2024-01-03 -> eligible;
+    - p4: exposed 2023-11-01 (60 days before: beyond PRE_START_EXPOSURE_DAYS = 28, not
+      read) and 2024-01-04 -> the bound: its first exposure read is 2024-01-04, eligible.
+    """
+    from include.experiments import PRE_START_EXPOSURE_DAYS
+    from include.table_catalog import FCT_WEBSITE_EVENTS
+    from include.table_catalog_sources import (
+        SILVER_ACCOUNTS,
+        SILVER_BILLING_EVENTS,
+        SILVER_EXPERIMENT_ASSIGNMENTS,
+        SILVER_SESSIONS,
+    )
+
+    def row(aid, cookie, day):
+        at = datetime.fromisoformat(f"{day}T10:00:00")
+        return (aid, "homepage_cta_test", "control", None, cookie, cookie, at, day)
+
+    assert PRE_START_EXPOSURE_DAYS == 28
+    assignments = spark.createDataFrame(
+        [
+            row("a1", "p1", "2023-12-28"),
+            row("a2", "p1", "2024-01-05"),
+            row("a3", "p2", "2023-12-20"),
+            row("a4", "p3", "2024-01-03"),
+            row("a5", "p4", "2023-11-01"),
+            row("a6", "p4", "2024-01-04"),
+        ],
+        SILVER_EXPERIMENT_ASSIGNMENTS.spark_schema(),
+    )
+    s = spec()
+    rows = base.transform(
+        s, DS, assignments, _empty(spark, SILVER_SESSIONS), _empty(spark, SILVER_ACCOUNTS),
+        _empty(spark, SILVER_BILLING_EVENTS), _empty(spark, FCT_WEBSITE_EVENTS),
+    )  # fmt: skip
+    counts = {r.unit_id: r.exposure_count for r in rows.collect()}
+    got = {
+        r.unit_id: (str(r.first_exposure_at.date()), counts[r.unit_id], r.is_eligible_visitor)
+        for r in outcomes.transform(s, rows, DS).collect()
+    }
+    assert got == {
+        "p1": ("2023-12-28", 2, 0),
+        "p3": ("2024-01-03", 1, 1),
+        "p4": ("2024-01-04", 1, 1),
+    }

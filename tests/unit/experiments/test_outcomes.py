@@ -8,7 +8,7 @@ from chispa import assert_df_equality
 
 from include.table_catalog_experiments import base_contract
 from spark_jobs.gold.experiments import outcomes
-from tests.unit.experiments.helpers import base_row, d, spec
+from tests.unit.experiments.helpers import base_row, d, spec, ts
 
 COLS = (
     "unit_id", "is_eligible_visitor", "is_activated", "activation_date", "is_hybrid_activation",
@@ -82,6 +82,29 @@ CASES = [
                  paid_start_times=["2024-04-05 00:00:00"]),
         ("conv_after_end", 1, 1, d("2024-02-05"), 0, 0, 0, None, 0, None, "0.00", "0.00"),
     ),
+    # the end date (2024-03-31) is the experiment's last day: "before the experiment end
+    # date" is read as before the experiment ends, so a paid start at 23:59:59 on it counts
+    # (the seed lets a visitor be exposed on that day; one exposed then must be able to
+    # convert then) and one at 00:00:00 the next day does not
+    (
+        base_row("conv_last_second", activation_times=["2024-02-05 00:00:00"],
+                 paid_start_times=["2024-03-31 23:59:59"]),
+        ("conv_last_second", 1, 1, d("2024-02-05"), 0, 0, 1, d("2024-03-31"), 0, None,
+         "0.00", "0.00"),
+    ),
+    (
+        base_row("conv_next_midnight", activation_times=["2024-02-05 00:00:00"],
+                 paid_start_times=["2024-04-01 00:00:00"]),
+        ("conv_next_midnight", 1, 1, d("2024-02-05"), 0, 0, 0, None, 0, None, "0.00", "0.00"),
+    ),
+    # exposed on the last day and converted that evening: eligible, activated, converted
+    (
+        base_row("exposed_last_day", first_exposure_at=ts("2024-03-31 09:00:00"),
+                 activation_times=["2024-03-31 10:00:00"],
+                 paid_start_times=["2024-03-31 20:00:00"]),
+        ("exposed_last_day", 1, 1, d("2024-03-31"), 0, 0, 1, d("2024-03-31"), 0, None,
+         "0.00", "0.00"),
+    ),
     # paid before the activation (same person, later re-activation): conversion needs paid
     # on/after activation -> not converted
     (
@@ -136,6 +159,10 @@ def test_optional_steps_missing_start_and_out_of_order(spark):
         base_row("after_end", activation_times=["2024-02-01 11:00:00"],
                  onboarding_start_times=["2024-03-30 00:00:00"],
                  onboarding_complete_times=["2024-04-01 00:00:00"]),
+        # on the last day (until 23:59:59): valid, like a conversion then
+        base_row("on_end_day", activation_times=["2024-02-01 11:00:00"],
+                 checkout_start_times=["2024-03-31 23:00:00"],
+                 checkout_complete_times=["2024-03-31 23:59:59"]),
     ]
     cols = ("unit_id", "onboarding_start_date", "onboarding_complete_date",
             "checkout_start_date", "checkout_complete_date")
@@ -146,6 +173,7 @@ def test_optional_steps_missing_start_and_out_of_order(spark):
             ("ordered", d("2024-02-01"), d("2024-02-02"), None, d("2024-02-02")),
             ("not_activated", None, None, None, None),
             ("after_end", d("2024-03-30"), None, None, None),
+            ("on_end_day", None, None, d("2024-03-31"), d("2024-03-31")),
         ],
         result.schema,
     )

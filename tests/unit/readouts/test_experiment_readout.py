@@ -465,3 +465,100 @@ def test_deep_dive_lift_matches_the_stats_engine():
         (ref.rel_lift, ref.rel_ci_low, ref.rel_ci_high), rel=1e-12)
     assert details.retention is None and details.cohorts is None
     assert deep_dive_details(spec, "2024-02-20", {}, 0.05) is None
+
+
+def test_an_empty_readout_says_so_in_one_line_without_numbers():
+    """The shop experiment's first day: visitors exposed, none with a closed 7-day window.
+    One state (when the first units are due, and why), no figure from the prior alone."""
+    from include.experiments import load_experiment
+    from include.report.render import render_html, render_markdown
+
+    spec = load_experiment("pdp_redesign")  # starts 2024-01-01, 7-day outcome windows
+    run = job.parse_params({"experiment": spec.name}, spec)
+    open_rows = [
+        {"experiment": spec.name, "variant": v, "segment": "overall", "segment_value": "all",
+         "exposed_rows": 40, "contaminated_rows": 0, "open_window_rows": 40, "users": 0,
+         "ds": "2024-01-01"}  # fmt: skip
+        for v in ("control", "treatment")
+    ]
+    result = job.build_result(spec, run, open_rows, {}, "2024-01-01")
+    assert result["empty_state"] == (
+        "80 exposed visitors so far, none with a closed outcome window. A shop visitor "
+        "counts once the 7-day window after their first product view has closed (seed "
+        "002), so the first units are due from 2024-01-07 (exposures of 2024-01-01, the "
+        "start date, close then at the earliest)."
+    )
+    assert result["verdict"].verdict == "keep_running"
+    # no Bayesian or power figure comes from the prior alone
+    assert all(r["prob_beat_control"] is None and r["expected_loss"] is None
+               and r["power"] is None for r in result["records"])  # fmt: skip
+    bundle = job.bundle_for(spec, "2024-01-01", result, {}, {})
+    html = render_html(bundle)
+    assert "No units yet" in html and "due from 2024-01-07" in html
+    assert "P(beat control)" not in html and "Lift by metric" not in html
+    assert "No units yet" in render_markdown(bundle) and "| Metric |" not in render_markdown(bundle)
+
+    # with one unit in an arm the page shows the tables again
+    open_rows[0] |= {"users": 1}
+    assert job.build_result(spec, run, open_rows, {}, "2024-01-08")["empty_state"] is None
+
+
+def test_an_empty_saas_readout_before_and_after_the_start():
+    assert job.empty_state(SPEC, "2023-12-30", {"control": 0, "treatment": 0}, 0) == (
+        "The experiment starts on 2024-01-01; its first exposures are due that day."
+    )
+    state = job.empty_state(SPEC, "2024-01-02", {"control": 0, "treatment": 0}, 3)
+    assert state.startswith("3 exposed ids so far, none an eligible visitor of the clean cohort")
+
+
+def test_decisions_come_from_the_sequential_test_over_the_daily_looks():
+    """ROWS (2024-01-10): activation 200/2000 vs 260/2010, pooled 460/4010, z = 0.02935 /
+    sqrt(0.11471 * 0.88529 * (1/2000 + 1/2010)) = 2.92, p = 0.0035:
+    significant for one fixed-horizon look. cta_demo runs 2024-01-01 to its final day
+    2024-04-01 (month-2 retention): 92 days of information time, so 2024-01-10 is t = 10/92
+    and O'Brien-Fleming spending allows almost nothing yet: the decision waits."""
+    from datetime import date
+
+    from include.stats.sequential import boundaries
+
+    assert SPEC.final_day == date(2024, 4, 1)
+    assert job.information_time(SPEC, "2024-01-10") == pytest.approx(10 / 92)
+    run = job.ReadoutParams("cta_demo", 0.05, ())
+    fixed = job.build_result(SPEC, run, ROWS, {})  # no ds: the fixed-horizon rows as built
+    act = next(r for r in fixed["records"] if r["metric"] == "activation"
+               and r["segment"] == "overall")  # fmt: skip
+    assert act["significant"] is True and act["statistic"] == pytest.approx(2.92, abs=0.005)
+
+    result = job.build_result(SPEC, run, ROWS, {}, "2024-01-10")
+    act = next(r for r in result["records"] if r["metric"] == "activation"
+               and r["segment"] == "overall")  # fmt: skip
+    # the decision family: 2 primary metrics x 1 arm -> each test at alpha / 2
+    c = boundaries([10 / 92], 0.025)[0]
+    assert act["sequential"] == {
+        "look": 1, "time": pytest.approx(10 / 92), "z": pytest.approx(act["statistic"]),
+        "boundary": pytest.approx(c), "alpha": 0.025, "alpha_spent": pytest.approx(
+            2 * (2 - 2 * __import__("scipy").stats.norm.cdf(2.4977 / (10 / 92) ** 0.5)),
+            rel=1e-3), "crossed_at": None,
+    }  # fmt: skip
+    assert c > 7 and act["significant"] is False  # z = 2.92 is far inside the boundary
+    assert result["verdict"].verdict == "keep_running"
+    assert any("sequential test z=2.92 within the boundary" in r
+               for r in result["verdict"].reasons)  # fmt: skip
+    # the fixed-horizon numbers stay in the row
+    assert act["p_value"] == pytest.approx(0.0035, abs=0.0002)
+
+    # a path of daily looks whose last look crosses: the final day (t = 1) spends the rest
+    series = {"activation": {"treatment": [
+        {"day": "2024-02-15", "status": "ok", "statistic": 1.2, "control_n": 4000,
+         "treatment_n": 4000},
+        {"day": "2024-04-01", "status": "ok", "statistic": 2.88, "control_n": 6000,
+         "treatment_n": 6000},
+    ]}}  # fmt: skip
+    rows = [dict(r, ds="2024-04-01") for r in ROWS]
+    final = job.build_result(SPEC, run, rows, {}, "2024-04-01", None, series)
+    act = next(r for r in final["records"] if r["metric"] == "activation"
+               and r["segment"] == "overall")  # fmt: skip
+    times = [46 / 92, 1.0]
+    assert act["sequential"]["boundary"] == pytest.approx(boundaries(times, 0.025)[1])
+    assert act["sequential"]["boundary"] < 2.88 and act["sequential"]["crossed_at"] == 2
+    assert act["significant"] is True and final["verdict"].verdict == "ship"

@@ -7,6 +7,7 @@ day replaces its readouts slice with identical rows.
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 
 import pytest
@@ -104,3 +105,60 @@ def test_main_writes_readouts_slice_versions_and_report(spark, lakehouse_env):
     # every column of every row, provenance (input_versions) included: same inputs, same rows
     whole = lambda rows: sorted(repr(sorted(r.asDict().items())) for r in rows)  # noqa: E731
     assert whole(rows_again) == whole(out)
+
+
+def _gate_rows(day: str, failed: tuple[str, ...] = ()) -> list[dict]:
+    """quality_results rows of one day: one rule per daily source gate of the SaaS funnel,
+    as the gate job writes them (a failed blocking rule for each suite in ``failed``)."""
+    suites = ("bronze_web_events", "silver_fct_website_events", "silver_experiment_assignments",
+              "silver_accounts", "silver_billing_events")  # fmt: skip
+    return [
+        {"suite": s, "table_name": s.replace("_", ".", 1), "rule": "row_count",
+         "expectation": "expect_table_row_count_to_be_between", "kwargs": "{}",
+         "severity": "block", "success": s not in failed, "observed": "1", "unexpected_count": 0,
+         "sample": None, "data_docs": None, "ds": day}  # fmt: skip
+        for s in suites
+    ]
+
+
+@pytest.mark.slow
+def test_a_day_rejected_at_its_gate_blocks_the_verdict(spark, lakehouse_env):
+    """The readout of 2024-01-03 spans 2024-01-01..03. The middle day's web events failed
+    their gate (its partition was restored, so the experiment-to-date tables silently lack
+    it): the verdict is blocked, naming the day, in gold.readouts. Once the day is re-run
+    and passes, the same readout decides again and says what it covered."""
+    from include.experiments import load_experiment
+    from include.table_catalog import QUALITY_RESULTS, READOUTS
+    from include.tables import read_partition, write_partition
+
+    spec = load_experiment("homepage_cta_test")
+    _write_aggregated(spark, spec, lakehouse_env)
+    days = {"2024-01-01": (), "2024-01-02": ("silver_fct_website_events",), DAY2: ()}
+    for day, failed in days.items():
+        df = spark.createDataFrame(_gate_rows(day, failed), QUALITY_RESULTS.spark_schema())
+        write_partition(spark, df, QUALITY_RESULTS, day, lakehouse_env)
+
+    params = {"experiment": spec.name}
+    assert job.main(spark, DAY2, lakehouse_env, params).extra["verdict"] == "blocked"
+    rows = read_partition(spark, READOUTS, DAY2, lakehouse_env).collect()
+    assert {r.verdict for r in rows} == {"blocked"}
+    assert {r.trust_status for r in rows} == {"fail"}
+    assert json.loads(rows[0].verdict_reasons) == [
+        "incomplete data: 1 of 3 days of 2024-01-01..2024-01-03 did not pass their gates: "
+        "2024-01-02 (failed: silver_fct_website_events)"
+    ]
+    page = lakehouse_env.reports_dir / "experiments" / spec.name / DAY2 / "readout.html"
+    assert "BLOCKED: INCOMPLETE DATA" in page.read_text()
+
+    # the day is re-run and passes its gates: the readout decides on complete data again
+    df = spark.createDataFrame(_gate_rows("2024-01-02"), QUALITY_RESULTS.spark_schema())
+    write_partition(spark, df, QUALITY_RESULTS, "2024-01-02", lakehouse_env)
+    result = job.main(spark, DAY2, lakehouse_env, params)
+    assert result.extra["verdict"] != "blocked"
+    first = read_partition(spark, READOUTS, DAY2, lakehouse_env).first()
+    reasons = json.loads(first.verdict_reasons)
+    assert (
+        "data covers 2024-01-01..2024-01-03: 3 days, each passed its 5 source gates "
+        "(bronze_web_events, silver_fct_website_events, silver_experiment_assignments, "
+        "silver_accounts, silver_billing_events)"
+    ) in reasons

@@ -95,30 +95,74 @@ def test_build_rows_fit_the_readouts_contract(spark):
         {"silver_fct_website_events": "pass"},
         DS,
         {"t": 3},
+        {"e": _spec("control", 0.5)},
     )
     assert len(rows) == 2 and {r["metric"] for r in rows} == {"signup_rate", "purchase_rate"}
     signup = next(r for r in rows if r["metric"] == "signup_rate")
     assert abs(signup["abs_lift"] - 0.05) < 1e-12 and signup["p_value"] < 0.01
-    assert summaries["e"]["verdict"].verdict == "ship"  # +5 pp on 1000/arm: p = 0.0014
+    # +5 pp on 1000/arm (p = 0.0014) is not a ship from the daily page: it has no verdict
+    assert summaries["e"]["verdict"].verdict == "monitor"
+    assert {r["verdict"] for r in rows} == {"monitor"}
+    assert summaries["e"]["verdict"].reasons[0] == (
+        "daily monitor, no verdict: the decision is the experiment readout: "
+        "experiments/e/2024-01-05/readout.html"
+    )
     df = spark.createDataFrame(rows, READOUTS.spark_schema())
     assert df.count() == 2 and df.first().input_versions == {"t": 3}
 
 
-def test_verdicts_wait_for_sample_and_stop_on_contamination():
-    flat = [
-        {
-            "experiment": "e",
-            "variant": v,
-            "segment": "overall",
-            "metric": m,
-            "n": 1000.0,
-            "sum": 100.0,
-            "sum_sq": 100.0,
-        }
+def _spec(control: str, control_weight: float):
+    from include.experiments import parse_experiment
+
+    other = "treatment" if control == "control" else "control"
+    return parse_experiment({
+        "name": "e", "funnel": "saas", "control": control, "start_date": "2024-01-01",
+        "end_date": "2024-01-31", "exposure_event": "experiment_exposure",
+        "variants": [{"name": control, "weight": control_weight},
+                     {"name": other, "weight": round(1 - control_weight, 10)}],
+        "metrics": [{"name": "conversion", "type": "conversion", "role": "primary"}],
+    })  # fmt: skip
+
+
+def _flat(n_control=1000.0, n_treatment=1000.0, experiment="e"):
+    return [
+        {"experiment": experiment, "variant": v, "segment": "overall", "metric": m, "n": n,
+         "sum": n / 10, "sum_sq": n / 10}  # fmt: skip
         for m in ("signup_rate", "purchase_rate")
-        for v in ("control", "treatment")
+        for v, n in (("control", n_control), ("treatment", n_treatment))
     ]
-    _, s = build_rows(flat, [{"experiment": "e", "contaminated": 0}], {}, DS, {})
-    assert s["e"]["verdict"].verdict == "keep_running"  # 1000 of the planned 5000 per arm
-    _, s = build_rows(flat, [{"experiment": "e", "contaminated": 300}], {}, DS, {})
-    assert s["e"]["verdict"].verdict == "invalid"  # 300 / 2300 = 13% > 5% maximum
+
+
+def test_the_split_is_tested_against_the_configured_weights():
+    """1000 / 1000 units: consistent with a 50/50 file, a sample-ratio mismatch for an
+    80/20 one (expected 1600 / 400: chi2 = 600^2/1600 + 600^2/400 = 1125). Before, the
+    daily page tested every split against equal weights."""
+    trust = {"experiment": "e", "contaminated": 0}
+    _, s = build_rows(_flat(), [trust], {}, DS, {}, {"e": _spec("control", 0.5)})
+    assert s["e"]["trust"].status == "pass"
+    _, s = build_rows(_flat(), [trust], {}, DS, {}, {"e": _spec("control", 0.8)})
+    srm = next(c for c in s["e"]["trust"].checks if c.name == "sample_ratio_mismatch")
+    assert srm.status == "fail" and srm.value < 1e-200
+    assert s["e"]["verdict"].verdict == "monitor"  # shown, never decided on
+
+
+def test_the_control_comes_from_the_file_and_an_unknown_experiment_is_not_compared():
+    trust = {"experiment": "e", "contaminated": 0}
+    # the file names 'treatment' as the control: lifts are control - treatment here
+    rows, _ = build_rows(_flat(), [trust], {}, DS, {}, {"e": _spec("treatment", 0.5)})
+    assert {(r["control_variant"], r["variant"]) for r in rows} == {("treatment", "control")}
+    # no file for 'e': counts only, no comparison and no SRM test
+    rows, s = build_rows(_flat(), [trust], {}, DS, {}, {})
+    assert {r["status"] for r in rows} == {"missing_control"}
+    assert all(r["p_value"] is None for r in rows)
+    srm = next(c for c in s["e"]["trust"].checks if c.name == "sample_ratio_mismatch")
+    assert (srm.status, srm.reason) == ("warn", "e: no configured weights, the split is not tested")
+    assert "has no experiment file (experiments/e.yaml)" in s["e"]["verdict"].reasons[0]
+
+
+def test_contamination_fails_the_trust_checks_of_the_monitor():
+    _, s = build_rows(_flat(), [{"experiment": "e", "contaminated": 300}], {}, DS, {},
+                      {"e": _spec("control", 0.5)})  # fmt: skip
+    assert s["e"]["trust"].status == "fail"  # 300 / 2300 = 13% > 5% maximum
+    assert s["e"]["verdict"].verdict == "monitor"
+    assert any("contamination_rate 13.04% exceeds" in r for r in s["e"]["verdict"].reasons)

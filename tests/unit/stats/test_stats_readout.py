@@ -122,10 +122,20 @@ def test_build_readout_rows() -> None:
     assert row["test"] == "two_proportion_z" and row["bayes_method"] == "beta_binomial"
     assert row["significant"] is True and row["prob_beat_control"] > 0.999
     assert 0 < row["power"] <= 1 and row["mde_abs"] > 0
-    # corrections are across the whole readout
-    p = [r["p_value"] for r in rows]
-    np.testing.assert_allclose([r["p_value_holm"] for r in rows], holm(p))
-    np.testing.assert_allclose([r["p_value_bh"] for r in rows], benjamini_hochberg(p))
+    # corrections are within each family: the decision family (the one primary metric on
+    # the overall segment: nothing to correct), the two overall guardrails, and the six
+    # segment cells (exploratory); never across the whole readout
+    families = {
+        "decision": [r for r in rows if r["segment"] == "overall" and r["role"] == "primary"],
+        "guardrail": [r for r in rows if r["segment"] == "overall" and r["role"] == "guardrail"],
+        "exploratory": [r for r in rows if r["segment"] != "overall"],
+    }
+    assert [len(f) for f in families.values()] == [1, 2, 6]
+    assert families["decision"][0]["p_value_holm"] == families["decision"][0]["p_value"]
+    for members in families.values():
+        p = [r["p_value"] for r in members]
+        np.testing.assert_allclose([r["p_value_holm"] for r in members], holm(p))
+        np.testing.assert_allclose([r["p_value_bh"] for r in members], benjamini_hochberg(p))
     revenue = next(r for r in rows if r["metric"] == "nb_mrr" and r["segment"] == "overall")
     assert revenue["test"] == "welch_t" and revenue["bayes_method"] == "normal_means"
     for r in rows:  # no NaN leaks into the table: undefined values are None
@@ -270,7 +280,7 @@ def test_verdict_flat_and_underpowered_keeps_running_until_powered_or_window_end
     assert any("nb_mrr" in r and "power undefined" in r for r in running.reasons)
     ended = decide(rows, trust, {**cfg, "window_ended": True})
     assert ended.verdict == "do_not_ship"
-    assert any("no significant effect at the end of the window" in r for r in ended.reasons)
+    assert any("no significant effect at the planned end" in r for r in ended.reasons)
     powered = [{**r, "power": 0.85} for r in rows]
     verdict = decide(powered, trust, cfg)
     assert verdict.verdict == "do_not_ship"
