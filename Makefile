@@ -4,7 +4,7 @@ START ?= 2024-01-01
 DAYS ?= 3
 SCALE ?= 20000
 
-.PHONY: demo setup test test-unit airflow airflow-stop services stop spark-sql thrift lint bench clean-state
+.PHONY: demo setup test test-unit airflow airflow-stop services stop spark-sql catalog thrift lint bench clean-state
 
 demo: setup            ## set everything up, run the pipeline for DAYS days from START, open the readout
 	scripts/demo.sh "$(START)" "$(DAYS)" "$(SCALE)"
@@ -33,6 +33,9 @@ stop: airflow-stop     ## stop everything the project started
 
 spark-sql:             ## a Spark SQL shell on the shared metastore: SELECT * FROM gold.agg_website_events
 	. scripts/env.sh && python scripts/spark_conf.py >/dev/null && spark-sql
+
+catalog:               ## column comments and gold.<table>_current views on every existing table
+	. scripts/env.sh && python spark_jobs/run.py maintenance.catalog --ds $$(date -u +%F)
 
 thrift:                ## the Spark Thrift server (JDBC on 127.0.0.1:10000) for beeline / BI tools
 	scripts/thrift.sh start

@@ -128,16 +128,22 @@ def ensure_table(spark: SparkSession, contract: TableContract, settings: Setting
         target, where = contract.qualified_name, f" LOCATION {sql_string(location)}"
     else:
         target, where = delta_ref(location), ""
+    from include.catalog import columns_ddl, create_current_view
+    from include.data_dictionary import table_comment
+
+    # every silver and gold column with its data-dictionary comment (DESCRIBE answers)
     statement = (
-        f"CREATE TABLE IF NOT EXISTS {target} ({contract.ddl}) USING DELTA "
-        f"PARTITIONED BY ({partitioned}){where} COMMENT {sql_string(contract.description)}"
+        f"CREATE TABLE IF NOT EXISTS {target} ({columns_ddl(contract)}) USING DELTA "
+        f"PARTITIONED BY ({partitioned}){where} COMMENT {sql_string(table_comment(contract))}"
     )
     # Parallel runs (a backfill with several active runs) may all find the table missing and
     # race to create it: the losers' commit conflicts (ProtocolChanged / already exists). The
     # table then exists, and ``CREATE TABLE IF NOT EXISTS`` again is a no-op.
     for attempt in range(4):
         try:
-            return spark.sql(statement).collect()
+            created = spark.sql(statement).collect()
+            create_current_view(spark, contract)  # experiment-to-date tables: <name>_current
+            return created
         except Exception as exc:  # Delta / catalog exceptions (classic or Connect)
             if attempt == 3 or not _lost_create_race(exc):
                 raise

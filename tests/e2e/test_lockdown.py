@@ -11,6 +11,8 @@ started is not among them (a check that found nothing would pass). Then it logs 
 Thrift server with beeline: without a password, with a wrong one, as the platform team
 (``lakehouse``: creates a bronze and a gold table) and as ``analyst`` (gold answers; bronze,
 a subquery on bronze and writes are refused); a read by path is refused for both logins.
+Last, the analyst's first queries on an experiment-to-date table: the ``_current`` view
+holds the newest state, and ``DESCRIBE TABLE EXTENDED`` shows every column's comment.
 """
 
 from __future__ import annotations
@@ -84,7 +86,7 @@ def stack():
         run("airflow db migrate")
         run("scripts/airflow.sh start")
         run("scripts/thrift.sh start")
-        yield state, ports
+        yield state, ports, run
     finally:
         for command in ("scripts/thrift.sh stop", "scripts/airflow.sh stop",
                         "scripts/services.sh stop"):  # fmt: skip
@@ -118,7 +120,7 @@ def _loopback(address: str) -> bool:
 def test_every_listener_of_the_stack_is_on_the_loopback(stack):
     import time
 
-    state, ports = stack
+    state, ports, _ = stack
     listening: dict[int, set[tuple[str, str]]] = {}
     deadline = time.monotonic() + 60  # the scheduler's health server starts after it
     while time.monotonic() < deadline:
@@ -175,7 +177,7 @@ def _beeline(state: Path, port: int, user: str, password: str | None, sql: str,
 
 
 def test_jdbc_needs_a_login_and_the_analyst_reads_silver_and_gold_only(stack):
-    state, ports = stack
+    state, ports, _ = stack
     port = ports["LAKEHOUSE_THRIFT_PORT"]
     analyst = _password(state, "LAKEHOUSE_JDBC_ANALYST_PASSWORD")
     admin = _password(state, "LAKEHOUSE_JDBC_ADMIN_PASSWORD")
@@ -221,3 +223,29 @@ def test_jdbc_needs_a_login_and_the_analyst_reads_silver_and_gold_only(stack):
     code, out = _beeline(state, port, "lakehouse", admin,
                          "SELECT CONCAT('rows=', COUNT(*)) FROM gold.visits")
     assert code == 0 and "rows=1" in out and "rows=2" not in out, out[-2000:]  # none written
+
+
+def test_the_analyst_gets_the_current_state_and_the_data_dictionary(stack):
+    """gold.user_outcomes written by the engine as a job writes it (tests/e2e/snapshot_rows.py:
+    6 rows, pdp_redesign as of two days, other_test as of one). Over JDBC, as the analyst:
+    the table has 6 rows, gold.user_outcomes_current the 4 of the newest state per
+    experiment, and DESCRIBE TABLE EXTENDED shows the data dictionary's comment of every
+    column and the table's note pointing at the view."""
+    from include.data_dictionary import column_comment
+    from include.table_catalog_experiments import USER_OUTCOMES
+
+    state, ports, run = stack
+    run("python tests/e2e/snapshot_rows.py")
+    analyst = _password(state, "LAKEHOUSE_JDBC_ANALYST_PASSWORD")
+    code, out = _beeline(state, ports["LAKEHOUSE_THRIFT_PORT"], "analyst", analyst, ";\n".join([
+        "SELECT CONCAT('all=', COUNT(*)) FROM gold.user_outcomes",
+        "SELECT CONCAT('cur=', experiment, '@', ds, '=', COUNT(*)) "
+        "FROM gold.user_outcomes_current GROUP BY experiment, ds",
+        "DESCRIBE TABLE EXTENDED gold.user_outcomes"]))  # fmt: skip
+    assert code == 0, out[-3000:]
+    assert "all=6" in out, out[:3000]
+    current = sorted(re.findall(r"cur=([a-z_]+@[0-9-]+=[0-9]+)", out))
+    assert current == ["other_test@2024-01-02=1", "pdp_redesign@2024-01-03=3"], out[:3000]
+    for column in USER_OUTCOMES.columns:
+        assert column_comment(USER_OUTCOMES, column) in out, (column, out[:4000])
+    assert "query the _current view for the latest" in out

@@ -142,3 +142,51 @@ def safe_ratio(numerator: Column, denominator: Column) -> Column:
     from pyspark.sql import functions as F
 
     return F.when(denominator > 0, numerator.cast("double") / denominator.cast("double"))
+
+
+def month_as_of(spark: SparkSession, contract: TableContract, month: str, settings) -> str | None:
+    """The ``as_of_ds`` a monthly mart's partition holds now (None: not built yet)."""
+    from pyspark.sql import functions as F
+
+    from include.tables import read_partition, table_exists
+
+    if not table_exists(spark, contract, settings):
+        return None
+    return read_partition(spark, contract, month, settings).agg(F.max("as_of_ds")).first()[0]
+
+
+def later_state(spark: SparkSession, contract: TableContract, window: MonthWindow,
+                settings) -> str | None:  # fmt: skip
+    """The ``as_of_ds`` of a later state the month's partition already holds, or None when a
+    run for ``window.ds`` may write it. A closed month (built as of its last day) keeps its
+    final figures whatever day of it is re-run or backfilled, and an open month never goes
+    back to an earlier day: before, re-running 2024-01-10 after February rewrote January as
+    month-to-date at 01-10, and the bridge's continuity check skipped it from then on."""
+    held = month_as_of(spark, contract, window.month, settings)
+    return held if held is not None and held > window.ds else None
+
+
+def write_month(
+    spark: SparkSession,
+    df: DataFrame,
+    contract: TableContract,
+    window: MonthWindow,
+    settings,
+    *,
+    guard: TableContract | None = None,
+) -> dict:
+    """Replace the month's partition of a monthly mart with its state as of ``window.ds``,
+    unless it holds a later one (:func:`later_state` of ``guard``, default the mart itself):
+    then nothing is written and the result says what was kept (``kept_as_of``)."""
+    from include.tables import table_version, write_partition
+
+    held = later_state(spark, guard or contract, window, settings)
+    if held is not None:
+        return {"rows": 0, "version": table_version(spark, contract, settings), "kept_as_of": held}
+    return write_partition(spark, df, contract, window.month, settings)
+
+
+def kept(*writes: dict) -> dict:
+    """``{"kept_as_of": ...}`` for a JobResult's extra when a write kept a later state."""
+    held = [w["kept_as_of"] for w in writes if "kept_as_of" in w]
+    return {"kept_as_of": held[0]} if held else {}

@@ -22,11 +22,13 @@ from spark_jobs.gold.finance._common import (
     MONEY,
     MonthWindow,
     filter_landed_by,
+    kept,
     mrr_at,
     read_history,
     safe_ratio,
     ts,
     with_month_columns,
+    write_month,
 )
 
 if TYPE_CHECKING:
@@ -80,11 +82,11 @@ def transform(billing: DataFrame, ds: str) -> DataFrame:
 
 
 def main(spark, ds: str, settings, params: dict | None = None) -> JobResult:
-    from include.tables import table_version, write_partition
+    from include.tables import table_version
 
     window = MonthWindow.of(ds)
     billing = read_history(spark, SILVER_BILLING_EVENTS, ds, settings)
-    out = write_partition(spark, transform(billing, ds), COHORT_RETENTION, window.month, settings)
+    out = write_month(spark, transform(billing, ds), COHORT_RETENTION, window, settings)
     return JobResult(
         job="gold.finance.cohort_retention",
         ds=ds,
@@ -95,5 +97,5 @@ def main(spark, ds: str, settings, params: dict | None = None) -> JobResult:
             ),
             COHORT_RETENTION.qualified_name: out["version"],
         },
-        extra={"month": window.month},
+        extra={"month": window.month, **kept(out)},
     )

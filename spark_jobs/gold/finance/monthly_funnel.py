@@ -19,8 +19,10 @@ from spark_jobs.gold.finance._common import (
     MonthWindow,
     filter_between,
     filter_landed_by,
+    kept,
     read_history,
     with_month_columns,
+    write_month,
 )
 
 if TYPE_CHECKING:
@@ -55,11 +57,11 @@ def transform(billing: DataFrame, ds: str) -> DataFrame:
 
 
 def main(spark, ds: str, settings, params: dict | None = None) -> JobResult:
-    from include.tables import table_version, write_partition
+    from include.tables import table_version
 
     window = MonthWindow.of(ds)
     billing = read_history(spark, SILVER_BILLING_EVENTS, ds, settings)
-    out = write_partition(spark, transform(billing, ds), MONTHLY_FUNNEL, window.month, settings)
+    out = write_month(spark, transform(billing, ds), MONTHLY_FUNNEL, window, settings)
     return JobResult(
         job="gold.finance.monthly_funnel",
         ds=ds,
@@ -70,5 +72,5 @@ def main(spark, ds: str, settings, params: dict | None = None) -> JobResult:
             ),
             MONTHLY_FUNNEL.qualified_name: out["version"],
         },
-        extra={"month": window.month},
+        extra={"month": window.month, **kept(out)},
     )

@@ -20,8 +20,10 @@ from spark_jobs.gold.finance._common import (
     MonthWindow,
     filter_between,
     filter_landed_by,
+    kept,
     read_history,
     safe_ratio,
+    write_month,
 )
 
 if TYPE_CHECKING:
@@ -82,14 +84,12 @@ def transform(billing: DataFrame, orders: DataFrame, ds: str) -> DataFrame:
 
 
 def main(spark, ds: str, settings, params: dict | None = None) -> JobResult:
-    from include.tables import table_version, write_partition
+    from include.tables import table_version
 
     window = MonthWindow.of(ds)
     billing = read_history(spark, SILVER_BILLING_EVENTS, ds, settings)
     orders = read_history(spark, SILVER_ORDERS, ds, settings)
-    out = write_partition(
-        spark, transform(billing, orders, ds), MONTHLY_REVENUE, window.month, settings
-    )
+    out = write_month(spark, transform(billing, orders, ds), MONTHLY_REVENUE, window, settings)
     return JobResult(
         job="gold.finance.monthly_revenue",
         ds=ds,
@@ -99,5 +99,5 @@ def main(spark, ds: str, settings, params: dict | None = None) -> JobResult:
             for c in (SILVER_BILLING_EVENTS, SILVER_ORDERS)
         }
         | {MONTHLY_REVENUE.qualified_name: out["version"]},
-        extra={"month": window.month},
+        extra={"month": window.month, **kept(out)},
     )

@@ -20,9 +20,11 @@ from spark_jobs.gold.finance._common import (
     MONEY,
     MonthWindow,
     filter_landed_by,
+    kept,
     read_history,
     user_month_snapshots,
     with_month_columns,
+    write_month,
 )
 
 if TYPE_CHECKING:
@@ -106,19 +108,15 @@ def transform(billing: DataFrame, ds: str) -> DataFrame:
 
 
 def main(spark, ds: str, settings, params: dict | None = None) -> JobResult:
-    from include.tables import table_version, write_partition
+    from include.tables import table_version
 
     window = MonthWindow.of(ds)
     billing = keep(read_history(spark, SILVER_BILLING_EVENTS, ds, settings))
     try:
-        snaps = write_partition(
-            spark,
-            transform_snapshots(billing, ds),
-            MRR_SNAPSHOT_USER_MONTH,
-            window.month,
-            settings,
-        )
-        bridge = write_partition(spark, transform(billing, ds), MRR_BRIDGE, window.month, settings)
+        # the bridge's state guards both: they are written together, snapshots first
+        snaps = write_month(spark, transform_snapshots(billing, ds), MRR_SNAPSHOT_USER_MONTH,
+                            window, settings, guard=MRR_BRIDGE)  # fmt: skip
+        bridge = write_month(spark, transform(billing, ds), MRR_BRIDGE, window, settings)
     finally:
         billing.unpersist()
     return JobResult(
@@ -132,5 +130,5 @@ def main(spark, ds: str, settings, params: dict | None = None) -> JobResult:
             MRR_SNAPSHOT_USER_MONTH.qualified_name: snaps["version"],
             MRR_BRIDGE.qualified_name: bridge["version"],
         },
-        extra={"month": window.month, "snapshot_rows": snaps["rows"]},
+        extra={"month": window.month, "snapshot_rows": snaps["rows"], **kept(bridge)},
     )

@@ -19,10 +19,12 @@ from spark_jobs.gold.finance._common import (
     MonthWindow,
     filter_between,
     filter_landed_by,
+    kept,
     read_history,
     safe_ratio,
     ts,
     with_month_columns,
+    write_month,
 )
 
 if TYPE_CHECKING:
@@ -118,14 +120,12 @@ def transform(tickets: DataFrame, nps: DataFrame, ds: str) -> DataFrame:
 
 
 def main(spark, ds: str, settings, params: dict | None = None) -> JobResult:
-    from include.tables import table_version, write_partition
+    from include.tables import table_version
 
     window = MonthWindow.of(ds)
     tickets = read_history(spark, SILVER_SUPPORT_TICKETS, ds, settings)
     nps = read_history(spark, SILVER_NPS_RESPONSES, ds, settings)
-    out = write_partition(
-        spark, transform(tickets, nps, ds), SUPPORT_SUMMARY, window.month, settings
-    )
+    out = write_month(spark, transform(tickets, nps, ds), SUPPORT_SUMMARY, window, settings)
     return JobResult(
         job="gold.finance.support_summary",
         ds=ds,
@@ -135,5 +135,5 @@ def main(spark, ds: str, settings, params: dict | None = None) -> JobResult:
             for c in (SILVER_SUPPORT_TICKETS, SILVER_NPS_RESPONSES)
         }
         | {SUPPORT_SUMMARY.qualified_name: out["version"]},
-        extra={"month": window.month},
+        extra={"month": window.month, **kept(out)},
     )
