@@ -148,10 +148,13 @@ def lakehouse_daily():
             [f"bronze.{s}" for s in SOURCES], task_id="bronze",
             outlets=[table_asset(f"bronze.{s}") for s in SOURCES],
         )
+        # then the per-person state the experiment tables' eligibility rule reads
         silver_src = spark_job(
-            [f"silver.{s}" for s in silver_order()], task_id="silver",
+            [*(f"silver.{s}" for s in silver_order()), "silver.person_conversions"],
+            task_id="silver",
             outlets=[
-                table_asset(f"silver.{s}") for s in SOURCES if s not in SILVER_GATED_SOURCES
+                *(table_asset(f"silver.{s}") for s in SOURCES if s not in SILVER_GATED_SOURCES),
+                table_asset("silver.person_conversions"),
             ],
         )
         # the gated silver sources, and the quarantine every bronze/silver job has written

@@ -82,6 +82,12 @@ def columns_ddl(contract: TableContract) -> str:
     return ", ".join(parts)
 
 
+def _column_types(contract: TableContract) -> list[tuple[str, str]]:
+    from include.contracts import _split_column, _split_top_level
+
+    return [_split_column(part) for part in _split_top_level(contract.ddl)]
+
+
 def column_comments(spark: SparkSession, ref: str) -> dict[str, str]:
     """``{column: comment}`` from ``DESCRIBE TABLE`` (the columns, before its sections)."""
     out: dict[str, str] = {}
@@ -93,9 +99,10 @@ def column_comments(spark: SparkSession, ref: str) -> dict[str, str]:
 
 
 def sync_catalog(spark: SparkSession, settings=None) -> dict[str, int]:
-    """Bring every existing silver and gold table's column comments and every ``_current``
-    view up to date (tables created before the data dictionary); idempotent: a second run
-    changes nothing. Returns ``{"tables", "comments_set", "views"}``."""
+    """Bring every existing silver and gold table's columns, column comments and every
+    ``_current`` view up to date (tables created before the data dictionary, or before a
+    contract gained a column: added as nullable); idempotent: a second run changes nothing.
+    Returns ``{"tables", "comments_set", "views"}`` (plus ``columns_added`` when any)."""
     from include.data_dictionary import find_comment
     from include.tables import delta_ref, sql_string, table_exists, table_location, uses_metastore
 
@@ -110,6 +117,18 @@ def sync_catalog(spark: SparkSession, settings=None) -> dict[str, int]:
             else delta_ref(table_location(contract, settings))
         )
         current = column_comments(spark, ref)
+        missing = [c for c in contract.columns if c not in current]
+        if missing:  # a column the contract gained (e.g. base.first_paid_at): added, nullable
+            types = dict(_column_types(contract))
+            added = ", ".join(
+                f"{c} {types[c]}"
+                + (f" COMMENT {sql_string(find_comment(contract, c))}"
+                   if find_comment(contract, c) else "")  # fmt: skip
+                for c in missing
+            )
+            spark.sql(f"ALTER TABLE {ref} ADD COLUMNS ({added})").collect()
+            done["columns_added"] = done.get("columns_added", 0) + len(missing)
+            current = column_comments(spark, ref)
         for column in contract.columns:
             wanted = find_comment(contract, column)
             if wanted is not None and current.get(column, "") != wanted:

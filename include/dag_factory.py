@@ -192,11 +192,24 @@ def validate_segments(spec: ExperimentSpec, value: Any) -> list[str]:
     return list(dict.fromkeys(value))
 
 
+def run_key(run_type: str | None, run_id: str | None) -> str:
+    """The readout job's ``run`` param: ``daily`` for the automatic runs (Asset-triggered,
+    scheduled, backfilled: one readout per day, a re-run replaces it), ``manual_<10 hex of
+    the run id>`` for a run triggered by hand, whose result (other alpha or segments) is kept
+    beside the daily one in gold.readouts and under reports/experiments/runs/."""
+    import hashlib
+
+    if str(run_type or "") != "manual":
+        return "daily"
+    return "manual_" + hashlib.sha256(str(run_id).encode()).hexdigest()[:10]
+
+
 def resolve_run(
     spec: ExperimentSpec,
     params: Mapping[str, Any],
     logical_ds: str | None = None,
     event_days: Sequence[str] = (),
+    run: str = "daily",
 ) -> RunArgs:
     """The day and job params of one readout run (see the module docstring); fails fast."""
     if params.get("experiment", spec.name) != spec.name:
@@ -213,7 +226,7 @@ def resolve_run(
     if not isinstance(ds, str) or not _DS.fullmatch(ds):
         raise ValueError(f"ds must be YYYY-MM-DD, got {ds!r}")
     spec.require_open(ds)
-    job_params = {"experiment": spec.name, "alpha": alpha, "segments": segments}
+    job_params = {"experiment": spec.name, "alpha": alpha, "segments": segments, "run": run}
     return RunArgs(ds=ds, params=job_params)
 
 
@@ -332,11 +345,19 @@ def build_experiment_dag(spec: ExperimentSpec):
     ) as dag:
 
         @task(task_id="resolve_run")
-        def resolve(params=None, triggering_asset_events=None, logical_date=None) -> dict:
+        def resolve(
+            params=None, triggering_asset_events=None, logical_date=None, dag_run=None
+        ) -> dict:
             """Pick the day to read out and validate the params (fails before Spark starts)."""
             logical_ds = logical_date.strftime("%Y-%m-%d") if logical_date else None
+            run_type = getattr(dag_run, "run_type", None)  # a DagRunType (a str enum)
+            kind = getattr(run_type, "value", run_type)
             run = resolve_run(
-                spec, dict(params or {}), logical_ds, _event_days(triggering_asset_events)
+                spec,
+                dict(params or {}),
+                logical_ds,
+                _event_days(triggering_asset_events),
+                run_key(kind, getattr(dag_run, "run_id", None)),
             )
             return run.to_xcom()
 

@@ -562,20 +562,23 @@ COMMENTS: dict[str, dict[str, str]] = {
     # ------------------------------------------------------------------ gold: readouts, gates
     "gold.readouts": {
         "readout": (
-            "Partition: experiment_<name> (the deciding experiment readout) or web_experiments "
-            "(daily monitor)"
+            "Partition: experiment_<name> (the daily deciding readout), experiment_<name>__manual_"
+            "<hash> (a run by hand, kept beside it) or web_experiments (daily monitor)"
         ),
-        "readout_id": "Run id: experiment_<name>:<ds>, or web_experiments:<experiment>:<ds>",
+        "readout_id": "Result id: <readout>:<ds>, or web_experiments:<experiment>:<ds>",
         "experiment": "Experiment name",
         "metric": (
-            "Metric name from the experiment config (web monitor: signup_rate, purchase_rate, "
-            "events_after_exposure)"
+            "Config metric; diagnostics: sample_ratio, cuped:<metric>, mrr_impact, logit:<term>; "
+            "web monitor: signup_rate, purchase_rate, events_after_exposure"
         ),
         "metric_type": (
             "Test family: conversion (0/1 rates, z-test) or revenue (means, Welch); a config count "
             "metric is written as revenue"
         ),
-        "role": "Metric role from the config: primary, guardrail or secondary",
+        "role": (
+            "Metric role from the config (primary, guardrail, secondary); diagnostic for the "
+            "sample ratio, CUPED, MRR impact and logit rows"
+        ),
         "higher_is_better": "Direction of a good move; the readout jobs always write true today",
         "segment": (
             "overall, or dimension=value for a segment cell (exploratory, corrected among segment "
@@ -769,6 +772,15 @@ COMMENTS: dict[str, dict[str, str]] = {
         ),
         "ds": _AS_OF,
     },
+    "silver.person_conversions": {
+        "user_id": "Account id with a paid_start billing event that landed on ds",
+        "first_paid_at": (
+            "UTC time of the earliest paid_start of the account landed that day; the minimum over "
+            "days up to a run is its first conversion ever (seed 001 prior activity)"
+        ),
+        "paid_starts": "Number of paid_start events of the account that landed that day",
+        "ds": _LANDED,
+    },
     # ------------------------------------------------------------------ gold: SaaS experiments
     "experiment_base": {
         **_UNIT,
@@ -813,6 +825,10 @@ COMMENTS: dict[str, dict[str, str]] = {
         "checkout_complete_times": (
             "Sorted UTC times of logged-in checkout_complete web events of user_id landed from "
             "start minus the look-back to ds"
+        ),
+        "first_paid_at": (
+            "First paid start ever of user_id landed by ds (silver.person_conversions); before "
+            "the start it disqualifies the visitor (seed 001 prior activity)"
         ),
         "ds": _AS_OF,
     },

@@ -35,7 +35,8 @@ def base_contract(experiment: str) -> TableContract:
             "is_closed BOOLEAN, pre_exposure_sessions INT, "
             f"activation_times {TS_ARRAY}, paid_start_times {TS_ARRAY}, bookings {BOOKINGS}, "
             f"onboarding_start_times {TS_ARRAY}, onboarding_complete_times {TS_ARRAY}, "
-            f"checkout_start_times {TS_ARRAY}, checkout_complete_times {TS_ARRAY}, ds STRING"
+            f"checkout_start_times {TS_ARRAY}, checkout_complete_times {TS_ARRAY}, "
+            "first_paid_at TIMESTAMP, ds STRING"
         ),
         primary_key=("experiment", "unit_id"),
         description=(

@@ -136,3 +136,18 @@ SILVER_NPS_RESPONSES = register(
         description="NPS survey responses, score 0..10.",
     )
 )
+
+SILVER_PERSON_CONVERSIONS = register(
+    TableContract(
+        name="person_conversions",
+        layer="silver",
+        ddl="user_id BIGINT, first_paid_at TIMESTAMP, paid_starts INT, ds STRING",
+        primary_key=("user_id", "ds"),
+        description=(
+            "A small per-person state derived from silver.billing_events: per landing day, each "
+            "account's earliest paid start that landed that day. The minimum over the days up to "
+            "a run's ds is the account's first conversion ever, which disqualifies a later "
+            "visitor (seed 001) without reading the whole billing history."
+        ),
+    )
+)

@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -59,6 +60,8 @@ OVERALL = "overall"
 DEFAULT_ALPHA = 0.05
 MAX_ALPHA = 0.2
 MRR_METRIC = "nb_mrr"
+DAILY = "daily"  # the run key of the automatic readout of a day
+_RUN = re.compile(r"^(daily|manual_[0-9a-f]{10})$")
 # Stats engine type per config metric type ("count" metrics are compared as means).
 STATS_TYPES = {"conversion": "conversion", "revenue": "revenue", "count": "revenue"}
 # Funnel stages per funnel from the aggregated counts, first = denominator (clean users).
@@ -80,17 +83,21 @@ class ReadoutParams:
     experiment: str
     alpha: float
     segments: tuple[str, ...]
+    run: str = DAILY
 
 
-def readout_name(experiment: str) -> str:
-    """``experiment_<name>``: the readouts table slice (a validated identifier)."""
-    return validate_identifier(f"experiment_{experiment}", "readout name")
+def readout_name(experiment: str, run: str = DAILY) -> str:
+    """The readouts table slice of a run (a validated identifier): ``experiment_<name>`` for
+    the daily (automatic) readout, which a re-run of the day replaces, and
+    ``experiment_<name>__<run>`` for a run by hand (other parameters), kept beside it."""
+    suffix = "" if run == DAILY else f"__{run}"
+    return validate_identifier(f"experiment_{experiment}{suffix}", "readout name")
 
 
 def parse_params(params: Mapping[str, Any] | None, spec: ExperimentSpec) -> ReadoutParams:
     """Validate the job params against the experiment's config; errors name the bad value."""
     params = dict(params or {})
-    unknown = sorted(set(params) - {"experiment", "alpha", "segments"})
+    unknown = sorted(set(params) - {"experiment", "alpha", "segments", "run"})
     if unknown:
         raise ValueError(f"{JOB}: unknown params {unknown}")
     if params.get("experiment") != spec.name:
@@ -114,7 +121,10 @@ def parse_params(params: Mapping[str, Any] | None, spec: ExperimentSpec) -> Read
     bad = [s for s in segments if s not in spec.segments]
     if bad:
         raise ValueError(f"{JOB}: unknown segments {bad} for {spec.name}; known {spec.segments}")
-    return ReadoutParams(spec.name, alpha, tuple(dict.fromkeys(segments)))
+    run = params.get("run") or DAILY
+    if not isinstance(run, str) or not _RUN.fullmatch(run):
+        raise ValueError(f"{JOB}: run must be 'daily' or manual_<10 hex>, got {run!r}")
+    return ReadoutParams(spec.name, alpha, tuple(dict.fromkeys(segments)), run)
 
 
 def stats_config(spec: ExperimentSpec, alpha: float = DEFAULT_ALPHA) -> dict[str, Any]:
@@ -615,26 +625,121 @@ def _finite(value) -> float:
 
 
 def readout_rows(
-    spec: ExperimentSpec, ds: str, result: Mapping[str, Any], versions: Mapping[str, int]
+    spec: ExperimentSpec,
+    ds: str,
+    result: Mapping[str, Any],
+    versions: Mapping[str, int],
+    run: str = DAILY,
+    logistic=None,
 ) -> list[dict[str, Any]]:
-    """gold.readouts rows: every record with the verdict, trust status and input versions."""
-    from include.stats import RECORD_FIELDS
-
-    name = readout_name(spec.name)
+    """gold.readouts rows of one run: every record, then the diagnostics the page shows
+    (:func:`diagnostic_rows`: sample ratio, CUPED, MRR impact, the logistic model), each
+    with the verdict, trust status and input versions. ``readout_id``: slice and ds."""
+    name = readout_name(spec.name, run)
     verdict, trust = result["verdict"], result["trust"]
     return [
         {
             "readout": name,
             "readout_id": f"{name}:{ds}",
-            **{k: r[k] for k in RECORD_FIELDS},
+            **r,
             "verdict": verdict.verdict,
             "verdict_reasons": json.dumps(list(verdict.reasons)),
             "trust_status": trust.status,
             "input_versions": dict(versions),
             "ds": ds,
         }
-        for r in result["records"]
+        for r in [*record_fields(result["records"]), *diagnostic_rows(spec, result, logistic)]
     ]
+
+
+def record_fields(records: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The records as table rows: the columns of RECORD_FIELDS only."""
+    from include.stats import RECORD_FIELDS
+
+    return [{k: r.get(k) for k in RECORD_FIELDS} for r in records]
+
+
+def diagnostic_rows(spec: ExperimentSpec, result: Mapping[str, Any], logistic=None) -> list:
+    """The page's other results as gold.readouts rows (role ``diagnostic``, segment overall),
+    so a query finds them without the HTML: ``metric`` says which, ``test`` how.
+
+    * ``sample_ratio``: variant ``all``; ``statistic`` = chi-square against the configured
+      weights, ``df``, ``p_value``; ``status`` = the check's pass / warn / fail.
+    * ``cuped:<metric>``: per treatment arm, the CUPED-adjusted Welch test (lift, interval,
+      p-value); ``control_mean`` / ``variant_mean`` the adjusted means.
+    * ``mrr_impact``: per treatment arm, new-booking MRR per exposed user (``abs_lift`` and
+      interval) and, in ``rel_*``, nothing (MRR has no relative form here); the monthly and
+      annual scalings stay on the page.
+    * ``logit:<term>``: seed 002's model, one row per treatment term and for
+      engagement_intensity: ``abs_lift`` = the coefficient (log-odds), its interval,
+      ``statistic`` = z, ``rel_lift`` = the odds ratio - 1.
+    """
+    from include.stats import RECORD_FIELDS, srm_test
+
+    base = {k: None for k in RECORD_FIELDS} | {
+        "experiment": spec.name, "role": "diagnostic", "segment": OVERALL,
+        "control_variant": spec.control, "alpha": result["config"]["alpha"],
+    }  # fmt: skip
+    rows = []
+    counts, weights = result["counts"], result["weights"]
+    srm = next((c for c in result["trust"].checks if c.name == "sample_ratio_mismatch"), None)
+    if srm is not None and srm.value is not None:
+        names = sorted(weights)
+        res = srm_test([counts.get(v, 0) for v in names], [weights[v] for v in names])
+        rows.append(base | {
+            "metric": "sample_ratio", "metric_type": "trust", "variant": "all",
+            "test": "chi2_goodness_of_fit", "statistic": res.statistic, "df": float(res.df),
+            "p_value": res.p_value, "control_n": _count_or_none(counts.get(spec.control)),
+            "status": srm.status,
+        })  # fmt: skip
+    for label, res in result["cuped"].items():
+        metric, variant = label.split(" · ")
+        adj = res.adjusted
+        rows.append(base | {
+            "metric": f"cuped:{metric}", "metric_type": "mean", "variant": variant,
+            "test": "cuped_welch", "control_n": _count_or_none(adj.control_n),
+            "variant_n": _count_or_none(adj.treatment_n),
+            "control_mean": _or_null(adj.control_mean),
+            "variant_mean": _or_null(adj.treatment_mean), "abs_lift": _or_null(adj.abs_lift),
+            "abs_ci_low": _or_null(adj.abs_ci_low), "abs_ci_high": _or_null(adj.abs_ci_high),
+            "statistic": _or_null(adj.statistic), "df": _or_null(adj.df),
+            "std_error": _or_null(adj.std_error), "p_value": _or_null(adj.p_value),
+            "status": str(res.status),
+        })  # fmt: skip
+    for variant, res in result["mrr"].items():
+        rows.append(base | {
+            "metric": "mrr_impact", "metric_type": "revenue", "variant": variant,
+            "test": "welch_t", "abs_lift": _or_null(res.per_user.estimate),
+            "abs_ci_low": _or_null(res.per_user.low), "abs_ci_high": _or_null(res.per_user.high),
+            "variant_n": _count_or_none(res.n_treatment_users), "p_value": _or_null(res.p_value),
+            "status": res.status,
+        })  # fmt: skip
+    if logistic is not None and logistic.status == "ok":
+        for c in logistic.coefficients:
+            if c.name == "const":
+                continue
+            variant = c.name.removeprefix("treatment_") if c.name.startswith("treatment") else "all"
+            rows.append(base | {
+                "metric": f"logit:{c.name}", "metric_type": "logistic", "variant": variant,
+                "test": "logistic_regression", "abs_lift": c.coef, "abs_ci_low": c.ci_low,
+                "abs_ci_high": c.ci_high, "statistic": c.z, "std_error": c.std_err,
+                "p_value": c.p_value, "rel_lift": c.odds_ratio - 1, "status": logistic.status,
+                "control_n": int(logistic.n_obs),
+            })  # fmt: skip
+    return rows
+
+
+def _count_or_none(value: Any) -> int | None:
+    number = _or_null(value)
+    return None if number is None else int(number)
+
+
+def _or_null(value: Any) -> float | None:
+    """A plain float, or None for NaN / inf / None (the table gets a null, never a NaN)."""
+    if value is None:
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
 
 
 def bundle_for(spec, ds: str, result: Mapping[str, Any], cumulative: Mapping, versions,
@@ -768,7 +873,7 @@ def main(spark, ds: str, settings, params: dict | None = None) -> JobResult:
     spec = load_experiment(name)
     spec.require_open(ds)
     run = parse_params(params, spec)
-    readout = readout_name(spec.name)
+    readout = readout_name(spec.name, run.run)
     aggregated = contract_for(spec.name, "aggregated")
 
     versions: dict[str, int] = {}
@@ -809,11 +914,13 @@ def main(spark, ds: str, settings, params: dict | None = None) -> JobResult:
     deep_dive = deep_dive_details(spec, ds, details, run.alpha) if details else None
     cumulative = cumulative_series(days, spec, run.alpha)
     result = build_result(spec, run, rows, gates, ds, coverage, cumulative)
-    out_rows = readout_rows(spec, ds, result, versions)
+    out_rows = readout_rows(spec, ds, result, versions, run.run, logistic)
     df = spark.createDataFrame(out_rows, READOUTS.spark_schema())
     out = write_partition(spark, df, READOUTS, ds, settings, {"readout": readout})
     bundle = bundle_for(spec, ds, result, cumulative, versions, logistic, deep_dive)
-    paths = write_report(bundle, settings.reports_dir / "experiments")
+    reports = settings.reports_dir / "experiments"
+    # a run by hand: its own page (reports/experiments/runs/<run>/<name>/<ds>/)
+    paths = write_report(bundle, reports if run.run == DAILY else reports / "runs" / run.run)
     return JobResult(
         job=JOB,
         ds=ds,

@@ -116,11 +116,27 @@ def test_params_reject_a_bad_alpha_and_unknown_segments(dagbag, specs):
         params.get_param("ds").resolve(value="2024/01/05")
 
 
+def test_a_run_by_hand_gets_a_result_of_its_own():
+    """Automatic runs share the day's readout (a re-run replaces it); a manual run's key is
+    the first 10 hex digits of sha256(run id), so it never replaces the daily one."""
+    import hashlib
+
+    from include.dag_factory import run_key
+
+    for kind in ("asset_triggered", "scheduled", "backfill", None):
+        assert run_key(kind, "whatever") == "daily"
+    run_id = "manual__2026-12-07T06:40:00+00:00"
+    expected = "manual_" + hashlib.sha256(run_id.encode()).hexdigest()[:10]
+    assert run_key("manual", run_id) == expected and len(expected) == 17
+    assert run_key("manual", run_id + "x") != expected
+
+
 def test_resolve_run_picks_the_day_and_fails_fast(specs):
     spec = next(iter(specs.values()))
     run = resolve_run(spec, {"alpha": 0.1, "segments": [spec.segments[0]]}, "2024-01-05")
     assert run.ds == "2024-01-05"
-    assert run.params == {"experiment": spec.name, "alpha": 0.1, "segments": [spec.segments[0]]}
+    assert run.params == {"experiment": spec.name, "alpha": 0.1, "segments": [spec.segments[0]],
+                          "run": "daily"}  # fmt: skip
     # Asset-triggered runs have no logical date: the latest triggering daily run's ds
     assert resolve_run(spec, {}, None, ["2024-01-03", "2024-01-04"]).ds == "2024-01-04"
     assert resolve_run(spec, {"ds": "2024-01-02"}, "2024-01-05").ds == "2024-01-02"
@@ -170,7 +186,9 @@ def test_daily_dag_source_groups_in_order(dagbag):
     n = len(SOURCES)
     assert spark_task_spec(bronze).jobs == tuple(f"bronze.{s}" for s in SOURCES)
     jobs = list(spark_task_spec(silver).jobs)
-    assert len(jobs) == n and jobs == [f"silver.{s}" for s in silver_order()]
+    # every source in order, then the per-person state derived from silver.billing_events
+    assert len(jobs) == n + 1
+    assert jobs == [*(f"silver.{s}" for s in silver_order()), "silver.person_conversions"]
     # people are resolved through sessions: silver.sessions runs first
     assert jobs.index("silver.sessions") < jobs.index("silver.experiment_assignments")
 

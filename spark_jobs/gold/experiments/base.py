@@ -15,7 +15,10 @@ As of ``ds``, for one SaaS-funnel experiment (params ``{"experiment": name}``):
 - the person's billing and funnel event times within the read window, kept as arrays, so
   that ``{experiment}_outcomes`` applies seed 001's rules without re-reading silver;
 - ``pre_exposure_sessions``: sessions of the id before its first exposure (the CUPED
-  covariate).
+  covariate);
+- ``first_paid_at``: the account's first paid start ever landed by ds (the per-person state
+  ``silver.person_conversions``): a conversion however long before the window makes the
+  person 'existing' at exposure, so not an eligible visitor (seed 001).
 
 Reads are bounded (see ``spark_jobs.gold.experiments.common``): exposures from
 ``start - PRE_START_EXPOSURE_DAYS`` to ``min(ds, end + 1)``, everything else from ``start -
@@ -34,6 +37,7 @@ from spark_jobs.gold.experiments.common import (
     distinct_count,
     experiment_assignments,
     exposures_in_window,
+    first_paid,
     resolved_exposures,
     spec_from_params,
     with_contamination,
@@ -203,9 +207,10 @@ def session_context(units: DataFrame, sessions: DataFrame) -> DataFrame:
 def with_customer_type(df: DataFrame) -> DataFrame:
     """``customer_type`` at exposure: 'existing' if the person paid before being exposed.
 
-    Evidence: a paid start before the exposure, or an account export on/before the exposure
-    day saying 'existing' that no paid start on the exposure day (after it) explains; the
-    latter catches customers who paid before the read window began.
+    Evidence: a paid start before the exposure (in the read window, or the account's first
+    paid start ever, ``first_paid_at``, from the per-person state), or an account export
+    on/before the exposure day saying 'existing' that no paid start on the exposure day
+    (after it) explains.
     """
     from pyspark.sql import functions as F
 
@@ -215,7 +220,13 @@ def with_customer_type(df: DataFrame) -> DataFrame:
     paid_that_day = F.exists(
         paid, lambda t: (t >= exposed) & (F.to_date(t) == F.to_date(exposed))
     )
-    existing = paid_before | ((F.col("customer_type_snapshot") == "existing") & ~paid_that_day)
+    # the first conversion ever (silver.person_conversions), however long before the window
+    paid_ever_before = F.coalesce(F.col("first_paid_at") < exposed, F.lit(False))
+    existing = (
+        paid_before
+        | paid_ever_before
+        | ((F.col("customer_type_snapshot") == "existing") & ~paid_that_day)
+    )
     return df.withColumn(
         "customer_type",
         F.when(F.col("user_id").isNull(), F.lit("prospect"))
@@ -232,8 +243,12 @@ def transform(
     accounts: DataFrame,
     billing: DataFrame,
     web: DataFrame,
+    first_paid: DataFrame | None = None,
 ) -> DataFrame:
-    """Silver inputs (already bounded to the read window) -> base rows as of ds."""
+    """Silver inputs (already bounded to the read window) -> base rows as of ds.
+
+    ``first_paid``: ``user_id -> first_paid_at`` (``common.first_paid``, every landing day up
+    to ds); None: no account has converted before (an empty state)."""
     from pyspark.sql import functions as F
 
     from include.table_catalog_experiments import base_contract
@@ -258,6 +273,10 @@ def transform(
         .join(billing_arrays(billing), "user_id", "left")
         .join(funnel_arrays(web), "user_id", "left")
     )
+    if first_paid is None:
+        joined = joined.withColumn("first_paid_at", F.lit(None).cast("timestamp"))
+    else:
+        joined = joined.join(first_paid.select("user_id", "first_paid_at"), "user_id", "left")
     empty_ts = F.array().cast("array<timestamp>")
     out = with_customer_type(joined).select(
         "experiment", "unit_id", "person_id", "user_id", "variant", "first_exposure_at",
@@ -278,6 +297,7 @@ def transform(
         ],
         F.coalesce("bookings", F.array()).alias("bookings"),
         *[F.coalesce(f"{s}_times", empty_ts).alias(f"{s}_times") for s in FUNNEL_STEPS],
+        "first_paid_at",
         F.lit(ds).alias("ds"),
     )
     return cast_to_contract(out, base_contract(spec.name))
@@ -319,6 +339,7 @@ def main(spark: SparkSession, ds: str, settings, params: dict | None = None) -> 
             pin(bounded(SILVER_ACCOUNTS)),
             bounded(SILVER_BILLING_EVENTS),
             pin(web_rows_used(bounded(FCT_WEBSITE_EVENTS), spec)),
+            first_paid(spark, ds, settings),
         )
         if spec.exposure_range(ds) is None:
             rows, exposed_ids = rows.limit(0), 0

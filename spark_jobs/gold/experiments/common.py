@@ -52,6 +52,18 @@ def read_range(
     return read_table(spark, contract, settings).where(F.col("ds").between(lo, hi))
 
 
+def first_paid(spark: SparkSession, ds: str, settings) -> DataFrame:
+    """``user_id -> first_paid_at``: each account's first paid start landed by ``ds``, from
+    the per-person state ``silver.person_conversions`` (every partition up to ds: a few rows
+    per converting account; empty before the table exists)."""
+    from pyspark.sql import functions as F
+
+    from include.table_catalog_sources import SILVER_PERSON_CONVERSIONS
+
+    state = read_range(spark, SILVER_PERSON_CONVERSIONS, "1970-01-01", ds, settings)
+    return state.groupBy("user_id").agg(F.min("first_paid_at").alias("first_paid_at"))
+
+
 def experiment_assignments(assignments: DataFrame, spec: ExperimentSpec) -> DataFrame:
     """The assignments of one experiment (what ``resolved_exposures`` starts from)."""
     from pyspark.sql import functions as F

@@ -6,7 +6,8 @@ seed states its rules on dates ("on or after the first exposure date"):
 - **eligible visitor**: first exposure date within [start, end], and no disqualifying prior
   activity: an id that was already a paying customer before the experiment started
   (``customer_type`` 'existing' at exposure with no paid start between the start date and the
-  exposure to explain it) is not eligible;
+  exposure to explain it), or whose account's first paid start ever (``first_paid_at``,
+  however long before the read window) lies before the start date, is not eligible;
 - **activation**: the earliest activation dated on/after ``exposure date - look-back`` and on/
   before the end date. Web-only experiments have look-back 0 (activation on/after exposure);
   hybrid / in-app users may have activated up to ``activation_lookback_days`` (90 for
@@ -53,7 +54,12 @@ def with_eligibility(df: DataFrame, spec: ExperimentSpec) -> DataFrame:
         "paid_start_times",
         lambda t: (F.to_date(t) >= start) & (t < F.col("first_exposure_at")),
     )
-    paid_before_start = (F.col("customer_type") == "existing") & ~paid_in_experiment_before_exposure
+    # a conversion before the start, however long before (the account's first paid start
+    # ever, from the per-person state), disqualifies even if the person paid again later
+    converted_before_start = F.coalesce(F.to_date("first_paid_at") < start, F.lit(False))
+    paid_before_start = converted_before_start | (
+        (F.col("customer_type") == "existing") & ~paid_in_experiment_before_exposure
+    )
     return (
         df.withColumn("exposure_date", exp_date)
         .withColumn(

@@ -73,6 +73,7 @@ def base_row(unit_id: str, **kw) -> dict:
         "onboarding_complete_times": [],
         "checkout_start_times": [],
         "checkout_complete_times": [],
+        "first_paid_at": None,
         "ds": "2024-04-30",
     }
     for key, value in kw.items():
@@ -80,5 +81,7 @@ def base_row(unit_id: str, **kw) -> dict:
             value = [{"booked_at": ts(t), "mrr": Decimal(m)} for t, m in value]
         elif key.endswith("_times"):
             value = [ts(t) for t in value]
+        elif key == "first_paid_at" and value is not None:
+            value = ts(value)
         row[key] = value
     return row

@@ -161,3 +161,35 @@ def test_a_first_exposure_before_the_start_makes_the_visitor_ineligible(spark):
         "p3": ("2024-01-03", 1, 1),
         "p4": ("2024-01-04", 1, 1),
     }
+
+
+def test_a_conversion_long_before_the_window_disqualifies(spark):
+    """Account 9 paid on 2023-06-10 (silver.person_conversions; its billing is outside the
+    read window, which starts 90 days before 2024-01-01) and is exposed on 2024-02-01
+    without any account row in the window. With the per-person state it is 'existing' at
+    exposure and not an eligible visitor; without it, it came out an eligible prospect."""
+    from include.table_catalog import FCT_WEBSITE_EVENTS
+    from include.table_catalog_sources import (
+        SILVER_ACCOUNTS,
+        SILVER_BILLING_EVENTS,
+        SILVER_EXPERIMENT_ASSIGNMENTS,
+        SILVER_SESSIONS,
+    )
+
+    at = datetime(2024, 2, 1, 10)
+    assignments = spark.createDataFrame(
+        [("a9", "homepage_cta_test", "control", 9, "c9", "9", at, "2024-02-01")],
+        SILVER_EXPERIMENT_ASSIGNMENTS.spark_schema(),
+    )
+    state = spark.createDataFrame([(9, datetime(2023, 6, 10, 9))], "user_id BIGINT, "
+                                  "first_paid_at TIMESTAMP")  # fmt: skip
+    s = spec()
+    inputs = (s, DS, assignments, _empty(spark, SILVER_SESSIONS), _empty(spark, SILVER_ACCOUNTS),
+              _empty(spark, SILVER_BILLING_EVENTS), _empty(spark, FCT_WEBSITE_EVENTS))  # fmt: skip
+    with_state = base.transform(*inputs, state)
+    (row,) = with_state.collect()
+    assert (row.customer_type, row.first_paid_at) == ("existing", datetime(2023, 6, 10, 9))
+    (out,) = outcomes.transform(s, with_state, DS).collect()
+    assert (out.is_eligible_visitor, out.converted_before_exposure) == (0, 1)
+    (before,) = outcomes.transform(s, base.transform(*inputs), DS).collect()
+    assert (before.customer_type, before.is_eligible_visitor) == ("prospect", 1)

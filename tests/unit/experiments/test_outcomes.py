@@ -70,6 +70,14 @@ CASES = [
                  paid_start_times=["2023-12-01 00:00:00"]),
         ("paid_before_start", 0, 0, None, 0, 1, 0, None, 0, None, "0.00", "0.00"),
     ),
+    # converted in 2023-06 (the account's first paid start ever, from the per-person state,
+    # long before the read window) and paid again in the experiment before exposure: still
+    # not eligible (before, the in-experiment paid start "explained" the existing status)
+    (
+        base_row("paid_2023", customer_type="existing", first_paid_at="2023-06-10 09:00:00",
+                 paid_start_times=["2024-01-20 00:00:00"]),
+        ("paid_2023", 0, 0, None, 0, 1, 0, None, 0, None, "0.00", "0.00"),
+    ),
     # first exposure after the end date: not eligible
     (
         base_row("late_exposure", first_exposure_at=d("2024-04-02"),

@@ -562,3 +562,42 @@ def test_decisions_come_from_the_sequential_test_over_the_daily_looks():
     assert act["sequential"]["boundary"] == pytest.approx(boundaries(times, 0.025)[1])
     assert act["sequential"]["boundary"] < 2.88 and act["sequential"]["crossed_at"] == 2
     assert act["significant"] is True and final["verdict"].verdict == "ship"
+
+
+def test_a_manual_run_is_kept_beside_the_daily_readout():
+    assert job.readout_name("cta_demo") == "experiment_cta_demo"
+    assert job.readout_name("cta_demo", "manual_0123456789") == (
+        "experiment_cta_demo__manual_0123456789"
+    )
+    params = {"experiment": "cta_demo", "run": "manual_0123456789"}
+    assert job.parse_params(params, SPEC).run == "manual_0123456789"
+    with pytest.raises(ValueError, match="run must be 'daily' or manual_"):
+        job.parse_params({"experiment": "cta_demo", "run": "manual_x; DROP"}, SPEC)
+    result = job.build_result(SPEC, job.ReadoutParams("cta_demo", 0.05, ()), ROWS, {})
+    rows = job.readout_rows(SPEC, "2024-01-10", result, {}, "manual_0123456789")
+    assert {r["readout"] for r in rows} == {"experiment_cta_demo__manual_0123456789"}
+    assert {r["readout_id"] for r in rows} == {"experiment_cta_demo__manual_0123456789:2024-01-10"}
+
+
+def test_sample_ratio_cuped_and_mrr_results_are_rows_too():
+    """ROWS: 2000 / 2010 clean users against 50/50: chi2 = (5^2 + 5^2) / 2005 = 0.02494,
+    p = 0.8745; CUPED and MRR impact per treatment arm as the page shows them."""
+    from include.table_catalog import READOUTS
+
+    result = job.build_result(SPEC, job.ReadoutParams("cta_demo", 0.05, ()), ROWS, {})
+    rows = job.readout_rows(SPEC, "2024-01-10", result, {"t": 1})
+    diag = {(r["metric"], r["variant"]): r for r in rows if r["role"] == "diagnostic"}
+    srm = diag[("sample_ratio", "all")]
+    assert srm["statistic"] == pytest.approx(50 / 2005)
+    assert srm["p_value"] == pytest.approx(0.8745, abs=1e-4)
+    assert (srm["df"], srm["status"], srm["test"]) == (1.0, "pass", "chi2_goodness_of_fit")
+    cuped = result["cuped"]["nb_mrr · treatment"].adjusted
+    assert diag[("cuped:nb_mrr", "treatment")]["abs_lift"] == pytest.approx(cuped.abs_lift)
+    assert diag[("cuped:nb_mrr", "treatment")]["p_value"] == pytest.approx(cuped.p_value)
+    mrr = diag[("mrr_impact", "treatment")]
+    assert mrr["abs_lift"] == pytest.approx(6500 / 2010 - 5000 / 2000)
+    # every row fits the table's columns (no stray key, no NaN)
+    names = set(READOUTS.columns)
+    for r in rows:
+        assert set(r) == names, set(r) ^ names
+        assert not any(isinstance(v, float) and not math.isfinite(v) for v in r.values())

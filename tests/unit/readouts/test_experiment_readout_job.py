@@ -84,7 +84,15 @@ def test_main_writes_readouts_slice_versions_and_report(spark, lakehouse_env):
     assert result.versions[contract.qualified_name] == version  # the version it read
     assert result.extra["readout"] == "experiment_homepage_cta_test"
     out = read_partition(spark, READOUTS, DAY2, lakehouse_env).collect()
-    assert len(out) == result.rows_out == len(spec.metrics) * 2  # overall + region=emea
+    assert len(out) == result.rows_out
+    records = [r for r in out if r.role != "diagnostic"]
+    assert len(records) == len(spec.metrics) * 2  # overall + region=emea
+    # the page's other results are rows too: the split, CUPED per metric (the covariate
+    # sums exist), the MRR impact of the treatment arm
+    assert sorted((r.metric, r.variant) for r in out if r.role == "diagnostic") == sorted(
+        [("sample_ratio", "all"), ("mrr_impact", "treatment")]
+        + [(f"cuped:{m.name}", "treatment") for m in spec.metrics]
+    )
     assert {r.readout for r in out} == {"experiment_homepage_cta_test"}
     assert {r.segment for r in out} == {"overall", "region=emea"}
     assert all(r.alpha == 0.1 for r in out)
