@@ -187,7 +187,8 @@ def check_coverage(
         )  # fmt: skip
     return CheckResult(
         COVERAGE, PASS, 0.0, 0.0,
-        f"data covers {span}: {len(days)} days, each passed its {len(suites)} source gates "
+        f"data covers {span}: {len(days)} day{'s' if len(days) != 1 else ''}, each passed its "
+        f"{len(suites)} source gates "
         f"({', '.join(suites)})",
     )  # fmt: skip
 
