@@ -134,8 +134,14 @@ def lakehouse_daily():
         gold_agg >> gate_agg
         growth = spark_job(
             list(GROWTH_JOBS), task_id="growth",
-            outlets=[table_asset(f"gold.{j.rsplit('.', 1)[1]}") for j in GROWTH_JOBS],
+            outlets=[  # gold.daily_growth's Asset is published by its gate
+                table_asset(f"gold.{j.rsplit('.', 1)[1]}")
+                for j in GROWTH_JOBS if j != "gold.growth.daily_growth"
+            ],
         )
+        # seed 003's guardrails: a significant day-over-day drop of a conversion rate warns
+        gate_growth = gate(["gold.daily_growth"], "gate_daily_growth")
+        growth >> gate_growth
     with TaskGroup("readouts", tooltip="statistical readouts and their reports"):
         readout = spark_job(
             "readouts.web_experiments", outlets=[table_asset("gold.readouts")], pool=READOUTS_POOL
@@ -198,7 +204,7 @@ def lakehouse_daily():
     gate_bronze >> silver_web
     gate_web >> gold_agg
     gate_web >> growth
-    gate_agg >> readout
+    [gate_agg, gate_growth] >> readout
     land >> bronze_src
     silver_web >> gate_src
     gate_src >> finance

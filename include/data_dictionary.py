@@ -68,6 +68,10 @@ _FIRST_EXPOSURE = (
     "before the start); one before the start makes the id ineligible"
 )
 _EXPOSURE_DATE = "UTC date of first_exposure_at; seed 001 rules compare at day granularity"
+_USER_TYPE = (
+    "Seed 001: hybrid (in-app use of the account in the look-back before the exposure date: "
+    "may activate up to the look-back before it) or web_only (activates on/after it)"
+)
 _CONTAMINATION = (
     "Seed 001: Not Contaminated when the person (all ids) saw one variant, Multiple Variants when "
     "several; clean cohort = Not Contaminated"
@@ -311,6 +315,10 @@ COMMENTS: dict[str, dict[str, str]] = {
         "m_total_events": (
             "Seed 003: events of silver.fct_website_events partition ds in this slice (all action "
             "types)"
+        ),
+        "m_distinct_users": (
+            "Seed 003 how many people: distinct logged_out_user_id (hash of IP address and "
+            "device) among the slice events; a person on two devices counts twice"
         ),
         "aggregation_level": (
             "Seed 003 GROUPING SETS name: overall, one dimension, or dimensions joined by __ (e.g. "
@@ -830,6 +838,12 @@ COMMENTS: dict[str, dict[str, str]] = {
             "First paid start ever of user_id landed by ds (silver.person_conversions); before "
             "the start it disqualifies the visitor (seed 001 prior activity)"
         ),
+        "pre_exposure_app_days": (
+            "Days with in-app use of the account (silver.product_usage, logins > 0) from the "
+            "exposure date minus the look-back to the day before the exposure date; 0 without "
+            "an account"
+        ),
+        "user_type": _USER_TYPE,
         "ds": _AS_OF,
     },
     "experiment_outcomes": {
@@ -900,6 +914,7 @@ COMMENTS: dict[str, dict[str, str]] = {
         ),
         "contamination_flag": _CONTAMINATION,
         "duplication_rank": _DUPLICATION,
+        "user_type": _USER_TYPE,
         "ds": _AS_OF,
     },
     "experiment_aggregated": {

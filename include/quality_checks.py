@@ -196,6 +196,87 @@ def fct_week_over_week(spark, contract, ds, settings) -> Derived:
     )
 
 
+# ------------------------------------------------------------------ gold.daily_growth
+# Seed 003's guardrails (signup_conversion_rate, purchase_conversion_rate): "if the metric goes
+# down, it will heavily impact the business". A day-over-day drop warns when it is both large
+# (the rate fell by at least GUARDRAIL_MAX_DROP of the previous day's) and unlikely to be
+# noise (one-sided conditional test of two Poisson rates, p < GUARDRAIL_ALPHA): a host with a
+# handful of signups swings by half on noise alone, a large site moves by 5 % for real.
+GUARDRAIL_MAX_DROP = 0.20
+GUARDRAIL_ALPHA = 0.01
+GUARDRAILS = (
+    ("signup_conversion_rate", "signups", "website_hits"),
+    ("purchase_conversion_rate", "purchases", "signups"),
+)
+
+
+def rate_drop_p_value(x_today: int, n_today: int, x_before: int, n_before: int) -> float | None:
+    """One-sided p-value that today's rate x/n is below the previous day's by chance.
+
+    Counts as Poisson with exposure n: given both days' total x, today's count is
+    Binomial(x_today + x_before, n_today / (n_today + n_before)) under equal rates, and the
+    p-value is P(X <= x_today) (the conditional, exact test of two Poisson rates). None when a
+    day has no exposure or neither day a count (nothing to compare)."""
+    from scipy.stats import binom
+
+    if n_today <= 0 or n_before <= 0 or x_today + x_before == 0:
+        return None
+    share = n_today / (n_today + n_before)
+    return float(binom.cdf(x_today, x_today + x_before, share))
+
+
+def guardrail_drop_rows(today: list[dict], before: list[dict]) -> list[tuple]:
+    """Per hostname of ``today`` and guardrail: both days' counts and rates, the relative
+    change, its p-value and ``significant_drop`` (pure Python on a few collected rows).
+
+    A hostname without a previous day, or a rate undefined on either day, is not judged
+    (``relative_change`` and ``p_value`` null, ``significant_drop`` false)."""
+    prev = {r["dim_hostname"]: r for r in before}
+    rows = []
+    for r in sorted(today, key=lambda r: r["dim_hostname"]):
+        p = prev.get(r["dim_hostname"])
+        for metric, num, den in GUARDRAILS:
+            x1, n1 = int(r[num] or 0), int(r[den] or 0)
+            x0, n0 = (int(p[num] or 0), int(p[den] or 0)) if p else (None, None)
+            rate1 = x1 / n1 if n1 else None
+            rate0 = x0 / n0 if n0 else None
+            change = pval = None
+            if rate1 is not None and rate0:  # a previous rate of 0 cannot drop
+                change = rate1 / rate0 - 1.0
+                pval = rate_drop_p_value(x1, n1, x0, n0)
+            flag = bool(
+                change is not None and pval is not None
+                and change <= -GUARDRAIL_MAX_DROP and pval < GUARDRAIL_ALPHA
+            )  # fmt: skip
+            rows.append((r["dim_hostname"], metric, x1, n1, x0, n0, rate1, rate0, change, pval,
+                         flag))  # fmt: skip
+    return rows
+
+
+GUARDRAIL_DROP_DDL = (
+    "dim_hostname STRING, metric STRING, numerator BIGINT, denominator BIGINT, "
+    "previous_numerator BIGINT, previous_denominator BIGINT, rate DOUBLE, previous_rate DOUBLE, "
+    "relative_change DOUBLE, p_value DOUBLE, significant_drop BOOLEAN"
+)
+
+
+def guardrail_drop_frame(spark, today: DataFrame, before: DataFrame | None) -> DataFrame:
+    """:func:`guardrail_drop_rows` of two ``gold.daily_growth`` partitions, as a frame."""
+    cols = ("dim_hostname", "website_hits", "signups", "purchases")
+    now = [r.asDict() for r in today.select(*cols).collect()]
+    prev = [] if before is None else [r.asDict() for r in before.select(*cols).collect()]
+    return spark.createDataFrame(guardrail_drop_rows(now, prev), GUARDRAIL_DROP_DDL)
+
+
+def growth_guardrail_drop(spark, contract, ds, settings) -> Derived:
+    from include.tables import read_partition
+
+    today = read_partition(spark, contract, ds, settings)
+    before = _read_ds_range(spark, contract, _day(ds, -1), _day(ds, -1), settings)
+    frame = guardrail_drop_frame(spark, today, before)
+    return Derived(contract.suite, "guardrail_drop", frame, ["dim_hostname", "metric"])
+
+
 # --------------------------------------------------------------------------- bronze
 def accounting_frame(
     spark: SparkSession, source: str, raw_lines: int, bronze_rows: int, quarantined: int
@@ -413,6 +494,7 @@ DERIVED_CHECKS: dict[str, dict[str, Check]] = {
         "minimum_counts": agg_minimum_counts,
     },
     "silver_fct_website_events": {"week_over_week": fct_week_over_week},
+    "gold_daily_growth": {"guardrail_drop": growth_guardrail_drop},
     "bronze_web_events": {"row_accounting": bronze_row_accounting},
     "gold_mrr_bridge": {"bridge_identity": mrr_bridge_identity},
     "gold_experiment_outcomes": {

@@ -79,7 +79,8 @@ AGG_WEBSITE_EVENTS = register(
         layer="gold",
         ddl=(
             "dim_action_type STRING, dim_country STRING, dim_device_brand STRING, "
-            "event_hour INT, m_total_events BIGINT, aggregation_level STRING, ds STRING"
+            "event_hour INT, m_total_events BIGINT, m_distinct_users BIGINT, "
+            "aggregation_level STRING, ds STRING"
         ),
         primary_key=(
             "aggregation_level",

@@ -36,7 +36,7 @@ def base_contract(experiment: str) -> TableContract:
             f"activation_times {TS_ARRAY}, paid_start_times {TS_ARRAY}, bookings {BOOKINGS}, "
             f"onboarding_start_times {TS_ARRAY}, onboarding_complete_times {TS_ARRAY}, "
             f"checkout_start_times {TS_ARRAY}, checkout_complete_times {TS_ARRAY}, "
-            "first_paid_at TIMESTAMP, ds STRING"
+            "first_paid_at TIMESTAMP, pre_exposure_app_days INT, user_type STRING, ds STRING"
         ),
         primary_key=("experiment", "unit_id"),
         description=(
@@ -64,7 +64,7 @@ def outcomes_contract(experiment: str) -> TableContract:
             "total_revenue DECIMAL(12,2), onboarding_start_date DATE, "
             "onboarding_complete_date DATE, checkout_start_date DATE, "
             "checkout_complete_date DATE, is_fraud INT, is_closed INT, "
-            "contamination_flag STRING, duplication_rank INT, ds STRING"
+            "contamination_flag STRING, duplication_rank INT, user_type STRING, ds STRING"
         ),
         primary_key=("experiment", "unit_id"),
         suite="gold_experiment_outcomes",

@@ -32,6 +32,7 @@ DAILY_GROWTH = register(
             "signup_conversion_rate = signups / website_hits, purchase_conversion_rate = "
             "purchases / signups (null when the denominator is 0)."
         ),
+        suite="gold_daily_growth",
     )
 )
 

@@ -14,14 +14,27 @@ api_up() { curl -fsS -m 3 "http://127.0.0.1:$LAKEHOUSE_AIRFLOW_PORT/api/v2/monit
 start() {
   scripts/services.sh start >/dev/null
   "$LAKEHOUSE_VENV/bin/python" scripts/spark_conf.py >/dev/null
-  # The API server writes the admin password it generates into the passwords file and prints
-  # it to its log: create them (and the other components' logs) owner-only before Airflow
-  # opens them (umask 077; an empty passwords file is what Airflow expects on a first start),
-  # and narrow the ones an earlier run left world-readable.
+  # The passwords file and the components' logs are created owner-only before Airflow opens
+  # them (umask 077), and the ones an earlier run left world-readable are narrowed.
   local private=("$AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE")
   for c in "${COMPONENTS[@]}"; do private+=("$LOGS/airflow-$c.log"); done
   (umask 077 && touch "${private[@]}")
   chmod 600 "${private[@]}"
+  # Airflow prints every password it generates to the API server's log: generate them here
+  # instead (one per user of SIMPLE_AUTH_MANAGER_USERS missing from the file), so no log
+  # ever holds one (issue 31: secrets never printed).
+  "$LAKEHOUSE_VENV/bin/python" - "$AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE" \
+    "$AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS" <<'PY'
+import json, secrets, sys
+path, users = sys.argv[1], [u.split(":")[0].strip() for u in sys.argv[2].split(",") if u.strip()]
+text = open(path).read().strip()
+passwords = json.loads(text) if text else {}
+missing = [u for u in users if u not in passwords]
+if missing:
+    passwords.update({u: secrets.token_urlsafe(16) for u in missing})
+    with open(path, "w") as f:
+        f.write(json.dumps(passwords) + "\n")
+PY
   for c in "${COMPONENTS[@]}"; do
     pidf="$LAKEHOUSE_STATE_DIR/airflow-$c.pid"
     if [ -f "$pidf" ] && kill -0 "$(cat "$pidf")" 2>/dev/null; then step "airflow $c already running"; continue; fi

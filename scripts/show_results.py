@@ -21,9 +21,10 @@ def main() -> int:
 
 def show(spark, settings, start: str, end: str) -> int:
     q = f"ds BETWEEN '{dt.date.fromisoformat(start)}' AND '{dt.date.fromisoformat(end)}'"
-    print("\n-- SELECT ds, SUM(m_total_events) ... FROM gold.agg_website_events (overall rollup)")
+    print("\n-- SELECT ds, m_total_events, m_distinct_users FROM gold.agg_website_events "
+          "(overall rollup)")
     spark.sql(
-        f"SELECT ds, m_total_events FROM gold.agg_website_events "
+        f"SELECT ds, m_total_events, m_distinct_users FROM gold.agg_website_events "
         f"WHERE aggregation_level = 'overall' AND {q} ORDER BY ds"
     ).show(truncate=False)
     print("-- quarantined rows by layer and reason (bronze.quarantine)")

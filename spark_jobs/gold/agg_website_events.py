@@ -2,6 +2,10 @@
 
 One pass computes every slice; ``aggregation_level`` names the grouping (``overall``, one
 dimension, or dimensions joined by ``__``), and dimensions outside a grouping are null.
+``m_total_events`` counts the slice's events (hits), ``m_distinct_users`` the people behind
+them (seed 003: "how many people are going to xx.com"): distinct ``logged_out_user_id`` (the
+seed's hash of IP address and device, set on every event, logged in or not), so a visitor
+with ten events counts once; the same person on two devices counts twice.
 """
 
 from __future__ import annotations
@@ -56,6 +60,7 @@ def transform(events: DataFrame, ds: str) -> DataFrame:
         f"""
         SELECT dim_action_type, dim_country, dim_device_brand, event_hour,
                CAST(COUNT(*) AS BIGINT) AS m_total_events,
+               CAST(COUNT(DISTINCT logged_out_user_id) AS BIGINT) AS m_distinct_users,
                {level} AS aggregation_level,
                '{ds}' AS ds
         FROM _fct_website_events_day

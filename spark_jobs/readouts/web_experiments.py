@@ -19,7 +19,7 @@ experiment without a file gets counts only.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from include.engine import keep
@@ -126,7 +126,22 @@ def trust_counts(outcomes: DataFrame) -> DataFrame:
 MONITOR = "monitor"  # the verdict column of this readout's rows: never a decision
 
 
-def monitor_verdict(exp: str, spec: ExperimentSpec | None, trust, ds: str):
+def guardrail_notes(rows: list[tuple]) -> list[str]:
+    """One line per significant day-over-day drop of a seed 003 guardrail rate
+    (``include.quality_checks.guardrail_drop_rows``, the rule the daily_growth gate warns on)."""
+    notes = []
+    for host, metric, x1, n1, x0, n0, rate, before, change, p, flagged in rows:
+        if flagged:
+            notes.append(
+                f"guardrail {metric} ({host}) down day over day: {before:.4f} ({x0}/{n0}) -> "
+                f"{rate:.4f} ({x1}/{n1}), {change:+.1%}, one-sided p = {p:.2g}"
+            )
+    return notes
+
+
+def monitor_verdict(
+    exp: str, spec: ExperimentSpec | None, trust, ds: str, guardrails: Sequence[str] = ()
+):
     """The daily page's status line: no ship / no-ship decision from one day's data (that is
     the experiment readout's, on experiment-to-date data and its own rules), only what the
     day's checks found and where the decision lives."""
@@ -141,6 +156,7 @@ def monitor_verdict(exp: str, spec: ExperimentSpec | None, trust, ds: str):
         where = f"the decision is the experiment readout: experiments/{exp}/{ds}/readout.html"
     notes = [f"daily monitor, no verdict: {where}", f"trust checks: {trust.status}"]
     notes += [f"warning: {r}" for r in trust.reasons]
+    notes += list(guardrails)
     return Verdict(MONITOR, None, tuple(notes))
 
 
@@ -151,6 +167,7 @@ def build_rows(
     ds: str,
     versions: dict[str, int],
     specs: Mapping[str, ExperimentSpec] | None = None,
+    guardrails: Sequence[str] = (),
 ) -> tuple[list[dict], dict[str, dict]]:
     """Pure: cells -> readout rows (status ``monitor``) and a per-experiment summary.
 
@@ -189,7 +206,7 @@ def build_rows(
         else:
             weights = {}
             trust = _unjudged_split(exp, t["contaminated"], sum(counts.values()), gates)
-        verdict = monitor_verdict(exp, spec, trust, ds)
+        verdict = monitor_verdict(exp, spec, trust, ds, guardrails)
         summaries[exp] = {
             "verdict": verdict,
             "trust": trust,
@@ -299,6 +316,26 @@ def gate_statuses(spark, ds: str, settings) -> dict[str, str]:
     return statuses((r.asDict() for r in rows), GATE_SUITES)
 
 
+def guardrail_drops(spark, ds: str, settings) -> list[str]:
+    """:func:`guardrail_notes` of gold.daily_growth at ds against ds - 1 (none without it)."""
+    from datetime import date, timedelta
+
+    from include.quality_checks import guardrail_drop_rows
+    from include.table_catalog_finance import DAILY_GROWTH
+    from include.tables import read_partition, table_exists
+
+    if not table_exists(spark, DAILY_GROWTH, settings):
+        return []
+    before = (date.fromisoformat(ds) - timedelta(days=1)).isoformat()
+    cols = ("dim_hostname", "website_hits", "signups", "purchases")
+
+    def day(d):
+        return [r.asDict() for r in read_partition(spark, DAILY_GROWTH, d, settings)
+                .select(*cols).collect()]  # fmt: skip
+
+    return guardrail_notes(guardrail_drop_rows(day(ds), day(before)))
+
+
 def experiment_files() -> dict[str, ExperimentSpec]:
     """Every experiment file by name (validated: a broken file fails the job clearly)."""
     from include.experiments import load_all
@@ -319,7 +356,8 @@ def main(spark, ds: str, settings, params: dict | None = None) -> JobResult:
     funnels = funnel_counts(outcomes)
     outcomes.unpersist()
     rows, summaries = build_rows(
-        cells, trust_rows, gate_statuses(spark, ds, settings), ds, versions, experiment_files()
+        cells, trust_rows, gate_statuses(spark, ds, settings), ds, versions, experiment_files(),
+        guardrail_drops(spark, ds, settings),
     )
     df = (
         spark.createDataFrame(rows, READOUTS.spark_schema())

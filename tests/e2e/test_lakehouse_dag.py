@@ -226,6 +226,8 @@ def test_daily_dag_end_to_end_and_idempotent(stack, spark, capfd):
     assert {"LAKEHOUSE_S3_SECRET_KEY", "the tests' engine token"} <= set(secrets)
     leaked = sorted(name for name, value in secrets.items() if value in logs)
     assert not leaked, f"secret values in the run's logs: {leaked}"
+    print(f"secret scan: {len(secrets)} secret values ({', '.join(sorted(secrets))}) searched "
+          f"in {len(logs):,} characters of the run's output: {len(leaked)} found")  # evidence
 
     # every gate ran and recorded its rules; none blocked
     from include.table_catalog import QUALITY_RESULTS
@@ -390,6 +392,7 @@ def test_a_planted_defect_stops_the_run_at_its_gate(stack, spark, smtp_sink, mon
     assert mail["Subject"] == (f"[lakehouse] lakehouse_daily.silver.gate_fct_website_events "
                                f"failed for ds={BAD_DS}: silver.fct_website_events")  # fmt: skip
     body = mail.get_body(("html",)).get_content()
+    print("alert received by the SMTP sink:\n" + mail.as_string())  # evidence (pytest -rP)
     assert MINIMUM_COUNT_RULE in body and "/dags/lakehouse_daily/runs/" in body
     assert "/tasks/silver.gate_fct_website_events" in body
     assert f"ds={BAD_DS}" in body and "index.html" in body  # the day's Data Docs

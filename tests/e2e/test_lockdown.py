@@ -146,6 +146,33 @@ def test_every_listener_of_the_stack_is_on_the_loopback(stack):
     assert 8793 not in listening, "the scheduler's log server (0.0.0.0 and [::]) runs"
 
 
+def test_no_log_of_the_stack_holds_a_password(stack):
+    """Airflow's auth manager prints each password it generates to the API server's log:
+    scripts/airflow.sh generates the UI password into the passwords file before the server
+    starts, so the server has nothing to generate and nothing is printed. Every secret of
+    the stack (credentials.env and the UI password) is looked for in every log it wrote."""
+    import json
+
+    state, _, _ = stack
+    ui = json.loads((state / "airflow" / "passwords.json").read_text())
+    assert set(ui) == {"admin"} and len(ui["admin"]) >= 16
+    assert (state / "airflow" / "passwords.json").stat().st_mode & 0o077 == 0
+    secrets = {"airflow ui admin": ui["admin"]}
+    for line in (state / "credentials.env").read_text().splitlines():
+        name, _, value = line.partition("=")
+        if value and not line.startswith("#"):
+            secrets[name.removeprefix("export ").strip()] = value.strip().strip("'\"")
+    logs = [p for p in state.rglob("*") if p.is_file() and (p.suffix == ".log" or "log" in p.parts)]
+    assert any(p.name == "airflow-api-server.log" for p in logs), logs
+    leaked = sorted(
+        f"{name} in {p.relative_to(state)}"
+        for p in logs for name, value in secrets.items()
+        if len(value) >= 8 and value in p.read_text(errors="replace")
+    )  # fmt: skip
+    assert not leaked, leaked
+    assert "Password for user" not in (state / "logs" / "airflow-api-server.log").read_text()
+
+
 def _password(state: Path, name: str) -> str:
     for line in (state / "credentials.env").read_text().splitlines():
         if line.startswith(f"{name}="):

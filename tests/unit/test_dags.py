@@ -52,7 +52,9 @@ def test_daily_pipeline_order(dagbag):
         "silver.fct_website_events": {"bronze.gate_web_events"},
         "gold.agg_website_events": {"silver.gate_fct_website_events"},
         "gold.growth": {"silver.gate_fct_website_events"},
-        "readouts.web_experiments": {"gold.gate_agg_website_events"},
+        # the daily page shows the seed 003 guardrail warnings of the daily_growth gate
+        "readouts.web_experiments": {"gold.gate_agg_website_events", "gold.gate_daily_growth"},
+        "gold.gate_daily_growth": {"gold.growth"},
         "finance.marts": {"sources.gate"},
         "finance.exports": {"finance.gate_mrr_bridge"},
         "experiments.homepage_cta_test.analysis_window": {
@@ -94,7 +96,7 @@ def test_every_gate_checks_tables_its_upstream_task_wrote(dagbag):
 
     dag = dagbag.dags["lakehouse_daily"]
     gates = [t for t in dag.tasks if t.task_id.rsplit(".", 1)[-1].startswith("gate")]
-    assert len(gates) == 6
+    assert len(gates) == 7
     gated = set()
     for task in gates:
         spec = spark_task_spec(task)
@@ -112,7 +114,7 @@ def test_every_gate_checks_tables_its_upstream_task_wrote(dagbag):
             assert not {a.name for a in task.outlets} & gated, task.task_id
     assert {"bronze.web_events", "silver.fct_website_events", "gold.agg_website_events",
             "gold.mrr_bridge", "gold.homepage_cta_test_outcomes", "bronze.quarantine",
-            "silver.billing_events"} <= gated
+            "silver.billing_events", "gold.daily_growth"} <= gated
 
 
 def test_spark_tasks_run_jobs_for_their_own_ds_on_the_configured_engine(dagbag):
@@ -123,11 +125,11 @@ def test_spark_tasks_run_jobs_for_their_own_ds_on_the_configured_engine(dagbag):
 
     dag = dagbag.dags["lakehouse_daily"]
     spark_tasks = [t for t in dag.tasks if spark_task_spec(t)]
-    # web: bronze, silver, agg, growth, readout + 3 gates; sources: bronze, silver, gate;
+    # web: bronze, silver, agg, growth, readout + 4 gates; sources: bronze, silver, gate;
     # finance: marts, gate, exports; experiments: a task per gated stage (+ its gate)
     per_experiment = {"homepage_cta_test": 3, "pdp_redesign": 1}
     assert {s.name for s in readout_configs()} == set(per_experiment)
-    assert len(spark_tasks) == 8 + 3 + 3 + sum(per_experiment.values())
+    assert len(spark_tasks) == 9 + 3 + 3 + sum(per_experiment.values())
     for task in spark_tasks:
         spec = spark_task_spec(task)
         assert spec.engine == dagbag.engine

@@ -18,7 +18,13 @@ As of ``ds``, for one SaaS-funnel experiment (params ``{"experiment": name}``):
   covariate);
 - ``first_paid_at``: the account's first paid start ever landed by ds (the per-person state
   ``silver.person_conversions``): a conversion however long before the window makes the
-  person 'existing' at exposure, so not an eligible visitor (seed 001).
+  person 'existing' at exposure, so not an eligible visitor (seed 001);
+- ``user_type``: seed 001 tells web-only users (activation on/after the first exposure date)
+  from hybrid / in-app users (activation may precede the exposure by up to the look-back). It
+  is decided per id from the data: 'hybrid' when the id's account used the product in-app
+  (``silver.product_usage`` rows with logins) on at least one day in the look-back before its
+  exposure day (``pre_exposure_app_days``), 'web_only' otherwise (no account, or no in-app
+  use before the exposure day, or an experiment without a look-back).
 
 Reads are bounded (see ``spark_jobs.gold.experiments.common``): exposures from
 ``start - PRE_START_EXPOSURE_DAYS`` to ``min(ds, end + 1)``, everything else from ``start -
@@ -110,6 +116,28 @@ def snapshot_at_exposure(units: DataFrame, accounts: DataFrame) -> DataFrame:
         joined.withColumn("_r", F.row_number().over(w))
         .where("_r = 1")
         .select("unit_id", F.col("customer_type").alias("customer_type_snapshot"))
+    )
+
+
+def app_usage_before_exposure(
+    units: DataFrame, usage: DataFrame, spec: ExperimentSpec
+) -> DataFrame:
+    """``unit_id -> pre_exposure_app_days``: distinct days on which the unit's account used the
+    product in-app (a ``silver.product_usage`` row with logins > 0) from the exposure date minus
+    the look-back (inclusive) to the day before the exposure date. Units without such a day
+    have no row (0 after the join)."""
+    from pyspark.sql import functions as F
+
+    exposure_date = F.to_date("first_exposure_at")
+    used = units.select("unit_id", "user_id", "first_exposure_at").join(
+        usage.where(F.col("logins") > 0).select("user_id", "usage_date"), "user_id"
+    )
+    used = used.where(
+        (F.col("usage_date") < exposure_date)
+        & (F.col("usage_date") >= F.date_sub(exposure_date, spec.activation_lookback_days))
+    )
+    return used.groupBy("unit_id").agg(
+        F.count_distinct("usage_date").cast("int").alias("pre_exposure_app_days")
     )
 
 
@@ -244,11 +272,14 @@ def transform(
     billing: DataFrame,
     web: DataFrame,
     first_paid: DataFrame | None = None,
+    usage: DataFrame | None = None,
 ) -> DataFrame:
     """Silver inputs (already bounded to the read window) -> base rows as of ds.
 
     ``first_paid``: ``user_id -> first_paid_at`` (``common.first_paid``, every landing day up
-    to ds); None: no account has converted before (an empty state)."""
+    to ds); None: no account has converted before (an empty state). ``usage``:
+    ``silver.product_usage`` rows of the read window; None: no in-app use (every id is
+    web-only)."""
     from pyspark.sql import functions as F
 
     from include.table_catalog_experiments import base_contract
@@ -277,6 +308,11 @@ def transform(
         joined = joined.withColumn("first_paid_at", F.lit(None).cast("timestamp"))
     else:
         joined = joined.join(first_paid.select("user_id", "first_paid_at"), "user_id", "left")
+    if usage is None:
+        joined = joined.withColumn("pre_exposure_app_days", F.lit(None).cast("int"))
+    else:
+        joined = joined.join(app_usage_before_exposure(units, usage, spec), "unit_id", "left")
+    app_days = F.coalesce("pre_exposure_app_days", F.lit(0))
     empty_ts = F.array().cast("array<timestamp>")
     out = with_customer_type(joined).select(
         "experiment", "unit_id", "person_id", "user_id", "variant", "first_exposure_at",
@@ -298,6 +334,8 @@ def transform(
         F.coalesce("bookings", F.array()).alias("bookings"),
         *[F.coalesce(f"{s}_times", empty_ts).alias(f"{s}_times") for s in FUNNEL_STEPS],
         "first_paid_at",
+        app_days.alias("pre_exposure_app_days"),
+        F.when(app_days > 0, F.lit("hybrid")).otherwise(F.lit("web_only")).alias("user_type"),
         F.lit(ds).alias("ds"),
     )
     return cast_to_contract(out, base_contract(spec.name))
@@ -310,6 +348,7 @@ def main(spark: SparkSession, ds: str, settings, params: dict | None = None) -> 
         SILVER_ACCOUNTS,
         SILVER_BILLING_EVENTS,
         SILVER_EXPERIMENT_ASSIGNMENTS,
+        SILVER_PRODUCT_USAGE,
         SILVER_SESSIONS,
     )
     from include.tables import write_partition
@@ -340,6 +379,7 @@ def main(spark: SparkSession, ds: str, settings, params: dict | None = None) -> 
             bounded(SILVER_BILLING_EVENTS),
             pin(web_rows_used(bounded(FCT_WEBSITE_EVENTS), spec)),
             first_paid(spark, ds, settings),
+            bounded(SILVER_PRODUCT_USAGE).select("user_id", "usage_date", "logins"),
         )
         if spec.exposure_range(ds) is None:
             rows, exposed_ids = rows.limit(0), 0

@@ -9,8 +9,9 @@ seed states its rules on dates ("on or after the first exposure date"):
   exposure to explain it), or whose account's first paid start ever (``first_paid_at``,
   however long before the read window) lies before the start date, is not eligible;
 - **activation**: the earliest activation dated on/after ``exposure date - look-back`` and on/
-  before the end date. Web-only experiments have look-back 0 (activation on/after exposure);
-  hybrid / in-app users may have activated up to ``activation_lookback_days`` (90 for
+  before the end date. The look-back is per user (``user_type`` from base): a web-only user
+  has none (activation on/after the exposure date, even in an experiment with a look-back);
+  a hybrid / in-app user may have activated up to ``activation_lookback_days`` (90 for
   homepage_cta_test) before exposure; exactly 90 days counts, 91 does not. A person who
   converted (paid) before the exposure is *not* an activation, even if eligible;
 - **conversion**: an activation whose earliest paid start is on/after the activation date,
@@ -76,7 +77,10 @@ def with_eligibility(df: DataFrame, spec: ExperimentSpec) -> DataFrame:
 def with_activation(df: DataFrame, spec: ExperimentSpec) -> DataFrame:
     from pyspark.sql import functions as F
 
-    earliest_ok = F.date_sub(F.col("exposure_date"), spec.activation_lookback_days)
+    # seed 001: web-only users activate on/after the exposure date; hybrid / in-app users
+    # (user_type, decided in base from in-app use before the exposure) within the look-back
+    lookback = F.when(F.col("user_type") == "hybrid", F.lit(spec.activation_lookback_days))
+    earliest_ok = F.date_sub(F.col("exposure_date"), lookback.otherwise(F.lit(0)))
     act = F.to_date(
         _earliest(
             "activation_times",

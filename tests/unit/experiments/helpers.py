@@ -74,6 +74,8 @@ def base_row(unit_id: str, **kw) -> dict:
         "checkout_start_times": [],
         "checkout_complete_times": [],
         "first_paid_at": None,
+        "pre_exposure_app_days": 0,
+        "user_type": "web_only",
         "ds": "2024-04-30",
     }
     for key, value in kw.items():

@@ -28,12 +28,14 @@ CASES = [
     ),
     # hybrid: activated exactly 90 days before the exposure date -> valid
     (
-        base_row("hybrid_90", activation_times=["2023-11-03 12:00:00"]),
+        base_row("hybrid_90", user_type="hybrid", pre_exposure_app_days=3,
+                 activation_times=["2023-11-03 12:00:00"]),
         ("hybrid_90", 1, 1, d("2023-11-03"), 1, 0, 0, None, 0, None, "0.00", "0.00"),
     ),
     # 91 days before -> outside the look-back: not an activation
     (
-        base_row("hybrid_91", activation_times=["2023-11-02 23:59:00"]),
+        base_row("hybrid_91", user_type="hybrid", pre_exposure_app_days=3,
+                 activation_times=["2023-11-02 23:59:00"]),
         ("hybrid_91", 1, 0, None, 0, 0, 0, None, 0, None, "0.00", "0.00"),
     ),
     # a booking the day before the conversion is not a new booking (and makes later ones repeat)
@@ -189,9 +191,41 @@ def test_optional_steps_missing_start_and_out_of_order(spark):
 
 
 def test_web_only_experiment_has_no_lookback(spark):
-    rows = [base_row("before", activation_times=["2024-01-31 23:00:00"])]
+    """Even a hybrid user gets no look-back in an experiment configured without one."""
+    rows = [base_row("before", user_type="hybrid", activation_times=["2024-01-31 23:00:00"])]
     result = outcomes.transform(spec(activation_lookback_days=0), _base(spark, rows), "2024-04-30")
     assert result.select("is_activated").first()[0] == 0
+
+
+def test_the_look_back_is_per_user(spark):
+    """Seed 001: a web-only user activates on/after the exposure date (2024-02-01), a hybrid /
+    in-app user up to 90 days before, in the same experiment (look-back 90).
+
+    - web_day_before: web-only, activated 2024-01-31 -> not activated (before: counted);
+    - web_same_day: web-only, activated 2024-02-01 08:00 (before the 10:00 exposure, same
+      date) -> activated on 2024-02-01, not a hybrid activation;
+    - web_later: web-only, activations 2024-01-31 and 2024-02-03 -> the first one on/after
+      the exposure date counts: 2024-02-03;
+    - hybrid_day_before: hybrid, activated 2024-01-31 -> activated, a hybrid activation.
+    """
+    rows = [
+        base_row("web_day_before", activation_times=["2024-01-31 12:00:00"]),
+        base_row("web_same_day", activation_times=["2024-02-01 08:00:00"]),
+        base_row("web_later", activation_times=["2024-01-31 12:00:00", "2024-02-03 12:00:00"]),
+        base_row("hybrid_day_before", user_type="hybrid", pre_exposure_app_days=1,
+                 activation_times=["2024-01-31 12:00:00"]),
+    ]  # fmt: skip
+    result = outcomes.transform(spec(), _base(spark, rows), "2024-04-30")
+    got = {
+        r.unit_id: (r.user_type, r.is_activated, r.activation_date, r.is_hybrid_activation)
+        for r in result.collect()
+    }
+    assert got == {
+        "web_day_before": ("web_only", 0, None, 0),
+        "web_same_day": ("web_only", 1, d("2024-02-01"), 0),
+        "web_later": ("web_only", 1, d("2024-02-03"), 0),
+        "hybrid_day_before": ("hybrid", 1, d("2024-01-31"), 1),
+    }
 
 
 def test_fraud_closed_flags_carried(spark):

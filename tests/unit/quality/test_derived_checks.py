@@ -258,3 +258,90 @@ def test_mrr_bridge_identity_and_continuity(spark, settings, kwargs, broken):
         assert failed(result)[rule].sample[0]["month"] == (
             "2024-01" if rule == RULE_IDENTITY else "2024-02"
         )
+
+
+# ------------------------------------------------------------------ gold.daily_growth guardrails
+RULE_GUARDRAIL = (
+    "guardrail rate not down day over day (a drop of >= 20 % with one-sided p < 0.01 warns)"
+)
+
+
+def day(host, hits, signups, purchases):
+    return {"dim_hostname": host, "website_hits": hits, "signups": signups,
+            "purchases": purchases}  # fmt: skip
+
+
+def test_rate_drop_p_value_by_hand():
+    """Equal exposures: today's count of the two days' total is Binomial(total, 1/2), so
+    P(X <= 0) = 0.5 ** total and P(X <= 1 | 2) = 3/4."""
+    assert qc.rate_drop_p_value(0, 1000, 10, 1000) == pytest.approx(0.5**10, rel=1e-12)
+    assert qc.rate_drop_p_value(0, 10, 5, 10) == pytest.approx(1 / 32, rel=1e-12)
+    assert qc.rate_drop_p_value(1, 50, 1, 50) == pytest.approx(0.75, rel=1e-12)
+    # unequal exposures: today 1/3 of the exposure, 0 of 3 events: (2/3) ** 3
+    assert qc.rate_drop_p_value(0, 100, 3, 200) == pytest.approx((2 / 3) ** 3, rel=1e-12)
+    assert qc.rate_drop_p_value(0, 0, 3, 10) is None and qc.rate_drop_p_value(0, 5, 0, 5) is None
+
+
+def test_guardrail_drop_rows_by_hand():
+    """- a: signups 10 -> 0 of 1,000 hits: -100 %, p = 0.5**10 < 0.01 -> flagged; its
+      purchase rate has no signup today: not judged;
+    - b: signup rate flat (10 and 10 of 1,000, p = P(X <= 10 | 20, 1/2) > 0.5); purchases
+      5 -> 0 of 10 signups: -100 % but p = 1/32 > 0.01 (noise at this size) -> not flagged;
+    - d: signups 10 -> 9 of 1,000: -10 %, under the 20 % drop -> not flagged; purchase rate
+      9/10 -> 9/9: up;
+    - c: no previous day -> not judged.
+    """
+    today = [day("a", 1000, 0, 0), day("b", 1000, 10, 0), day("c", 500, 5, 1),
+             day("d", 1000, 9, 9)]  # fmt: skip
+    before = [day("a", 1000, 10, 5), day("b", 1000, 10, 5), day("d", 1000, 10, 9)]
+    got = {
+        (host, metric): (change, flagged)
+        for host, metric, *_, change, _p, flagged in qc.guardrail_drop_rows(today, before)
+    }
+    assert got[("a", "signup_conversion_rate")] == (-1.0, True)
+    assert got[("a", "purchase_conversion_rate")] == (None, False)
+    assert got[("b", "signup_conversion_rate")] == (0.0, False)
+    assert got[("b", "purchase_conversion_rate")] == (-1.0, False)
+    assert got[("c", "signup_conversion_rate")] == (None, False)
+    assert got[("d", "signup_conversion_rate")][0] == pytest.approx(-0.1)
+    assert got[("d", "signup_conversion_rate")][1] is False
+    assert got[("d", "purchase_conversion_rate")][0] == pytest.approx(1.0 / 0.9 - 1.0)
+    assert len(got) == 8
+
+
+def test_a_guardrail_drop_warns_and_a_steady_day_passes(spark, settings):
+    before = spark.createDataFrame(
+        [("all", 1000, 10, 5)], "dim_hostname STRING, website_hits BIGINT, signups BIGINT, "
+        "purchases BIGINT")  # fmt: skip
+    steady = before.selectExpr("dim_hostname", "website_hits", "signups", "purchases")
+    dropped = spark.createDataFrame(
+        [("all", 1000, 0, 0)], "dim_hostname STRING, website_hits BIGINT, signups BIGINT, "
+        "purchases BIGINT")  # fmt: skip
+    index = ["dim_hostname", "metric"]
+    ok = judge(qc.guardrail_drop_frame(spark, steady, before), "gold_daily_growth",
+               "guardrail_drop", index, settings)  # fmt: skip
+    assert ok.status == "pass"
+    first_day = judge(qc.guardrail_drop_frame(spark, dropped, None), "gold_daily_growth",
+                      "guardrail_drop", index, settings)  # fmt: skip
+    assert first_day.status == "pass"  # nothing to compare with: not judged
+    result = judge(qc.guardrail_drop_frame(spark, dropped, before), "gold_daily_growth",
+                   "guardrail_drop", index, settings)  # fmt: skip
+    assert result.status == "warn" and list(failed(result)) == [RULE_GUARDRAIL]
+    sample = failed(result)[RULE_GUARDRAIL].sample
+    assert [(s["dim_hostname"], s["metric"]) for s in sample] == [
+        ("all", "signup_conversion_rate")
+    ]
+    enforce(result)  # a warning never stops the pipeline
+
+
+def test_the_suite_states_the_thresholds_the_code_applies():
+    """The warning's text in expectations/ must not drift from the constants that decide."""
+    from include.quality import load_suite_file
+
+    (rule,) = [
+        e["meta"]["rule"] for e in load_suite_file("gold_daily_growth")["expectations"]
+        if e["meta"].get("check") == "guardrail_drop"
+    ]  # fmt: skip
+    assert rule == RULE_GUARDRAIL
+    assert f"{qc.GUARDRAIL_MAX_DROP:.0%}".replace("%", " %") in rule
+    assert f"p < {qc.GUARDRAIL_ALPHA}" in rule

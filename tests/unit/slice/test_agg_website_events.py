@@ -53,3 +53,43 @@ def test_levels_and_counts(spark):
     # every level partitions the same 3 events
     for level in levels:
         assert sum(r.m_total_events for r in rows if r.aggregation_level == level) == 3
+
+
+def test_distinct_users_next_to_hits(spark):
+    """Seed 003 "how many people": visitors by logged_out_user_id, worked out by hand.
+
+    A (1): signup US apple 09h, page_view US apple 10h; B (2): signup US windows 09h;
+    C (3): page_view GB apple 10h. 4 events, 3 people.
+    """
+
+    def ev(visitor, action, country, brand, hour):
+        return (None, visitor, "www.learnlake.io", country, brand, action,
+                dt.datetime(2024, 1, 5, hour), {}, DS)  # fmt: skip
+
+    events = spark.createDataFrame(
+        [
+            ev(1, "signup", "US", "apple", 9),
+            ev(1, "page_view", "US", "apple", 10),
+            ev(2, "signup", "US", "windows", 9),
+            ev(3, "page_view", "GB", "apple", 10),
+        ],
+        FCT_WEBSITE_EVENTS.spark_schema(),
+    )
+    got = {
+        (r.aggregation_level, r.dim_action_type or r.dim_country or r.dim_device_brand
+         or r.event_hour): (r.m_total_events, r.m_distinct_users)
+        for r in transform(events, DS).collect()
+        if r.aggregation_level in ("overall", "dim_action_type", "dim_country",
+                                   "dim_device_brand", "event_hour")
+    }  # fmt: skip
+    assert got == {
+        ("overall", None): (4, 3),
+        ("dim_action_type", "signup"): (2, 2),
+        ("dim_action_type", "page_view"): (2, 2),
+        ("dim_country", "US"): (3, 2),
+        ("dim_country", "GB"): (1, 1),
+        ("dim_device_brand", "apple"): (3, 2),
+        ("dim_device_brand", "windows"): (1, 1),
+        ("event_hour", 9): (2, 2),
+        ("event_hour", 10): (2, 2),
+    }

@@ -166,3 +166,26 @@ def test_contamination_fails_the_trust_checks_of_the_monitor():
     assert s["e"]["trust"].status == "fail"  # 300 / 2300 = 13% > 5% maximum
     assert s["e"]["verdict"].verdict == "monitor"
     assert any("contamination_rate 13.04% exceeds" in r for r in s["e"]["verdict"].reasons)
+
+
+def test_a_guardrail_drop_is_a_line_of_the_daily_page():
+    """Seed 003 guardrails: the drop the daily_growth gate warns on is written on the page,
+    with both days' counts; an unflagged row writes nothing."""
+    from include.quality_checks import guardrail_drop_rows
+    from spark_jobs.readouts.web_experiments import guardrail_notes
+
+    def day(hits, signups, purchases):
+        return {"dim_hostname": "all", "website_hits": hits, "signups": signups,
+                "purchases": purchases}  # fmt: skip
+
+    # signups 10 -> 0 of 1,000 hits: -100 %, p = 0.5 ** 10 = 0.000977
+    notes = guardrail_notes(guardrail_drop_rows([day(1000, 0, 0)], [day(1000, 10, 5)]))
+    assert notes == [
+        "guardrail signup_conversion_rate (all) down day over day: 0.0100 (10/1000) -> "
+        "0.0000 (0/1000), -100.0%, one-sided p = 0.00098"
+    ]
+    assert guardrail_notes(guardrail_drop_rows([day(1000, 10, 5)], [day(1000, 10, 5)])) == []
+    trust = {"experiment": "e", "contaminated": 0}
+    _, s = build_rows(_flat(), [trust], {}, DS, {}, {"e": _spec("control", 0.5)}, notes)
+    assert s["e"]["verdict"].reasons[-1] == notes[0]
+    assert s["e"]["verdict"].verdict == "monitor"
