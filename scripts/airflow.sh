@@ -45,7 +45,10 @@ PY
     # LocalExecutor's log files from this disk.
     [ "$c" = scheduler ] && args=(--skip-serve-logs)
     # own session (process group), so stop can end the component and every worker it forked
-    setsid nohup "$LAKEHOUSE_VENV/bin/airflow" "$c" "${args[@]}" >>"$LOGS/airflow-$c.log" 2>&1 &
+    cmd=("$LAKEHOUSE_VENV/bin/airflow")
+    # the scheduler forks every task: it preloads the tasks' heavy libraries (GX: 3-4 s each)
+    [ "$c" = scheduler ] && cmd=("$LAKEHOUSE_VENV/bin/python" scripts/airflow_scheduler.py)
+    setsid nohup "${cmd[@]}" "$c" "${args[@]}" >>"$LOGS/airflow-$c.log" 2>&1 &
     echo $! >"$pidf"
     step "started airflow $c (log: $LOGS/airflow-$c.log)"
   done

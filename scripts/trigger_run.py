@@ -105,6 +105,11 @@ def main(argv: list[str] | None = None) -> int:
     run = _request("POST", f"{base}/api/v2/dags/{dag}/dagRuns", body, token)
     run_id = run["dag_run_id"]
     print(f"created {args.dag_id} run {run_id} (state {run['state']})", flush=True)
+    if _request("GET", f"{base}/api/v2/dags/{dag}", token=token).get("is_paused"):
+        # a paused DAG's runs stay queued: say so instead of waiting without a word
+        print(f"{args.dag_id} is paused: the run stays queued until the DAG is unpaused "
+              "(the toggle in the UI, or PATCH /api/v2/dags/{dag_id} {\"is_paused\": false})",
+              file=sys.stderr, flush=True)  # fmt: skip
     if not args.wait:
         return 0
     t0, state = time.monotonic(), run["state"]

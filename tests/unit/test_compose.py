@@ -111,6 +111,9 @@ def test_every_service_the_scripts_start_has_a_counterpart():
     components = re.search(r"COMPONENTS=\(([^)]*)\)", airflow_sh).group(1).split()
     assert components == ["api-server", "scheduler", "dag-processor"]
     started = {f"airflow-{c}": f"airflow {c}" for c in components}
+    # the scheduler preloads the tasks' libraries before it forks them (scripts/airflow.sh)
+    assert "scripts/airflow_scheduler.py" in airflow_sh
+    started["airflow-scheduler"] = "scripts/airflow_scheduler.py scheduler"
     # scripts/services.sh (PostgreSQL, MinIO, the engine) and scripts/thrift.sh
     started.update({"postgres": "postgres", "minio": "server /data",
                     "spark-connect": "include.engine_server run",
