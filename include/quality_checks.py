@@ -281,11 +281,14 @@ def growth_guardrail_drop(spark, contract, ds, settings) -> Derived:
 def accounting_frame(
     spark: SparkSession, source: str, raw_lines: int, bronze_rows: int, quarantined: int
 ) -> DataFrame:
-    """rows in = rows out + rows quarantined, per source (one row)."""
+    """rows in = rows out + rows quarantined, per source (one row), and the quarantine rate
+    quarantined / (bronze + quarantined) (null with no row at all)."""
+    total = bronze_rows + quarantined
     return spark.createDataFrame(
-        [(source, raw_lines, bronze_rows, quarantined, raw_lines - bronze_rows - quarantined)],
+        [(source, raw_lines, bronze_rows, quarantined, raw_lines - bronze_rows - quarantined,
+          quarantined / total if total else None)],  # fmt: skip
         "source STRING, raw_lines BIGINT, bronze_rows BIGINT, quarantined_rows BIGINT, "
-        "unaccounted_lines BIGINT",
+        "unaccounted_lines BIGINT, quarantine_rate DOUBLE",
     )
 
 
@@ -298,6 +301,66 @@ def count_raw_lines(spark, settings, source: str, ds: str) -> int:
     except MissingRawData:
         return 0
     return raw_line_count(spark, path)
+
+
+# a source whose lines are mostly quarantined is a broken delivery, not a day with some bad
+# rows: its gate blocks (the thresholds are the kwargs of bronze_quarantine.json)
+def quarantine_rate_frame(loaded: DataFrame, quarantine: DataFrame) -> DataFrame:
+    """Per bronze source: rows loaded into ``bronze.<source>`` (``loaded``: source,
+    loaded_rows), rows of the day's ``bronze.quarantine`` partition for it, and
+    ``quarantine_rate`` = quarantined / (loaded + quarantined), null for a source with no row
+    at all (nothing to judge)."""
+    from pyspark.sql import functions as F
+
+    bad = (
+        quarantine.where(F.col("layer") == "bronze")
+        .groupBy("source")
+        .agg(F.count(F.lit(1)).alias("quarantined_rows"))
+    )
+    joined = loaded.join(bad, "source", "full_outer").select(
+        "source",
+        F.coalesce("loaded_rows", F.lit(0)).cast("bigint").alias("loaded_rows"),
+        F.coalesce("quarantined_rows", F.lit(0)).cast("bigint").alias("quarantined_rows"),
+    )
+    total = F.col("loaded_rows") + F.col("quarantined_rows")
+    return joined.withColumn(
+        "quarantine_rate", F.when(total > 0, F.col("quarantined_rows") / total)
+    )
+
+
+def quarantine_rate(spark, contract, ds, settings) -> Derived:
+    """:func:`quarantine_rate_frame` of the non-web bronze sources with a quarantined row on
+    ds (one query on the quarantine, then one count per source it names; a source without a
+    quarantined row has rate 0 and is not counted). web_events has the same rule on its own
+    gate (the ``row_accounting`` frame holds its counts already)."""
+    from functools import reduce
+
+    from pyspark.sql import functions as F
+
+    from include.table_catalog_bronze_sources import BRONZE_SOURCES
+    from include.tables import read_partition
+
+    quarantine = read_partition(spark, contract, ds, settings).where(F.col("layer") == "bronze")
+    tables = dict(BRONZE_SOURCES)
+    quarantine = quarantine.where(F.col("source").isin(*tables))
+    named = {r.source for r in quarantine.select("source").distinct().collect()}
+    if not named:  # nothing quarantined: every rate is 0, nothing to count
+        empty = "source STRING, loaded_rows BIGINT, quarantined_rows BIGINT, quarantine_rate DOUBLE"
+        return Derived(contract.suite, "quarantine_rate", spark.createDataFrame([], empty),
+                       ["source"])  # fmt: skip
+    counts = [
+        read_partition(spark, tables[source], ds, settings).agg(
+            F.lit(source).alias("source"), F.count(F.lit(1)).alias("loaded_rows")
+        )
+        for source in sorted(named & set(tables))
+    ]
+    loaded = (
+        reduce(lambda a, b: a.unionByName(b), counts)
+        if counts
+        else spark.createDataFrame([], "source STRING, loaded_rows BIGINT")
+    )
+    frame = quarantine_rate_frame(loaded, quarantine)
+    return Derived(contract.suite, "quarantine_rate", frame, ["source"])
 
 
 def bronze_row_accounting(spark, contract, ds, settings) -> Derived:
@@ -496,6 +559,7 @@ DERIVED_CHECKS: dict[str, dict[str, Check]] = {
     "silver_fct_website_events": {"week_over_week": fct_week_over_week},
     "gold_daily_growth": {"guardrail_drop": growth_guardrail_drop},
     "bronze_web_events": {"row_accounting": bronze_row_accounting},
+    "bronze_quarantine": {"quarantine_rate": quarantine_rate},
     "gold_mrr_bridge": {"bridge_identity": mrr_bridge_identity},
     "gold_experiment_outcomes": {
         "funnel_order": outcomes_funnel_order,

@@ -188,10 +188,10 @@ RULE_ACCOUNTING = "row accounting: raw lines = bronze rows + quarantined rows"
 
 
 def test_bronze_row_accounting(spark, settings):
-    ok = qc.accounting_frame(spark, "web_events", 10, 8, 2)
+    ok = qc.accounting_frame(spark, "web_events", 100, 98, 2)
     assert judge(ok, "bronze_web_events", "row_accounting", ["source"], settings).status == "pass"
     lost = judge(
-        qc.accounting_frame(spark, "web_events", 10, 8, 1),
+        qc.accounting_frame(spark, "web_events", 100, 98, 1),
         "bronze_web_events",
         "row_accounting",
         ["source"],
@@ -201,6 +201,76 @@ def test_bronze_row_accounting(spark, settings):
     assert failed(lost)[RULE_ACCOUNTING].sample == [
         {"unaccounted_lines": 1, "source": "web_events"}
     ]
+
+
+RULE_WEB_MOSTLY_QUARANTINED = (
+    "quarantine rate <= 50 % (a source whose lines are mostly quarantined fails)"
+)
+RULE_WEB_QUARANTINE_WARN = "quarantine rate <= 5 %"
+
+
+def test_web_events_mostly_quarantined_blocks_and_a_few_percent_warns(spark, settings):
+    """100 raw lines: 40 loaded + 60 quarantined is a rate of 60/100 = 0.6 > 0.5 (blocks, and
+    warns); 90 + 10 is 0.1 (warns only); the accounting holds in both."""
+    def judged(bronze, quarantined):
+        frame = qc.accounting_frame(spark, "web_events", 100, bronze, quarantined)
+        return judge(frame, "bronze_web_events", "row_accounting", ["source"], settings)
+
+    mostly = judged(40, 60)
+    assert mostly.status == "fail"
+    assert set(failed(mostly)) == {RULE_WEB_MOSTLY_QUARANTINED, RULE_WEB_QUARANTINE_WARN}
+    with pytest.raises(QualityGateFailed, match="mostly quarantined"):
+        enforce(mostly)
+    some = judged(90, 10)
+    assert some.status == "warn" and list(failed(some)) == [RULE_WEB_QUARANTINE_WARN]
+
+
+# ------------------------------------------------------------------ bronze.quarantine rate
+RULE_MOSTLY_QUARANTINED = (
+    "quarantine rate per non-web bronze source <= 50 % (a source whose lines are mostly "
+    "quarantined fails)"
+)
+RULE_QUARANTINE_WARN = "quarantine rate per non-web bronze source <= 5 %"
+
+
+def test_a_source_mostly_quarantined_fails_its_gate(spark, settings):
+    """Loaded rows and the day's quarantine, worked out by hand:
+
+    - accounts: 90 loaded, 10 quarantined in bronze (3 more in silver do not count) ->
+      10 / 100 = 0.10: above 5 % (warns), under 50 %;
+    - orders: 10 loaded, 40 quarantined -> 40 / 50 = 0.80: blocks;
+    - support_tickets: nothing loaded, 5 quarantined -> 1.0: blocks;
+    - products: 0 loaded, nothing quarantined -> no rate (nothing to judge).
+    """
+    loaded = spark.createDataFrame(
+        [("accounts", 90), ("orders", 10), ("products", 0)], "source STRING, loaded_rows BIGINT"
+    )
+    rows = ([("accounts", "bronze")] * 10 + [("accounts", "silver")] * 3
+            + [("orders", "bronze")] * 40 + [("support_tickets", "bronze")] * 5)  # fmt: skip
+    quarantine = spark.createDataFrame(rows, "source STRING, layer STRING")
+    frame = qc.quarantine_rate_frame(loaded, quarantine)
+    got = {r.source: (r.loaded_rows, r.quarantined_rows, r.quarantine_rate)
+           for r in frame.collect()}  # fmt: skip
+    assert got == {
+        "accounts": (90, 10, 0.1),
+        "orders": (10, 40, 0.8),
+        "support_tickets": (0, 5, 1.0),
+        "products": (0, 0, None),
+    }
+    result = judge(frame, "bronze_quarantine", "quarantine_rate", ["source"], settings)
+    assert result.status == "fail"
+    blocked = sorted(s["source"] for s in failed(result)[RULE_MOSTLY_QUARANTINED].sample)
+    assert blocked == ["orders", "support_tickets"]
+    warned = sorted(s["source"] for s in failed(result)[RULE_QUARANTINE_WARN].sample)
+    assert warned == ["accounts", "orders", "support_tickets"]
+    with pytest.raises(QualityGateFailed, match="orders"):
+        enforce(result)
+    clean = qc.quarantine_rate_frame(
+        loaded, spark.createDataFrame([("accounts", "bronze")], "source STRING, layer STRING")
+    )
+    assert judge(clean, "bronze_quarantine", "quarantine_rate", ["source"], settings).status == (
+        "pass"
+    )  # 1 / 91
 
 
 # ------------------------------------------------------------------ gold.mrr_bridge

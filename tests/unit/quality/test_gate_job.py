@@ -46,6 +46,9 @@ def _ids(spark, settings, **read_options):
     return sorted(r.event_id for r in df.select("event_id").collect())
 
 
+WARN_QUARANTINE = "quarantine rate <= 5 %"
+
+
 def test_bronze_gate_blocks_on_lost_lines_and_puts_back_the_previous_good_partition(
     spark, settings
 ):
@@ -55,11 +58,13 @@ def test_bronze_gate_blocks_on_lost_lines_and_puts_back_the_previous_good_partit
     folder = Path(settings.raw_path("web_events", DS))
     folder.mkdir(parents=True)
     raw = folder / "part-00000.jsonl"
-    # a good day: gated, passes
+    # a good day: gated, passes its blocking rules (1 line of 3 quarantined: 33 %, over the
+    # 5 % warning and under the 50 % block of the quarantine rate)
     raw.write_text("\n".join([_line("e1"), _line("e2"), "{not json"]) + "\n")
     web_events.main(spark, DS, settings)
     passed = gate.main(spark, DS, settings, {"tables": ["bronze.web_events"]})
-    assert passed.extra["tables"]["bronze.web_events"]["status"] == "pass"
+    assert passed.extra["tables"]["bronze.web_events"]["status"] == "warn"
+    assert passed.extra["tables"]["bronze.web_events"]["warnings"] == [WARN_QUARANTINE]
 
     # the day is delivered again with two more events, and a line lands after bronze ran:
     # raw no longer equals bronze + quarantine
@@ -78,10 +83,13 @@ def test_bronze_gate_blocks_on_lost_lines_and_puts_back_the_previous_good_partit
     assert (err.value.table, err.value.ds, err.value.rules) == ("bronze.web_events", DS, (RULE,))
     assert err.value.suite == "bronze_web_events" and err.value.data_docs.endswith("index.html")
 
-    # every rule (4 row-level + 2 derived) is recorded; only the accounting one failed
+    # every rule (4 row-level + 4 derived) is recorded; only the accounting one blocked (1 of
+    # 4 lines quarantined: the quarantine rate warns)
     results = read_partition(spark, QUALITY_RESULTS, DS, settings).collect()
-    assert len(results) == 6 and {r.suite for r in results} == {"bronze_web_events"}
-    assert [(r.rule, r.severity) for r in results if not r.success] == [(RULE, "block")]
+    assert len(results) == 8 and {r.suite for r in results} == {"bronze_web_events"}
+    assert sorted((r.rule, r.severity) for r in results if not r.success) == [
+        (WARN_QUARANTINE, "warn"), (RULE, "block")
+    ]
     # readers see the last good partition; the rejected one is kept for inspection
     assert _ids(spark, settings) == ["e1", "e2"]
     rejected = int(text.split("VERSION AS OF ")[1].split(".")[0])
@@ -121,3 +129,34 @@ def test_every_suite_of_a_contract_exists_and_its_derived_checks_have_rules():
     for suite in suites:
         spec = load_suite_file(suite)  # exists, every rule has a severity
         assert set(suite_checks(spec)) == set(derived_checks(suite)), suite
+
+
+def test_sources_gate_blocks_a_source_whose_lines_are_mostly_quarantined(spark, settings):
+    """Delta partitions made by hand: bronze.orders holds 2 rows for DS and the quarantine 3
+    bronze rows of orders (3 / 5 = 60 % > 50 %) and 1 silver row (not counted). The gate of
+    bronze.quarantine (the one sources.gate runs) blocks, naming orders and its rate; the
+    quarantine rows stay (the evidence is not undone: many jobs wrote that partition)."""
+    from include.table_catalog import QUARANTINE
+    from include.table_catalog_bronze_sources import BRONZE_SOURCES
+    from include.tables import read_partition, write_partition
+
+    orders = BRONZE_SOURCES["orders"]
+    good = spark.createDataFrame(
+        [{**{f.name: None for f in orders.spark_schema().fields}, "ds": DS} for _ in range(2)],
+        orders.spark_schema(),
+    )
+    write_partition(spark, good, orders, DS, settings)
+
+    def bad(n, layer):
+        rows = [("orders", layer, "unparseable", "{oops", "f.csv", f"h{i}", DS) for i in range(n)]
+        write_partition(spark, spark.createDataFrame(rows, QUARANTINE.spark_schema()),
+                        QUARANTINE, DS, settings, {"layer": layer, "source": "orders"})  # fmt: skip
+
+    bad(3, "bronze")
+    bad(1, "silver")
+    with pytest.raises(QualityGateFailed) as err:
+        gate.main(spark, DS, settings, {"table": "bronze.quarantine"})
+    text = str(err.value)
+    assert "mostly quarantined" in text and "'source': 'orders'" in text
+    assert "quarantine rate per non-web bronze source <= 50 %" in err.value.rules[0]
+    assert read_partition(spark, QUARANTINE, DS, settings).count() == 4
