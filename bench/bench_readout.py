@@ -173,6 +173,7 @@ def synth_saas(spark, spec, ds: str, rows: int, seed: int):
             F.when(F.col("is_activated") == 1, capped(F.date_add("exposure_date", lag))),
         )
         .withColumn("is_hybrid_activation", F.lit(0))
+        .withColumn("user_type", F.lit("web_only"))  # activations on/after the exposure
         .withColumn("converted_before_exposure", F.lit(0))
         .withColumn(
             "conversion_date",
