@@ -169,7 +169,9 @@ def partition_predicate(
     """The SQL predicate selecting one partition (``ds = '…'`` or ``month = '…'``).
 
     ``slice_`` narrows it further on other partition columns (the quarantine table is
-    partitioned by ds, layer and source so each job replaces only its own slice).
+    partitioned by ds, layer and source so each job replaces only its own slice); a tuple of
+    values selects several slices at once (``suite IN ('a', 'b')``: one gate task writes the
+    results of all its tables in one commit).
     """
     column = contract.partition_by[0]
     if column == "month":
@@ -181,6 +183,14 @@ def partition_predicate(
     for key, val in sorted((slice_ or {}).items()):
         if key not in contract.partition_by[1:]:
             raise ValueError(f"{key} is not a partition column of {contract.qualified_name}")
+        if isinstance(val, tuple):
+            if not val:
+                raise ValueError(f"no value for {key} of {contract.qualified_name}")
+            for v in val:
+                validate_identifier(v, key)
+            listed = ", ".join(f"'{v}'" for v in sorted(set(val)))
+            parts.append(f"{key} IN ({listed})")
+            continue
         validate_identifier(val, key)
         parts.append(f"{key} = '{val}'")
     return " AND ".join(parts)

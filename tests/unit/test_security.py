@@ -429,6 +429,23 @@ def test_a_month_is_a_real_month_before_it_reaches_a_predicate(month):
         partition_predicate(contract, month)
 
 
+def test_several_slices_of_a_partition_are_validated_one_by_one():
+    """One gate task replaces its tables' result slices in one commit: every value of the
+    tuple is checked like a single slice value before it reaches the predicate."""
+    from include.contracts import get_contract
+    from include.tables import partition_predicate
+
+    results = get_contract("gold.quality_results")  # partitioned by ds and suite
+    assert partition_predicate(results, "2024-01-05", {"suite": ("b_suite", "a_suite")}) == (
+        "ds = '2024-01-05' AND suite IN ('a_suite', 'b_suite')"
+    )
+    for hostile in ("a' OR '1'='1", "A", ""):
+        with pytest.raises(ValueError, match="invalid suite"):
+            partition_predicate(results, "2024-01-05", {"suite": ("a_suite", hostile)})
+    with pytest.raises(ValueError, match="no value for suite"):
+        partition_predicate(results, "2024-01-05", {"suite": ()})
+
+
 def test_report_paths_cannot_escape_their_folder(tmp_path):
     from include.report.writer import safe_name
 

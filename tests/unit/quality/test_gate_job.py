@@ -160,3 +160,29 @@ def test_sources_gate_blocks_a_source_whose_lines_are_mostly_quarantined(spark, 
     assert "mostly quarantined" in text and "'source': 'orders'" in text
     assert "quarantine rate per non-web bronze source <= 50 %" in err.value.rules[0]
     assert read_partition(spark, QUARANTINE, DS, settings).count() == 4
+
+
+def test_one_gate_task_records_all_its_tables_in_one_commit(spark, settings):
+    """A gate of two tables (as sources.gate gates four) writes both suites' results to
+    gold.quality_results in one Delta commit; a second run replaces them (same rows)."""
+    from include.tables import read_partition, table_version
+    from spark_jobs.bronze import web_events
+
+    folder = Path(settings.raw_path("web_events", DS))
+    folder.mkdir(parents=True)
+    lines = [_line(f"e{i}") for i in range(30)] + ["{not json"]
+    (folder / "part-00000.jsonl").write_text("\n".join(lines) + "\n")
+    web_events.main(spark, DS, settings)
+    params = {"tables": ["bronze.web_events", "bronze.quarantine"]}
+
+    def suites():
+        rows = read_partition(spark, QUALITY_RESULTS, DS, settings).collect()
+        return sorted((r.suite, r.rule) for r in rows)
+
+    gate.main(spark, DS, settings, params)
+    first = table_version(spark, QUALITY_RESULTS, settings)
+    recorded = suites()
+    assert {s for s, _ in recorded} == {"bronze_web_events", "bronze_quarantine"}
+    gate.main(spark, DS, settings, params)
+    assert table_version(spark, QUALITY_RESULTS, settings) == first + 1  # one commit a run
+    assert suites() == recorded  # replaced, not appended
