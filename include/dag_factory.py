@@ -273,8 +273,10 @@ def doc_md(spec: ExperimentSpec) -> str:
 
 **Hypothesis**: {spec.hypothesis or "(not stated)"}
 
-**Window**: {spec.start_date} to {spec.end_date} · **final day** {spec.final_day} (the
-last day its tables and readout can change; the daily DAG skips the experiment after it) ·
+**Window**: {spec.start_date} to {spec.end_date} · **decision day** {spec.decision_day}
+(the sequential test's last look: the verdict is final from it) ·
+**final day** {spec.final_day} (the last day its tables and readout can change; the daily
+DAG skips the experiment after it) ·
 **funnel**: {spec.funnel} · **variants**: {variants}
 
 | metric | type | role |

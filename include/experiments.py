@@ -128,6 +128,22 @@ class ExperimentSpec:
         return max(days)
 
     @property
+    def decision_day(self) -> date:
+        """The day the decision metrics are final: the sequential test's last look, where a
+        flat result becomes conclusive (``readouts.experiment``).
+
+        SaaS funnel: every outcome the readout decides on is counted up to the end date
+        (seed 001: activation and conversion before the end), so nothing it tests changes
+        once the end date's late arrivals landed: end + the late day. The follow-up of the
+        details table (retention, usage) keeps the experiment open until ``final_day``, but
+        it is a deep dive, never a decision metric. Shop funnel: the last outcome window
+        closes on ``final_day`` (= ``outcomes_last_day``).
+        """
+        if self.funnel == "saas":
+            return self.end_date + timedelta(days=LATE_ARRIVAL_DAYS)
+        return self.final_day
+
+    @property
     def retention_last_day(self) -> date:
         """The last billing partition month-k retention reads: k calendar months after the
         end (the last k), plus the late day."""

@@ -35,6 +35,8 @@ class ReadoutBundle:
     * ``start_date``/``end_date``: the experiment window (strings), optional.
     * ``final_day``: the last ds whose readout can change (``ExperimentSpec.final_day``),
       optional; the header says whether this readout is the final one.
+    * ``decision_day``: the sequential test's last look (``ExperimentSpec.decision_day``):
+      from it on the verdict is final, optional.
     * ``config``: the readout configuration (what ``build_readout``/``decide`` were given);
       hashed into the reproducibility footer (:func:`config_hash`).
     * ``records``: the flat rows of ``build_readout`` (keys of ``RECORD_FIELDS``).
@@ -67,6 +69,7 @@ class ReadoutBundle:
     start_date: str | None = None
     end_date: str | None = None
     final_day: str | None = None
+    decision_day: str | None = None
     config: Mapping[str, Any] = field(default_factory=dict)
     assignment_counts: Mapping[str, float] = field(default_factory=dict)
     weights: Mapping[str, float] = field(default_factory=dict)

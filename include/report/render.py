@@ -191,6 +191,11 @@ def _final(bundle: ReadoutBundle) -> str:
         return ""
     if bundle.ds >= bundle.final_day:
         return f"{bundle.final_day}: this is the final readout"
+    decided = bundle.decision_day
+    if decided and decided < bundle.final_day:
+        when = "the verdict is final" if bundle.ds >= decided else "the verdict is final from then"
+        return (f"{bundle.final_day} (its follow-up tables change until then); decision day "
+                f"{decided}: {when}")
     return f"{bundle.final_day} (its tables and this readout change until then)"
 
 

@@ -8,9 +8,10 @@ Statsig do: the total alpha is *spent* over the experiment's information time by
 spending function, and each look gets the critical value that spends exactly its share.
 
 * Information time ``t`` in (0, 1]: the share of the planned experiment seen at a look.
-  The readout uses calendar time, ``(day - start + 1) / (final_day - start + 1)``: it is
-  fixed in advance (a valid spending scale whatever the daily traffic), it keeps growing
-  while outcomes mature after the last exposure, and the final readout spends the rest.
+  The readout uses calendar time, ``(day - start + 1) / (decision_day - start + 1)``: it
+  is fixed in advance (a valid spending scale whatever the daily traffic), it keeps growing
+  while outcomes mature after the last exposure, and the decision day's readout (the last
+  look: ``ExperimentSpec.decision_day``) spends the rest.
 * Spending function: Lan-DeMets O'Brien-Fleming type, per side ``2 - 2 Phi(z_{1-alpha/4}
   / sqrt t)`` (``obf_spending``): almost nothing early, nearly the fixed-horizon level at
   the end, so the power at the planned end stays close to the fixed-horizon test's.

@@ -140,13 +140,14 @@ def stats_config(spec: ExperimentSpec, alpha: float = DEFAULT_ALPHA) -> dict[str
 
 def verdict_rules(spec: ExperimentSpec, ds: str | None = None) -> dict[str, Any]:
     """The ``decide`` config: minimum and planned sample per arm from the config, and
-    whether ``ds`` is the planned end: the final day, the last look of the sequential test
-    (``information_time`` 1), where a flat result is final. Before it, outcomes of the
-    exposed units still mature (conversions, bookings, windows) and alpha is left."""
+    whether ``ds`` is the planned end: the decision day (``ExperimentSpec.decision_day``),
+    the last look of the sequential test (``information_time`` 1), where a flat result is
+    final. Before it, outcomes of the exposed units still mature (activations, conversions,
+    windows) and alpha is left."""
     return {
         "min_sample_per_arm": spec.readout.min_sample_per_arm,
         "planned_sample_per_arm": spec.readout.planned_sample_per_arm,
-        "window_ended": ds is not None and ds >= spec.final_day.isoformat(),
+        "window_ended": ds is not None and ds >= spec.decision_day.isoformat(),
     }
 
 
@@ -436,9 +437,9 @@ def build_result(
 
 def information_time(spec: ExperimentSpec, day: str) -> float:
     """The share of the planned experiment seen as of ``day``: calendar days from the start
-    over the days to the final day (the last readout), so the final readout spends the rest
-    of alpha (``include.stats.sequential``)."""
-    total = (spec.final_day - spec.start_date).days + 1
+    over the days to the decision day (the last look), so the decision day's readout spends
+    the rest of alpha (``include.stats.sequential``); 1 on any later day."""
+    total = (spec.decision_day - spec.start_date).days + 1
     seen = (date.fromisoformat(day) - spec.start_date).days + 1
     return min(max(seen, 1), total) / total
 
@@ -451,8 +452,9 @@ def sequential_decisions(
     alpha: float,
 ) -> None:
     """Make ``significant`` of the decision rows (primary and guardrail metrics of the
-    overall segment) the group sequential test over every daily look up to ds, at the
-    family's Bonferroni level ``alpha / m``: valid however often the readout is read. A look
+    overall segment) the group sequential test over every daily look up to ds (at most the
+    decision day), at the family's Bonferroni level ``alpha / m``: valid however often the
+    readout is read. A look
     counts once both arms reached ``min_sample_per_arm`` and its test ran (status ok).
     The fixed-horizon p-values and intervals stay in the row (what one look at this sample
     says, e.g. at the planned end). Adds ``row["sequential"]`` (look, information time, z,
@@ -463,6 +465,9 @@ def sequential_decisions(
     from include.stats.sequential import sequential_test
 
     minimum = spec.readout.min_sample_per_arm
+    # the last look is the decision day: after it the decision metrics no longer change (a
+    # SaaS experiment's follow-up still runs), and the decision made there stands
+    last = min(ds, spec.decision_day.isoformat())
     sizes = Counter(family_of(r["role"], r["segment"]) for r in records)
     for r in records:
         family = family_of(r["role"], r["segment"])
@@ -470,18 +475,18 @@ def sequential_decisions(
             continue
         path = (series or {}).get(r["metric"], {}).get(r["variant"])
         if path is None:  # no history given: the one look of ds
-            path = [{"day": ds, "status": "ok", "statistic": r.get("statistic"),
+            path = [{"day": last, "status": "ok", "statistic": r.get("statistic"),
                      "control_n": r["control_n"], "treatment_n": r["variant_n"]}]  # fmt: skip
         looks = [
             (p["day"], p["statistic"])
             for p in path
-            if p["day"] <= ds
+            if p["day"] <= last
             and p.get("status") == "ok"
             and p.get("statistic") is not None
             and min(p["control_n"] or 0, p["treatment_n"] or 0) >= minimum
         ]
         level = family_alpha(alpha, r["correction"], sizes[family])
-        if not looks or looks[-1][0] != ds:  # ds itself is no look: nothing to decide on
+        if not looks or looks[-1][0] != last:  # ds itself is no look: nothing to decide on
             r["significant"] = False
             continue
         res = sequential_test([information_time(spec, d) for d, _ in looks],
@@ -758,6 +763,7 @@ def bundle_for(spec, ds: str, result: Mapping[str, Any], cumulative: Mapping, ve
         start_date=spec.start_date.isoformat(),
         end_date=spec.end_date.isoformat(),
         final_day=spec.final_day.isoformat(),
+        decision_day=spec.decision_day.isoformat(),
         config=result["config"],
         assignment_counts=result["counts"],
         weights=result["weights"],

@@ -92,6 +92,7 @@ def test_experiment_dag_structure_and_docs(dagbag, specs):
         assert [o.name for o in readout.outlets] == ["gold.readouts"]
         assert spec.hypothesis.split()[0] in dag.doc_md
         assert f"**final day** {spec.final_day}" in dag.doc_md
+        assert f"**decision day** {spec.decision_day}" in dag.doc_md
         assert all(f"`{m.name}`" in dag.doc_md for m in spec.metrics)
         assert "experiment" in dag.tags
         for task in dag.tasks:

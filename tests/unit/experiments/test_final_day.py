@@ -40,6 +40,15 @@ def test_saas_final_day_is_the_month_2_retention_read_after_the_end():
     assert spec(end_date="2024-06-15", outcome_window_days=90).final_day == date(2024, 9, 15)
 
 
+def test_the_decision_day_is_when_the_decision_metrics_are_final():
+    # SaaS: activation and conversion count up to the end date (seed 001), so the last look
+    # is 2024-03-31 + 1 late day = 04-01, two months before the final day (06-01)
+    assert spec().decision_day == date(2024, 4, 1)
+    assert spec(end_date="2024-01-08").decision_day == date(2024, 1, 9)
+    # shop: the last outcome window closes on the final day, 02-29 + 7 + 2 = 03-09
+    assert spec(**SHOP).decision_day == date(2024, 3, 9)
+
+
 def test_shop_final_day_is_the_last_outcome_window_partition():
     # 2024-02-29 + 7 + 2 = 2024-03-09; no retention or usage follow-up in the shop funnel
     s = spec(**SHOP)

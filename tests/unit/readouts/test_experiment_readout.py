@@ -514,15 +514,20 @@ def test_an_empty_saas_readout_before_and_after_the_start():
 def test_decisions_come_from_the_sequential_test_over_the_daily_looks():
     """ROWS (2024-01-10): activation 200/2000 vs 260/2010, pooled 460/4010, z = 0.02935 /
     sqrt(0.11471 * 0.88529 * (1/2000 + 1/2010)) = 2.92, p = 0.0035:
-    significant for one fixed-horizon look. cta_demo runs 2024-01-01 to its final day
-    2024-04-01 (month-2 retention): 92 days of information time, so 2024-01-10 is t = 10/92
-    and O'Brien-Fleming spending allows almost nothing yet: the decision waits."""
+    significant for one fixed-horizon look. cta_demo runs 2024-01-01 to 2024-01-31; its
+    decision metrics count outcomes up to the end date, so its last look is the decision
+    day 2024-02-01 (end + the late day), not its final day 2024-04-01 (month-2 retention,
+    a deep dive): 32 days of information time, so 2024-01-10 is t = 10/32 and
+    O'Brien-Fleming spending allows almost nothing yet (first boundary: spent = 4 (1 -
+    Phi(2.4977 / sqrt(10/32))) = 1.6e-5, c = Phi^-1(1 - 7.9e-6) = 4.32): the decision waits."""
     from datetime import date
 
     from include.stats.sequential import boundaries
 
     assert SPEC.final_day == date(2024, 4, 1)
-    assert job.information_time(SPEC, "2024-01-10") == pytest.approx(10 / 92)
+    assert SPEC.decision_day == date(2024, 2, 1)
+    assert job.information_time(SPEC, "2024-01-10") == pytest.approx(10 / 32)
+    assert job.information_time(SPEC, "2024-03-15") == 1.0
     run = job.ReadoutParams("cta_demo", 0.05, ())
     fixed = job.build_result(SPEC, run, ROWS, {})  # no ds: the fixed-horizon rows as built
     act = next(r for r in fixed["records"] if r["metric"] == "activation"
@@ -533,35 +538,44 @@ def test_decisions_come_from_the_sequential_test_over_the_daily_looks():
     act = next(r for r in result["records"] if r["metric"] == "activation"
                and r["segment"] == "overall")  # fmt: skip
     # the decision family: 2 primary metrics x 1 arm -> each test at alpha / 2
-    c = boundaries([10 / 92], 0.025)[0]
+    c = boundaries([10 / 32], 0.025)[0]
     assert act["sequential"] == {
-        "look": 1, "time": pytest.approx(10 / 92), "z": pytest.approx(act["statistic"]),
+        "look": 1, "time": pytest.approx(10 / 32), "z": pytest.approx(act["statistic"]),
         "boundary": pytest.approx(c), "alpha": 0.025, "alpha_spent": pytest.approx(
-            2 * (2 - 2 * __import__("scipy").stats.norm.cdf(2.4977 / (10 / 92) ** 0.5)),
+            2 * (2 - 2 * __import__("scipy").stats.norm.cdf(2.4977 / (10 / 32) ** 0.5)),
             rel=1e-3), "crossed_at": None,
     }  # fmt: skip
-    assert c > 7 and act["significant"] is False  # z = 2.92 is far inside the boundary
+    assert c == pytest.approx(4.32, abs=0.01) and act["significant"] is False
     assert result["verdict"].verdict == "keep_running"
     assert any("sequential test z=2.92 within the boundary" in r
                for r in result["verdict"].reasons)  # fmt: skip
     # the fixed-horizon numbers stay in the row
     assert act["p_value"] == pytest.approx(0.0035, abs=0.0002)
 
-    # a path of daily looks whose last look crosses: the final day (t = 1) spends the rest
+    # a path of daily looks whose decision-day look crosses: that look (t = 1) spends the
+    # rest. A readout after the decision day (2024-03-15, the follow-up still runs) keeps
+    # the decision-day look as its last: the later day's statistic is no look at all.
     series = {"activation": {"treatment": [
-        {"day": "2024-02-15", "status": "ok", "statistic": 1.2, "control_n": 4000,
+        {"day": "2024-01-16", "status": "ok", "statistic": 1.2, "control_n": 4000,
          "treatment_n": 4000},
-        {"day": "2024-04-01", "status": "ok", "statistic": 2.88, "control_n": 6000,
+        {"day": "2024-02-01", "status": "ok", "statistic": 2.88, "control_n": 6000,
+         "treatment_n": 6000},
+        {"day": "2024-03-15", "status": "ok", "statistic": 0.4, "control_n": 6000,
          "treatment_n": 6000},
     ]}}  # fmt: skip
-    rows = [dict(r, ds="2024-04-01") for r in ROWS]
-    final = job.build_result(SPEC, run, rows, {}, "2024-04-01", None, series)
-    act = next(r for r in final["records"] if r["metric"] == "activation"
-               and r["segment"] == "overall")  # fmt: skip
-    times = [46 / 92, 1.0]
-    assert act["sequential"]["boundary"] == pytest.approx(boundaries(times, 0.025)[1])
-    assert act["sequential"]["boundary"] < 2.88 and act["sequential"]["crossed_at"] == 2
-    assert act["significant"] is True and final["verdict"].verdict == "ship"
+    for ds in ("2024-02-01", "2024-03-15"):
+        rows = [dict(r, ds=ds) for r in ROWS]
+        final = job.build_result(SPEC, run, rows, {}, ds, None, series)
+        act = next(r for r in final["records"] if r["metric"] == "activation"
+                   and r["segment"] == "overall")  # fmt: skip
+        times = [16 / 32, 1.0]
+        assert act["sequential"]["look"] == 2 and act["sequential"]["z"] == 2.88, ds
+        assert act["sequential"]["boundary"] == pytest.approx(boundaries(times, 0.025)[1])
+        assert act["sequential"]["boundary"] < 2.88 and act["sequential"]["crossed_at"] == 2
+        assert act["significant"] is True and final["verdict"].verdict == "ship"
+    # the decision day ends the window: a flat result is conclusive from it on
+    assert job.verdict_rules(SPEC, "2024-01-31")["window_ended"] is False
+    assert job.verdict_rules(SPEC, "2024-02-01")["window_ended"] is True
 
 
 def test_a_manual_run_is_kept_beside_the_daily_readout():

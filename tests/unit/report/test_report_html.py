@@ -162,3 +162,10 @@ def test_the_header_says_whether_the_readout_is_the_final_one(bundle: ReadoutBun
     assert "<dt>Final day</dt><dd>2024-06-02: this is the final readout</dd>" in render_html(final)
     assert "Final day: 2024-06-02: this is the final readout" in render_markdown(final)
     assert "Final day" not in render_html(replace(bundle, final_day=None))
+    # a SaaS experiment decides at end + 1 and keeps its follow-up open to its final day
+    follow_up = replace(bundle, final_day="2024-06-02", decision_day="2024-04-01")
+    assert ("<dd>2024-06-02 (its follow-up tables change until then); decision day "
+            "2024-04-01: the verdict is final</dd>") in render_html(replace(follow_up,
+                                                                             ds="2024-05-01"))
+    assert "decision day 2024-04-01: the verdict is final from then" in render_html(
+        replace(follow_up, ds="2024-03-01"))
