@@ -4,7 +4,7 @@ START ?= 2024-01-01
 DAYS ?= 3
 SCALE ?= 20000
 
-.PHONY: demo setup test test-unit airflow airflow-stop services stop spark-sql catalog thrift lint bench clean-state
+.PHONY: demo setup test test-unit airflow airflow-stop services stop spark-sql catalog thrift lint bench bench-truth clean-state
 
 demo: setup            ## set everything up, run the pipeline for DAYS days from START, open the readout
 	scripts/demo.sh "$(START)" "$(DAYS)" "$(SCALE)"
@@ -45,3 +45,6 @@ lint:
 
 bench:
 	. scripts/env.sh && python bench/bench_generator.py && python bench/bench_pipeline.py && python bench/bench_readout.py
+
+bench-truth:           ## the truth run: 12 generated days, both readouts against the planted truth (~35 min)
+	. scripts/env.sh && python bench/bench_truth.py

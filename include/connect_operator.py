@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from airflow.sdk import BaseOperator
 
 from include.airflow_tasks import CONNECT_CONN_ID
+from include.report_links import LINKS
 
 
 class SparkConnectJobOperator(BaseOperator):
@@ -28,6 +29,8 @@ class SparkConnectJobOperator(BaseOperator):
 
     template_fields = ("run_ds", "job_params")
     ui_color = "#e8f0fe"
+    # Readout / All readouts / Data Docs, on the tasks they apply to (include/report_links.py)
+    operator_extra_links = LINKS
 
     def __init__(self, *, jobs: Sequence[str], run_ds: str = "{{ ds }}",
                  job_params: str = "{}", conn_id: str = CONNECT_CONN_ID, **kwargs):  # fmt: skip

@@ -36,6 +36,8 @@ export JAVA_HOME="${JAVA_HOME:-$(dirname "$(dirname "$(readlink -f "$(command -v
 export AIRFLOW_HOME="${AIRFLOW_HOME:-$LAKEHOUSE_STATE_DIR/airflow}"
 export AIRFLOW__CORE__DAGS_FOLDER="${AIRFLOW__CORE__DAGS_FOLDER:-$LAKEHOUSE_ROOT/dags}"
 export AIRFLOW__CORE__LOAD_EXAMPLES=False
+# the readouts and Data Docs inside the UI (include/report_links.py)
+export AIRFLOW__CORE__PLUGINS_FOLDER="${AIRFLOW__CORE__PLUGINS_FOLDER:-$LAKEHOUSE_ROOT/include/airflow_plugins}"
 export AIRFLOW__CORE__EXECUTOR="${AIRFLOW__CORE__EXECUTOR:-LocalExecutor}"
 export AIRFLOW__CORE__PARALLELISM="${AIRFLOW__CORE__PARALLELISM:-4}"
 export AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK=True

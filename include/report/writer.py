@@ -7,12 +7,14 @@ re-run for the same ``ds`` replaces the previous files: the write is idempotent.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import tempfile
 from pathlib import Path
 
 from include.report.bundle import ReadoutBundle
+from include.report.index import SUMMARY, summary_of, write_index
 from include.report.render import render_deep_dive_html, render_html, render_markdown
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -43,7 +45,9 @@ def atomic_write(path: Path, text: str) -> Path:
 
 def write_report(bundle: ReadoutBundle, out_dir: str | os.PathLike[str]) -> dict[str, Path]:
     """Render and write ``readout.html``, ``readout.md`` (and ``deep_dive.html`` when the
-    bundle carries deep-dive details); returns ``{"html": ..., "markdown": ..., ...}``.
+    bundle carries deep-dive details) and ``summary.json``, then rebuild
+    ``{out_dir}/index.html`` (``include.report.index``); returns ``{"html": ...,
+    "markdown": ..., "summary": ..., "index": ...}``.
 
     Everything is rendered before anything is written, so a rendering error leaves the
     previous report untouched.
@@ -55,4 +59,9 @@ def write_report(bundle: ReadoutBundle, out_dir: str | os.PathLike[str]) -> dict
     }
     if bundle.deep_dive is not None:
         rendered["deep_dive"] = ("deep_dive.html", render_deep_dive_html(bundle.deep_dive))
-    return {key: atomic_write(target / name, text) for key, (name, text) in rendered.items()}
+    summary = json.dumps(summary_of(bundle), indent=1, sort_keys=True) + "\n"
+    rendered["summary"] = (SUMMARY, summary)
+    paths = {key: atomic_write(target / name, text) for key, (name, text) in rendered.items()}
+    # the index of every experiment in this folder, rebuilt from the summaries
+    paths["index"] = write_index(out_dir)
+    return paths

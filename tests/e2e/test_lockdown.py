@@ -276,3 +276,63 @@ def test_the_analyst_gets_the_current_state_and_the_data_dictionary(stack):
     for column in USER_OUTCOMES.columns:
         assert column_comment(USER_OUTCOMES, column) in out, (column, out[:4000])
     assert "query the _current view for the latest" in out
+
+
+def test_the_readouts_are_served_by_the_airflow_api_server_to_a_login_only(stack):
+    """The plugin (include/airflow_plugins/lakehouse.py) on the stack's API server: the
+    index, a readout and a day's Data Docs at /lakehouse, each refused without a login and
+    served with one; paths cannot leave their folder; the UI lists the plugin's menu entry,
+    DAG tab and task links."""
+    import json
+    import urllib.error
+    import urllib.request
+
+    state, ports, _ = stack
+    base = f"http://127.0.0.1:{ports['LAKEHOUSE_AIRFLOW_PORT']}"
+    page = state / "reports" / "experiments" / "cta" / "2024-01-09" / "readout.html"
+    page.parent.mkdir(parents=True)
+    page.write_text("<h1>cta readout: ship</h1>")
+    docs = state / "gx" / "ds=2024-01-09" / "gx" / "uncommitted" / "data_docs" / "local_site"
+    docs.mkdir(parents=True)
+    (docs / "index.html").write_text("<h1>validation report of 2024-01-09</h1>")
+
+    def get(path: str, token: str | None = None) -> tuple[int, str]:
+        req = urllib.request.Request(base + path)
+        if token:
+            req.add_header("Authorization", f"Bearer {token}")
+        try:
+            with urllib.request.urlopen(req, timeout=30) as resp:
+                return resp.status, resp.read().decode()
+        except urllib.error.HTTPError as err:
+            return err.code, err.read().decode(errors="replace")
+
+    paths = ("/lakehouse/readouts/", "/lakehouse/readouts/cta/2024-01-09/readout.html",
+             "/lakehouse/datadocs/2024-01-09/index.html")  # fmt: skip
+    for path in paths:
+        assert get(path)[0] in (401, 403), path  # no login, no page
+    password = json.loads((state / "airflow" / "passwords.json").read_text())["admin"]
+    req = urllib.request.Request(base + "/auth/token", method="POST",
+                                 data=json.dumps({"username": "admin", "password": password})
+                                 .encode(), headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        token = json.loads(resp.read())["access_token"]
+    status, body = get(paths[0], token)
+    assert status == 200 and "Experiment readouts" in body  # no readout written yet: empty
+    assert get(paths[1], token) == (200, "<h1>cta readout: ship</h1>")
+    assert get(paths[2], token) == (200, "<h1>validation report of 2024-01-09</h1>")
+    for escape in ("/lakehouse/readouts/..%2F..%2Fcredentials.env",
+                   "/lakehouse/readouts/cta/../../../credentials.env",
+                   "/lakehouse/datadocs/2024-01-09/..%2F..%2F..%2F..%2F..%2Fcredentials.env",
+                   "/lakehouse/datadocs/..%2F..%2Fx/index.html"):  # fmt: skip
+        status, body = get(escape, token)
+        assert status == 404 and "LAKEHOUSE_" not in body, escape
+    plugins = json.loads(get("/api/v2/plugins", token)[1])["plugins"]
+    mine = next(p for p in plugins if p["name"] == "lakehouse")
+    assert {v["name"]: v["href"] for v in mine["external_views"]} == {
+        "Experiment readouts": "/lakehouse/readouts/",
+        "Readouts": "/lakehouse/readouts/dag/{DAG_ID}",
+    }
+    # listed as "<include.report_links.ReadoutLink object>"
+    assert {re.sub(r"^<include\.report_links\.(\w+) object>$", r"\1", link)
+            for link in mine["operator_extra_links"]} == {
+        "ReadoutLink", "ReadoutIndexLink", "DataDocsLink"}  # fmt: skip

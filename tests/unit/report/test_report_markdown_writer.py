@@ -48,11 +48,14 @@ def test_write_report_is_atomic_and_idempotent(bundle: ReadoutBundle, tmp_path: 
         "html": target / "readout.html",
         "markdown": target / "readout.md",
         "deep_dive": target / "deep_dive.html",
+        "summary": target / "summary.json",
+        "index": tmp_path / "index.html",
     }
     first = {k: p.read_bytes() for k, p in paths.items()}
     again = write_report(bundle, tmp_path)
     assert {k: p.read_bytes() for k, p in again.items()} == first
-    assert sorted(os.listdir(target)) == ["deep_dive.html", "readout.html", "readout.md"]
+    assert sorted(os.listdir(target)) == [
+        "deep_dive.html", "readout.html", "readout.md", "summary.json"]
     assert 'href="deep_dive.html"' in (target / "readout.html").read_text()
     assert 'href="deep_dive.html"' not in render_html(replace(bundle, deep_dive=None))
 

@@ -1,0 +1,96 @@
+"""Worlds: a generator configuration and the experiment configs that describe it, together.
+
+The pipeline reads experiments from ``experiments/*.yaml``; the generator plants effects from
+its own :class:`GeneratorConfig`. A world keeps both in step: the repository's experiment
+files with the world's dates, and a generator configuration with the same dates and the
+planted effects. :func:`truth_world` is the one where both experiments reach their decision
+day in a few days, at a scale where the planted effects are detectable (issue 29, item 12;
+``bench/bench_truth.py`` runs it through the daily DAG's jobs and compares each readout with
+the planted truth).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+from include.generator.config import ExperimentConfig, GeneratorConfig
+
+REPO_EXPERIMENTS = Path(__file__).resolve().parents[2] / "experiments"
+
+
+@dataclass(frozen=True)
+class World:
+    """A generator configuration and the pipeline's experiment documents for it."""
+
+    name: str
+    generator: GeneratorConfig
+    first_day: str
+
+    def experiment_documents(self) -> dict[str, dict]:
+        """{name: the YAML document} of every experiment the generator plants: the
+        repository's file of that name with the world's start and end dates."""
+        import yaml
+
+        docs = {}
+        for exp in self.generator.experiments:
+            doc = yaml.safe_load((REPO_EXPERIMENTS / f"{exp.name}.yaml").read_text())
+            doc["start_date"], doc["end_date"] = exp.start_date, exp.end_date
+            docs[exp.name] = doc
+        return docs
+
+    def write_experiments(self, folder: Path) -> Path:
+        """Write the experiment files into ``folder`` (``LAKEHOUSE_EXPERIMENTS_DIR``)."""
+        import yaml
+
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, doc in self.experiment_documents().items():
+            (folder / f"{name}.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
+        return folder
+
+    def specs(self):
+        """The pipeline's view of the experiments (validated like ``experiments/*.yaml``)."""
+        from include.experiments import parse_experiment
+
+        return {n: parse_experiment(d) for n, d in self.experiment_documents().items()}
+
+    @property
+    def last_day(self) -> str:
+        """The last decision day of the world's experiments: the last day to run."""
+        return max(s.decision_day for s in self.specs().values()).isoformat()
+
+    def days(self) -> list[str]:
+        first, last = date.fromisoformat(self.first_day), date.fromisoformat(self.last_day)
+        return [(first + timedelta(d)).isoformat() for d in range((last - first).days + 1)]
+
+
+def truth_world(events_per_day: int = 50_000, seed: int = 29) -> World:
+    """Both experiments decided in 12 days (2024-01-01 .. 01-12), one planted win, one loss.
+
+    * homepage_cta_test (SaaS), 2024-01-01 .. 01-08, decision day 01-09: activation +80 %
+      (P(activate within the trial | signup) 0.45 -> 0.81). Conversion, new booking and
+      nb_mrr are planted +80 % too but cannot be seen: a conversion comes at the end of the
+      strict 14-day trial (seed 004) and must fall before the end date (seed 001), so an
+      8-day experiment has none. Planted verdict: ship.
+    * pdp_redesign (shop), 2024-01-01 .. 01-03, decision day 01-12 (the last 7-day window
+      closes, seed 002): purchase -50 % and revenue per visitor -50 %. Planted verdict:
+      do not ship.
+
+    At 50k events a day: about 1,800 homepage exposures and 1,300 product-page visitors a
+    day (the demo's 20k: 725 and 520), so both arms pass the readout's 1,000-unit minimum.
+    The epoch is a month before the start, so some exposed ids are existing accounts (the
+    ineligible ones the pipeline must drop).
+    """
+    saas = ExperimentConfig(
+        name="homepage_cta_test", kind="saas", start_date="2024-01-01", end_date="2024-01-08",
+        effects={"activation": 0.8, "conversion": 0.8, "new_booking": 0.8, "nb_mrr": 0.8},
+    )  # fmt: skip
+    shop = ExperimentConfig(
+        name="pdp_redesign", kind="shop", start_date="2024-01-01", end_date="2024-01-03",
+        effects={"purchase": -0.5, "revenue": -0.5},
+    )  # fmt: skip
+    cfg = GeneratorConfig(
+        seed=seed, events_per_day=events_per_day, epoch="2023-12-01", experiments=(saas, shop)
+    ).validate()
+    return World("truth", cfg, first_day="2024-01-01")
