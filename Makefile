@@ -3,11 +3,12 @@ SHELL := /bin/bash
 START ?= 2024-01-01
 DAYS ?= 3
 SCALE ?= 20000
+WORLD ?= default
 
 .PHONY: demo setup test test-unit airflow airflow-stop services stop spark-sql catalog thrift lint bench bench-truth clean-state
 
 demo: setup            ## set everything up, run the pipeline for DAYS days from START, open the readout
-	scripts/demo.sh "$(START)" "$(DAYS)" "$(SCALE)"
+	scripts/demo.sh "$(START)" "$(DAYS)" "$(SCALE)" "$(WORLD)"
 
 setup:                 ## install and start everything (safe to run twice)
 	scripts/setup.sh
@@ -16,7 +17,7 @@ test: setup            ## the whole test suite (unit, integration against MinIO,
 	scripts/run_tests.sh
 
 test-unit:             ## only the fast tests (no services)
-	. scripts/env.sh && pytest -m "not integration and not e2e" tests
+	. scripts/env.sh && env -u LAKEHOUSE_EXPERIMENTS_DIR LAKEHOUSE_WORLD=default pytest -m "not integration and not e2e" tests
 
 airflow:               ## start Airflow (UI on 127.0.0.1:8080, scheduler, DAG processor)
 	scripts/airflow.sh start

@@ -91,12 +91,14 @@ def lakehouse_daily():
     @task(task_id="land_raw")
     def land_raw(ds: str | None = None, params: dict | None = None) -> dict:
         """Write the day's raw sources to the raw zone (replacing that day only)."""
-        from include.generator import GeneratorConfig, write_day
+        from include.generator import write_day
+        from include.generator.worlds import world
         from include.settings import load_settings
 
         if not params["generate_raw"]:
             return {"ds": ds, "generated": False}
-        config = GeneratorConfig(events_per_day=int(params["scale"]))
+        # the world (LAKEHOUSE_WORLD, set with the experiment files by scripts/env.sh)
+        config = world(events_per_day=int(params["scale"])).generator
         written = write_day(ds, load_settings().raw_root, config)
         return {"ds": ds, "generated": True, "files": len(written)}
 

@@ -2,12 +2,28 @@
 # The main job, as a platform team runs it: Airflow (scheduler + API server + DAG processor,
 # PostgreSQL metadata DB) runs the daily lakehouse DAG (catchup) over DAYS days from START on
 # the local stack (MinIO, Delta, Hive metastore), then prints what it produced.
-#   scripts/demo.sh START DAYS SCALE
+#   scripts/demo.sh START DAYS SCALE [WORLD]
+# WORLD (include/generator/worlds.py): "default", the repository's experiments as configured;
+# "truth", a world where both experiments reach their decision day in 12 days (its own days
+# and scale replace START, DAYS and SCALE), the readouts then printed beside the planted truth.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+WORLD="${4:-default}"
+[[ "$WORLD" =~ ^[a-z_]+$ ]] || { echo "WORLD must be a world's name, got '$WORLD'" >&2; exit 1; }
+# the world this state holds: env.sh reads it (the DAGs' experiment files, land_raw's world)
+PREVIOUS_WORLD="$(cat "${LAKEHOUSE_STATE_DIR:-var}/world" 2>/dev/null || echo default)"
+export LAKEHOUSE_WORLD="$WORLD"
+unset LAKEHOUSE_EXPERIMENTS_DIR
 . scripts/env.sh
 lakehouse_require_airflow_db || exit 1
 . scripts/lib.sh
+if [ "$WORLD" != default ]; then
+  SPEC="$(python -m include.generator.worlds "$WORLD" "$LAKEHOUSE_EXPERIMENTS_DIR")" ||
+    die "unknown WORLD '$WORLD'"
+  read -r W_START W_DAYS W_SCALE <<<"$SPEC"
+  set -- "$W_START" "$W_DAYS" "$W_SCALE"
+  step "world '$WORLD': $W_DAYS days from $W_START at $W_SCALE events a day; experiments in $LAKEHOUSE_EXPERIMENTS_DIR"
+fi
 START="${1:-2024-01-01}"; DAYS="${2:-3}"; SCALE="${3:-20000}"
 # START and DAYS reach Python as arguments, never as source text; both are checked there.
 END="$(python3 - "$START" "$DAYS" <<'PY'
@@ -28,6 +44,7 @@ PY
 )"
 # SCALE goes into the backfill's --dag-run-conf JSON below
 [[ "$SCALE" =~ ^[1-9][0-9]*$ ]] || die "SCALE must be a positive integer, got '$SCALE'"
+echo "$WORLD" > "$LAKEHOUSE_STATE_DIR/world"
 DAG=lakehouse_daily
 # The DAG catches up over its schedule window: narrow it to the demo's days (and its scale),
 # and restart Airflow so the scheduler and DAG processor parse the DAG with this window.
@@ -48,6 +65,11 @@ step "unpausing $DAG: the scheduler catches up $START .. $END, one day at a time
 # Paused again when the demo ends (or is interrupted): a later Airflow start with the default
 # window (all of 2024) must not catch up a whole year by surprise.
 trap 'python scripts/wait_for_runs.py --pause "$DAG" >/dev/null 2>&1 || true' EXIT
+if [ "$PREVIOUS_WORLD" != "$WORLD" ]; then
+  # the days' runs made the other world's data: forget them, so the scheduler runs them again
+  step "this state held world '$PREVIOUS_WORLD': forgetting $DAG's runs of $START .. $END"
+  python scripts/wait_for_runs.py --forget "$DAG" "$START" "$END"
+fi
 python scripts/wait_for_runs.py --unpause "$AIRFLOW_T0" "$DAG" ||
   die "the DAG processor did not parse $DAG; see $LAKEHOUSE_STATE_DIR/logs/airflow-dag-processor.log"
 

@@ -25,6 +25,18 @@ export LAKEHOUSE_CONNECT_UI_PORT="${LAKEHOUSE_CONNECT_UI_PORT:-4040}"
 # The server's heap: the one driver every task shares (see README, "Sizing").
 export LAKEHOUSE_CONNECT_MEMORY="${LAKEHOUSE_CONNECT_MEMORY:-6g}"
 
+# The synthetic world the demo's state holds (include/generator/worlds.py): scripts/demo.sh
+# records it in $LAKEHOUSE_STATE_DIR/world; a world other than the default brings its own
+# experiment files (the repository's with the world's dates), so that every command on this
+# state (the DAGs, land_raw, Spark SQL) agrees with the data.
+if [ -z "${LAKEHOUSE_WORLD:-}" ] && [ -f "$LAKEHOUSE_STATE_DIR/world" ]; then
+  LAKEHOUSE_WORLD="$(tr -cd 'a-z_' < "$LAKEHOUSE_STATE_DIR/world")"
+fi
+export LAKEHOUSE_WORLD="${LAKEHOUSE_WORLD:-default}"
+if [ "$LAKEHOUSE_WORLD" != default ] && [ -z "${LAKEHOUSE_EXPERIMENTS_DIR:-}" ]; then
+  export LAKEHOUSE_EXPERIMENTS_DIR="$LAKEHOUSE_STATE_DIR/worlds/$LAKEHOUSE_WORLD/experiments"
+fi
+
 export PYTHONPATH="$LAKEHOUSE_ROOT${PYTHONPATH:+:$PYTHONPATH}"
 export PATH="$LAKEHOUSE_VENV/bin:$LAKEHOUSE_STATE_DIR/bin:$PATH"
 export PYSPARK_PYTHON="$LAKEHOUSE_VENV/bin/python"

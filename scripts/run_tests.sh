@@ -5,6 +5,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/env.sh
+# the tests run on the repository's experiments and generator defaults, whatever world the
+# demo's state holds (tests that need other experiments point LAKEHOUSE_EXPERIMENTS_DIR
+# at a folder of their own)
+export LAKEHOUSE_WORLD=default
+unset LAKEHOUSE_EXPERIMENTS_DIR
 lakehouse_require_airflow_db || exit 1  # the e2e tests' dag.test() runs use it
 scripts/services.sh start-storage >/dev/null
 python scripts/spark_conf.py >/dev/null

@@ -1,9 +1,12 @@
 """Print what a demo run produced: gold rows via Spark SQL on the shared metastore, the
-quarantine accounting, the quality gate results and where the readout pages are."""
+quarantine accounting, the quality gate results and where the readout pages are; in a world
+other than the default (``LAKEHOUSE_WORLD``), each experiment's decision-day readout beside
+the truth the generator planted (``include.truth_check``)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sys
 from pathlib import Path
 
@@ -54,8 +57,55 @@ def show(spark, settings, start: str, end: str) -> int:
         print("validation reports (GX Data Docs, one per ds):")
         for docs in reports:
             print(f"  file://{docs}")
+    if os.environ.get("LAKEHOUSE_WORLD", "default") != "default":
+        show_truth(spark, settings, end)
     print("Spark SQL shell: make spark-sql   |   JDBC (Thrift server): make thrift")
+    index = Path(settings.reports_dir) / "experiments" / "index.html"
+    if index.exists():
+        print(f"every experiment's readouts: file://{index}")
+    port = os.environ.get("LAKEHOUSE_AIRFLOW_PORT", "8080")
+    passwords = os.environ.get("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE", "")
+    print(f"in the Airflow UI (http://127.0.0.1:{port}, user admin, password in {passwords}): "
+          "Browse > Experiment readouts; a DAG's Readouts tab; a readout task's links")
     return 0
+
+
+def show_truth(spark, settings, end: str) -> None:
+    """Each experiment decided by ``end``: its decision-day readout against the planted truth
+    (the manifests the generator wrote beside the raw data)."""
+    import json
+
+    from include.dag_factory import readout_configs
+    from include.storage import get_bytes
+    from include.table_catalog import READOUTS
+    from include.tables import read_partition
+    from include.truth_check import READOUT_FIELDS, compare, format_table, realised_lifts
+
+    results = []
+    for spec in readout_configs():
+        day = spec.decision_day.isoformat()
+        if day > end:
+            print(f"-- {spec.name}: decision day {day} is after {end}: not decided yet")
+            continue
+        rows = [r.asDict() for r in read_partition(spark, READOUTS, day, settings)
+                .where(f"readout = 'experiment_{spec.name}' AND segment = 'overall'")
+                .select(*READOUT_FIELDS).collect()]  # fmt: skip
+        if not rows:
+            print(f"-- {spec.name}: no readout on its decision day {day}")
+            continue
+        manifests, d = [], spec.start_date
+        while d.isoformat() <= day:
+            uri = f"{settings.raw_root}/_truth/ds={d.isoformat()}/manifest.json"
+            manifests.append(json.loads(get_bytes(uri)))
+            d += dt.timedelta(days=1)
+        planted = next(m["experiments"][spec.name]["planted_relative_lift"]
+                       for m in manifests if spec.name in m["experiments"])  # fmt: skip
+        realised = realised_lifts(spec.funnel, manifests, spec.name, spec.control)
+        results.append(compare(spec, planted, realised, rows))
+    if results:
+        print("-- each decision against the truth the generator planted "
+              "(lifts relative to control; 'in sample': what the generated units hold)")
+        print(format_table(results))
 
 
 if __name__ == "__main__":

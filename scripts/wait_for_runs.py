@@ -2,6 +2,7 @@
 
 ``--settle SINCE DAG...`` waits instead for every run of the DAGs made at or after SINCE
 (the Asset-triggered experiment DAGs, whose runs have no logical date) to finish.
+``--forget DAG START END`` deletes the DAG's runs of those days (a demo of another world).
 ``--first-run DAG START END`` waits (up to a minute) until the scheduler has made a run of a
 day in START..END after the DAG was unpaused.
 ``--unpause SINCE DAG...`` waits until the DAG processor has parsed each DAG at or after SINCE
@@ -134,6 +135,23 @@ def backfill_range(
     return (need[0], need[-1]) if need else None
 
 
+def forget(dag: str, start: dt.date, end: dt.date) -> int:
+    """Delete the runs of ``dag`` whose logical date is in start..end (their task
+    instances go with them), so the scheduler's catchup makes them again: demo.sh does it
+    when the state's data came from another world. Prints how many went."""
+    import urllib.parse
+
+    gone = 0
+    for r in runs(dag):
+        day = str(r.get("logical_date") or "")[:10]
+        if start.isoformat() <= day <= end.isoformat():
+            run_id = urllib.parse.quote(str(r["run_id"]), safe="")
+            _api(f"dags/{dag}/dagRuns/{run_id}", method="DELETE")
+            gone += 1
+    print(f"forgot {gone} runs of {dag} in {start} .. {end}")
+    return 0
+
+
 def unfinished_and_failed(all_runs: list[dict], since: str) -> tuple[list[str], list[str]]:
     """Run ids made at or after ``since`` (ISO time, UTC) not finished yet, and those failed."""
     cutoff = dt.datetime.fromisoformat(since.replace("Z", "+00:00"))
@@ -188,6 +206,9 @@ def main() -> int:
     if len(sys.argv) == 5 and sys.argv[1] == "--first-run":
         return first_run(sys.argv[2], dt.date.fromisoformat(sys.argv[3]),
                          dt.date.fromisoformat(sys.argv[4]))  # fmt: skip
+    if len(sys.argv) == 5 and sys.argv[1] == "--forget":
+        return forget(sys.argv[2], dt.date.fromisoformat(sys.argv[3]),
+                      dt.date.fromisoformat(sys.argv[4]))  # fmt: skip
     if "--backfill-range" in sys.argv:
         # demo.sh: print "FIRST LAST" of the days needing a backfill (nothing if none)
         args = [a for a in sys.argv[1:] if a != "--backfill-range"]

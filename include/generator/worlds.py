@@ -18,6 +18,7 @@ from pathlib import Path
 from include.generator.config import ExperimentConfig, GeneratorConfig
 
 REPO_EXPERIMENTS = Path(__file__).resolve().parents[2] / "experiments"
+DEFAULT = "default"
 
 
 @dataclass(frozen=True)
@@ -94,3 +95,49 @@ def truth_world(events_per_day: int = 50_000, seed: int = 29) -> World:
         seed=seed, events_per_day=events_per_day, epoch="2023-12-01", experiments=(saas, shop)
     ).validate()
     return World("truth", cfg, first_day="2024-01-01")
+
+
+def default_world(events_per_day: int = 20_000, seed: int = 42) -> World:
+    """The repository's experiments as configured (``experiments/*.yaml``, 2024) and the
+    generator's defaults: what ``make demo`` runs unless told otherwise."""
+    cfg = GeneratorConfig(seed=seed, events_per_day=events_per_day).validate()
+    return World(DEFAULT, cfg, first_day="2024-01-01")
+
+
+WORLDS = {DEFAULT: default_world, "truth": truth_world}
+# the scale each world is meant for (the truth world's effects are detectable at it)
+WORLD_SCALES = {DEFAULT: 20_000, "truth": 50_000}
+
+
+def world(name: str | None = None, events_per_day: int | None = None) -> World:
+    """The world called ``name`` (``LAKEHOUSE_WORLD``; default: the repository's own)."""
+    import os
+
+    name = name or os.environ.get("LAKEHOUSE_WORLD") or DEFAULT
+    if name not in WORLDS:
+        raise ValueError(f"unknown world {name!r}; known: {sorted(WORLDS)}")
+    return WORLDS[name](events_per_day or WORLD_SCALES[name])
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m include.generator.worlds NAME FOLDER``: write the world's experiment
+    files into FOLDER and print ``START DAYS SCALE`` (scripts/demo.sh)."""
+    import sys
+
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 2:
+        print("usage: python -m include.generator.worlds NAME FOLDER", file=sys.stderr)
+        return 2
+    try:
+        w = world(args[0])
+    except ValueError as err:
+        print(err, file=sys.stderr)
+        return 2
+    if w.name != DEFAULT:
+        w.write_experiments(Path(args[1]))
+    print(w.first_day, len(w.days()), w.generator.events_per_day)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -10,8 +10,8 @@ from datetime import date
 
 import pytest
 
-from bench.bench_truth import compare, planted_verdict, realised_lifts
 from include.generator.worlds import truth_world
+from include.truth_check import compare, planted_verdict, realised_lifts
 from tests.unit.experiments.helpers import spec
 
 SHOP = {

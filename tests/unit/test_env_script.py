@@ -101,3 +101,34 @@ def test_the_local_postgresql_is_airflows_database_once_set_up(tmp_path):
                  LAKEHOUSE_PG_PASSWORD=secrets.token_urlsafe(12))  # a throwaway value
     assert done.returncode == 0, done.stderr
     assert done.stdout == "postgresql+psycopg2"
+
+
+def test_the_state_s_world_brings_its_experiment_files(tmp_path):
+    """demo.sh records the world in the state; every later command reads its experiment
+    files from the state (only a plain name is taken from the file)."""
+    show = '. scripts/env.sh; printf "%s|%s" "$LAKEHOUSE_WORLD" "${LAKEHOUSE_EXPERIMENTS_DIR:-}"'
+    assert _bash(show, LAKEHOUSE_STATE_DIR=str(tmp_path)).stdout == "default|"
+    (tmp_path / "world").write_text("truth\n")
+    assert _bash(show, LAKEHOUSE_STATE_DIR=str(tmp_path)).stdout == (
+        f"truth|{tmp_path}/worlds/truth/experiments")
+    # "tru" + "touchx" (the letters of "$(touch x)") + "th": never run, never a path
+    (tmp_path / "world").write_text("tru$(touch x)th/../")
+    assert _bash(show, LAKEHOUSE_STATE_DIR=str(tmp_path)).stdout.startswith("trutouchxth|")
+    assert not (ROOT / "x").exists()
+    # the caller's choice wins (demo.sh sets it before sourcing)
+    out = _bash(show, LAKEHOUSE_STATE_DIR=str(tmp_path), LAKEHOUSE_WORLD="default").stdout
+    assert out == "default|"
+
+
+def test_a_world_s_demo_takes_the_world_s_days_and_scale(tmp_path):
+    from include.generator.worlds import main, world
+
+    assert main(["truth", str(tmp_path)]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["homepage_cta_test.yaml",
+                                                          "pdp_redesign.yaml"]  # fmt: skip
+    assert main(["nowhere", str(tmp_path)]) == 2
+    assert world("default").generator.events_per_day == 20_000
+    assert world("truth").generator.events_per_day == 50_000
+    assert world("truth", 1000).days()[-1] == "2024-01-12"
+    with pytest.raises(ValueError, match="unknown world"):
+        world("x")

@@ -87,3 +87,18 @@ def test_the_experiment_dags_are_one_per_readout_config():
     # experiments/ holds homepage_cta_test.yaml and pdp_redesign.yaml, both with a readout
     assert sorted(wfr.experiment_dags()) == [
         "experiment_homepage_cta_test", "experiment_pdp_redesign"]
+
+
+def test_forget_deletes_the_runs_of_the_window_only(monkeypatch, capsys):
+    runs = [run("2024-01-01", "success"), run("2024-01-03", "failed"),
+            run("2024-01-04", "success"), run("2023-12-31", "success", kind="manual")]
+    monkeypatch.setattr(wfr, "runs", lambda dag: runs)
+    calls = []
+    monkeypatch.setattr(wfr, "_api", lambda path, method="GET", body=None: calls.append(
+        (method, path)) or {})
+    assert wfr.forget("lakehouse_daily", D("2024-01-01"), D("2024-01-03")) == 0
+    assert calls == [
+        ("DELETE", "dags/lakehouse_daily/dagRuns/scheduled__2024-01-01T00%3A00%3A00%2B00%3A00"),
+        ("DELETE", "dags/lakehouse_daily/dagRuns/scheduled__2024-01-03T00%3A00%3A00%2B00%3A00"),
+    ]
+    assert "forgot 2 runs" in capsys.readouterr().out
