@@ -28,6 +28,12 @@ if ! [ -x "$(pg_bindir)/initdb" ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
   # Debian's package starts a cluster on 5432; the project runs its own on $LAKEHOUSE_PG_PORT.
 fi
+if ! command -v chromium >/dev/null; then
+  # the browser test of the Airflow UI (Playwright drives it) and scripts/screenshot.py
+  step "   installing Chromium from Debian"
+  [ "$(id -u)" = 0 ] || die "Chromium is missing: apt-get install chromium"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
 
 step "2/8 credentials (generated once into var/credentials.env, never committed)"
 if [ ! -f "$LAKEHOUSE_STATE_DIR/credentials.env" ]; then

@@ -336,3 +336,53 @@ def test_the_readouts_are_served_by_the_airflow_api_server_to_a_login_only(stack
     assert {re.sub(r"^<include\.report_links\.(\w+) object>$", r"\1", link)
             for link in mine["operator_extra_links"]} == {
         "ReadoutLink", "ReadoutIndexLink", "DataDocsLink"}  # fmt: skip
+
+
+def test_a_browser_logs_in_opens_the_dag_and_sees_the_readout_s_verdict(stack):
+    """Chromium (Debian's, driven by Playwright): log in to the stack's Airflow UI, open the
+    experiment's DAG, follow its Readouts tab to the latest readout and see the verdict; the
+    Browse menu's Experiment readouts lists it. The readout files are the report writer's
+    own (the sample bundle, verdict SHIP for treatment_a), as a readout task writes them."""
+    import json
+    import shutil
+    from dataclasses import replace
+
+    from playwright.sync_api import sync_playwright
+
+    from include.report.sample import sample_bundle
+    from include.report.writer import write_report
+
+    state, ports, _ = stack
+    reports = state / "reports" / "experiments"
+    days = {"decision_day": "2024-01-09", "final_day": "2024-03-09"}
+    for ds in ("2024-01-08", "2024-01-09"):
+        write_report(replace(sample_bundle(), experiment="homepage_cta_test", ds=ds,
+                             deep_dive=None, **days), reports)  # fmt: skip
+    password = json.loads((state / "airflow" / "passwords.json").read_text())["admin"]
+    base = f"http://127.0.0.1:{ports['LAKEHOUSE_AIRFLOW_PORT']}"
+    browser_binary = shutil.which("chromium")
+    assert browser_binary, "chromium is missing: scripts/setup.sh installs it from Debian"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=browser_binary, headless=True,
+                                    args=["--no-sandbox"])  # fmt: skip
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page.goto(f"{base}/dags/experiment_homepage_cta_test")
+            assert "/auth/login" in page.url  # the UI asks for a login first
+            page.fill("input[name=username]", "admin")
+            page.fill("input[name=password]", password)
+            page.click("button[type=submit]")
+            page.get_by_role("link", name="Readouts", exact=True).click()
+            frame = page.frame_locator("iframe").first
+            # the tab's page redirects to the newest readout of the DAG's experiment
+            frame.locator("h1", has_text="homepage_cta_test").wait_for(timeout=30_000)
+            text = frame.locator("body").inner_text()
+            assert "2024-01-09" in text and "SHIP" in text.upper()
+            assert "treatment_a" in text
+            page.goto(f"{base}/plugin/lakehouse-readouts")
+            index = page.frame_locator("iframe").first
+            row = index.locator("#experiments tr", has_text="homepage_cta_test")
+            row.wait_for(timeout=30_000)
+            assert "Ship" in row.inner_text() and "decided" in row.inner_text()
+        finally:
+            browser.close()
