@@ -368,7 +368,7 @@ def test_a_browser_logs_in_opens_the_dag_and_sees_the_readout_s_verdict(stack):
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 900})
             page.goto(f"{base}/dags/experiment_homepage_cta_test")
-            assert "/auth/login" in page.url  # the UI asks for a login first
+            page.wait_for_url("**/auth/login**", timeout=30_000)  # a login comes first
             page.fill("input[name=username]", "admin")
             page.fill("input[name=password]", password)
             page.click("button[type=submit]")
