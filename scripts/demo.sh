@@ -60,16 +60,16 @@ scripts/airflow.sh start
 EXP_DAGS="$(python scripts/wait_for_runs.py --experiment-dags)"
 python scripts/wait_for_runs.py --unpause "$AIRFLOW_T0" $EXP_DAGS ||
   die "the DAG processor did not parse the readout DAGs; see $LAKEHOUSE_STATE_DIR/logs/airflow-dag-processor.log"
-DEMO_T0="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
-step "unpausing $DAG: the scheduler catches up $START .. $END, one day at a time; the UI shows progress"
-# Paused again when the demo ends (or is interrupted): a later Airflow start with the default
-# window (all of 2024) must not catch up a whole year by surprise.
-trap 'python scripts/wait_for_runs.py --pause "$DAG" >/dev/null 2>&1 || true' EXIT
 if [ "$PREVIOUS_WORLD" != "$WORLD" ]; then
   # the days' runs made the other world's data: forget them, so the scheduler runs them again
   step "this state held world '$PREVIOUS_WORLD': forgetting $DAG's runs of $START .. $END"
   python scripts/wait_for_runs.py --forget "$DAG" "$START" "$END"
 fi
+DEMO_T0="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+step "unpausing $DAG: the scheduler catches up $START .. $END, one day at a time; the UI shows progress"
+# Paused again when the demo ends (or is interrupted): a later Airflow start with the default
+# window (all of 2024) must not catch up a whole year by surprise.
+trap 'python scripts/wait_for_runs.py --pause "$DAG" >/dev/null 2>&1 || true' EXIT
 python scripts/wait_for_runs.py --unpause "$AIRFLOW_T0" "$DAG" ||
   die "the DAG processor did not parse $DAG; see $LAKEHOUSE_STATE_DIR/logs/airflow-dag-processor.log"
 
