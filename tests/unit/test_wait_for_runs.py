@@ -102,3 +102,10 @@ def test_forget_deletes_the_runs_of_the_window_only(monkeypatch, capsys):
         ("DELETE", "dags/lakehouse_daily/dagRuns/scheduled__2024-01-03T00%3A00%3A00%2B00%3A00"),
     ]
     assert "forgot 2 runs" in capsys.readouterr().out
+
+    def unknown(dag):
+        raise SystemExit("GET .../dags/lakehouse_daily/dagRuns -> HTTP 404")
+
+    monkeypatch.setattr(wfr, "runs", unknown)
+    assert wfr.forget("lakehouse_daily", D("2024-01-01"), D("2024-01-03")) == 0
+    assert "no runs of lakehouse_daily to forget" in capsys.readouterr().out
