@@ -2,7 +2,7 @@
 page of this checkout's Airflow UI, logged in.
 
     python scripts/screenshot.py var/reports/.../readout.html readout.png [--width 1280]
-    python scripts/screenshot.py --airflow /dags/lakehouse_daily/grid grid.png
+    python scripts/screenshot.py --airflow /dags/lakehouse_daily grid.png
 
 Uses Debian's Chromium (``scripts/setup.sh`` installs it: the browser test needs it too).
 A file's full height is measured first with a ``--dump-dom`` pass of a tiny script, so the
@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.airflow:
         if not args.page.startswith("/"):
-            sys.exit("with --airflow, PAGE is a path of the UI, e.g. /dags/lakehouse_daily/grid")
+            sys.exit("with --airflow, PAGE is a path of the UI, e.g. /dags/lakehouse_daily")
         airflow_page(args.page, args.out, args.width, args.height or 900)
         print(f"{args.out} ({args.width}x{args.height or 900})")
         return 0
