@@ -53,7 +53,7 @@ from bench.bench_pipeline import (  # noqa: E402
     run_child,
     source_commit,
 )
-from include.truth_check import READOUT_FIELDS, compare, format_table, realised_lifts  # noqa: E402
+from include.truth_check import READOUT_FIELDS, format_table, judge  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "truth.json"
 
@@ -152,10 +152,7 @@ def main(argv: list[str] | None = None) -> int:
         readout = out["readouts"].get(name)
         if readout is None:
             raise SystemExit(f"no readout of {name} on its decision day {spec.decision_day}")
-        planted = next(m["experiments"][name]["planted_relative_lift"]
-                       for m in out["manifests"] if name in m["experiments"])  # fmt: skip
-        realised = realised_lifts(spec.funnel, out["manifests"], name, spec.control)
-        results.append(compare(spec, planted, realised, readout["rows"]))
+        results.append(judge(spec, out["manifests"], readout["rows"]))
     table = format_table(results)
     print(table)
     report = {

@@ -137,12 +137,12 @@ def reports_app():
     def dag_readout(dag_id: str):
         """The *Readouts* tab of a DAG page: an experiment DAG's latest readout, else the
         index."""
-        from include.report.index import _summaries
+        from include.report.index import summaries
 
         match = EXPERIMENT_DAG.match(dag_id)
         folder = load_settings().reports_dir / "experiments"
         if match:
-            days = _summaries(folder).get(match.group(1))
+            days = summaries(folder).get(match.group(1))
             if days:
                 return RedirectResponse(f"{READOUTS}/{days[0]['href']}", status_code=307)
         return RedirectResponse(f"{READOUTS}/", status_code=307)

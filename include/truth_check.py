@@ -132,3 +132,16 @@ def format_table(results: list[dict]) -> str:
             + ("" if res["passed"] else "; " + "; ".join(res["misses"]))
         )
     return "\n".join(lines)
+
+
+def judge(spec, manifests: list[dict], rows: list[dict]) -> dict:
+    """:func:`compare` of one experiment's decision-day readout ``rows`` with the planted
+    truth of the generator's ``manifests`` (any that name the experiment carry its planted
+    lifts; their ``exposed_today`` cohorts give the lifts the sample holds)."""
+    planted = next((m["experiments"][spec.name]["planted_relative_lift"]
+                    for m in manifests if spec.name in m.get("experiments", {})), None)  # fmt: skip
+    if planted is None:
+        raise ValueError(f"{spec.name}: no manifest plants anything for it")
+    realised = realised_lifts(spec.funnel, manifests, spec.name, spec.control)
+    return compare(spec, planted, realised, rows)
+

@@ -79,7 +79,7 @@ def show_truth(spark, settings, end: str) -> None:
     from include.storage import get_bytes
     from include.table_catalog import READOUTS
     from include.tables import read_partition
-    from include.truth_check import READOUT_FIELDS, compare, format_table, realised_lifts
+    from include.truth_check import READOUT_FIELDS, format_table, judge
 
     results = []
     for spec in readout_configs():
@@ -98,10 +98,7 @@ def show_truth(spark, settings, end: str) -> None:
             uri = f"{settings.raw_root}/_truth/ds={d.isoformat()}/manifest.json"
             manifests.append(json.loads(get_bytes(uri)))
             d += dt.timedelta(days=1)
-        planted = next(m["experiments"][spec.name]["planted_relative_lift"]
-                       for m in manifests if spec.name in m["experiments"])  # fmt: skip
-        realised = realised_lifts(spec.funnel, manifests, spec.name, spec.control)
-        results.append(compare(spec, planted, realised, rows))
+        results.append(judge(spec, manifests, rows))
     if results:
         print("-- each decision against the truth the generator planted "
               "(lifts relative to control; 'in sample': what the generated units hold)")

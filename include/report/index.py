@@ -56,7 +56,7 @@ def summary_of(bundle: ReadoutBundle) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _summaries(out_dir: Path) -> dict[str, list[dict[str, Any]]]:
+def summaries(out_dir: Path) -> dict[str, list[dict[str, Any]]]:
     """{experiment: its readouts' summaries, newest day first}; unreadable files skipped."""
     found: dict[str, list[dict[str, Any]]] = {}
     for path in sorted(out_dir.glob(f"*/*/{SUMMARY}")):
@@ -93,4 +93,4 @@ def write_index(out_dir: str | os.PathLike[str]) -> Path:
     from include.report.writer import atomic_write
 
     folder = Path(out_dir)
-    return atomic_write(folder / INDEX, render_index(_summaries(folder)))
+    return atomic_write(folder / INDEX, render_index(summaries(folder)))

@@ -11,7 +11,7 @@ from datetime import date
 import pytest
 
 from include.generator.worlds import truth_world
-from include.truth_check import compare, planted_verdict, realised_lifts
+from include.truth_check import compare, judge, planted_verdict, realised_lifts
 from tests.unit.experiments.helpers import spec
 
 SHOP = {
@@ -129,3 +129,18 @@ def test_the_truth_world_decides_both_experiments_within_its_days(tmp_path):
     assert gen["homepage_cta_test"].effect("treatment", "activation") == 0.8
     assert gen["pdp_redesign"].effect("treatment", "purchase") == -0.5
     assert gen["pdp_redesign"].effect("control", "purchase") == 0.0
+
+
+def test_judge_takes_the_planted_lifts_and_the_sample_from_the_manifests():
+    s = spec(**SHOP)
+    # day 1: control 10/100 purchases, treatment 5/100 -> the sample holds -50 %
+    manifests = [{"experiments": {"pdp_redesign": {
+        "planted_relative_lift": {"purchase": {"treatment": -0.5}},
+        "exposed_today": {"control": {"exposed": 100, "realized_purchases": 10},
+                          "treatment": {"exposed": 100, "realized_purchases": 5}}}}}]  # fmt: skip
+    rows = [_row("purchase", "primary", -0.7, -0.2, "do_not_ship", -0.5),
+            _row("revenue", "guardrail", -0.3, 0.1, "do_not_ship")]  # fmt: skip
+    res = judge(s, manifests, rows)
+    assert res["passed"] and res["metrics"][0]["realised"] == pytest.approx(-0.5)
+    with pytest.raises(ValueError, match="no manifest plants anything"):
+        judge(s, [{"experiments": {}}], rows)
