@@ -293,6 +293,9 @@ def synth_shop(spark, spec, ds: str, rows: int, seed: int):
             F.when(u(8) < 0.3, F.lit(None))
             .otherwise(_pick(u(9), ["google", "newsletter", "facebook", "partner", "youtube"]))
             .alias("utm_source"),
+            F.format_string("crs_%03d", F.floor(u(13) * 12).cast("int")).alias("product_id"),
+            F.when(u(13) < 3 / 12, F.lit("bootcamp")).otherwise(F.lit("course"))
+            .alias("product_category"),
             u(10).alias("_u_buy"),
             u(11).alias("_u_more"),
             F.randn(seed * 100 + 12).alias("_z_rev"),
@@ -313,7 +316,12 @@ def synth_shop(spark, spec, ds: str, rows: int, seed: int):
                 F.round(79 * F.exp(0.5 * F.col("_z_rev")) * F.col("orders"), 2),
             ).otherwise(0),
         )
-        .withColumn("window_events", F.col("engagement_intensity") + 3 * F.col("orders") + 1)
+        .withColumn("added_to_cart", F.greatest("purchased", (F.col("_u_more") < 0.1).cast("int")))
+        .withColumn("reached_checkout", F.col("purchased"))
+        # seed 002's intensity counts every event: browsing plus each order's cart, checkout,
+        # completion and purchase steps
+        .withColumnRenamed("engagement_intensity", "browsing_events")
+        .withColumn("engagement_intensity", F.col("browsing_events") + 4 * F.col("orders"))
         .withColumn("ds", F.lit(ds))
     )
     return cast_to_contract(df, USER_OUTCOMES)

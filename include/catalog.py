@@ -66,6 +66,62 @@ def create_current_view(spark: SparkSession, contract: TableContract) -> str | N
     return view
 
 
+def experiment_views(
+    spec, source: str | None = None, latest: str | None = None
+) -> list[tuple[str, str, str]]:
+    """``(view, SELECT, comment)`` of a shop-funnel experiment's per-user views: seed 002's
+    user_outcomes rows of that experiment under the SaaS naming, ``gold.<name>_outcomes``
+    (every day's state) and ``gold.<name>_outcomes_current`` (the latest); none for a SaaS
+    experiment, whose ``_outcomes`` is a table. ``source`` / ``latest``: what the SELECTs
+    read (by default gold.user_outcomes and its ``_current`` view)."""
+    from include.table_catalog_experiments import USER_OUTCOMES
+    from include.tables import sql_string
+
+    if spec.funnel != "shop":
+        return []
+    name = validate_identifier(spec.name, "experiment name")
+    columns = ", ".join(c for c in USER_OUTCOMES.columns if c != "experiment")
+    where = f"WHERE experiment = {sql_string(name)}"
+    source = source or USER_OUTCOMES.qualified_name
+    latest = latest or f"{USER_OUTCOMES.qualified_name}_current"
+    return [
+        (
+            f"gold.{name}_outcomes",
+            f"SELECT {columns} FROM {source} {where}",
+            f"{name} (seed 002): one row per user per ds from {source}; "
+            f"{name}_outcomes_current holds the latest state, one row per user.",
+        ),
+        (
+            f"gold.{name}_outcomes_current",
+            f"SELECT {columns} FROM {latest} {where}",
+            f"The latest state of {name}'s users (from {latest}): one row per user.",
+        ),
+    ]
+
+
+def create_experiment_views(spark: SparkSession, spec) -> list[str]:
+    """Create or replace ``experiment_views(spec)`` with the data dictionary's column
+    comments (metastore only; the SELECTs read tables and views that exist by then)."""
+    from include.data_dictionary import find_comment
+    from include.table_catalog_experiments import USER_OUTCOMES
+    from include.tables import sql_string, uses_metastore
+
+    if not uses_metastore(spark):
+        return []
+    made = []
+    for view, select, note in experiment_views(spec):
+        cols = ", ".join(
+            f"{c} COMMENT {sql_string(find_comment(USER_OUTCOMES, c) or '')}"
+            for c in USER_OUTCOMES.columns
+            if c != "experiment"
+        )
+        spark.sql(
+            f"CREATE OR REPLACE VIEW {view} ({cols}) COMMENT {sql_string(note)} AS {select}"
+        ).collect()
+        made.append(view)
+    return made
+
+
 def columns_ddl(contract: TableContract) -> str:
     """The contract's DDL with each column's data-dictionary comment (silver and gold)."""
     from include.contracts import _split_column, _split_top_level
@@ -103,7 +159,9 @@ def sync_catalog(spark: SparkSession, settings=None) -> dict[str, int]:
     ``_current`` view up to date (tables created before the data dictionary, or before a
     contract gained a column: added as nullable); idempotent: a second run changes nothing.
     Returns ``{"tables", "comments_set", "views"}`` (plus ``columns_added`` when any)."""
+    from include.dag_factory import readout_configs
     from include.data_dictionary import find_comment
+    from include.table_catalog_experiments import USER_OUTCOMES
     from include.tables import delta_ref, sql_string, table_exists, table_location, uses_metastore
 
     done = {"tables": 0, "comments_set": 0, "views": 0}
@@ -138,4 +196,7 @@ def sync_catalog(spark: SparkSession, settings=None) -> dict[str, int]:
                 done["comments_set"] += 1
         if create_current_view(spark, contract):
             done["views"] += 1
+    if uses_metastore(spark) and table_exists(spark, USER_OUTCOMES, settings):
+        for spec in readout_configs():
+            done["views"] += len(create_experiment_views(spark, spec))
     return done

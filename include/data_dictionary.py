@@ -122,6 +122,17 @@ _CLEAN_SAAS = (
 )
 
 # --------------------------------------------------------------------------- the comments
+# seed 002's product columns of gold.user_exposure and gold.user_outcomes (same rule).
+_EXPOSED_PRODUCT = {
+    "product_id": (
+        "Course (silver.products.product_id) of the exposure view of the person: the "
+        "product_view that exposed unit_id; null when the event carries none"
+    ),
+    "product_category": (
+        "Category of product_id in silver.products (latest catalog row landed up to ds); "
+        "null when the product is not in the catalog"
+    ),
+}
 # The unit columns the base and outcomes tables start with.
 _UNIT = {
     "experiment": _EXPERIMENT,
@@ -745,6 +756,7 @@ COMMENTS: dict[str, dict[str, str]] = {
         "device_type": "Device type of the first session of unit_id (earliest started_at)",
         "country": "IP country of the first exposure event of unit_id (silver.fct_website_events)",
         "utm_source": "utm_source of the first exposure event of unit_id; null when none",
+        **_EXPOSED_PRODUCT,
         "ds": _AS_OF,
     },
     "gold.user_outcomes": {
@@ -765,11 +777,22 @@ COMMENTS: dict[str, dict[str, str]] = {
         ),
         "orders": "Orders in the window whose status is not failed (refunded ones included)",
         "revenue": "Amount of completed orders in the window, USD DECIMAL(12,2); 0 when none",
-        "engagement_intensity": (
-            "Seed 002: web events of the person in the window except add_to_cart, checkout_start, "
-            "checkout_complete, purchase; the exposure view counts"
+        "added_to_cart": (
+            "Seed 002 funnel 0/1 flag: at least one add_to_cart web event of the person in the "
+            "window"
         ),
-        "window_events": "All web events of the person in the window",
+        "reached_checkout": (
+            "Seed 002 funnel 0/1 flag: at least one checkout_start web event of the person in "
+            "the window"
+        ),
+        "engagement_intensity": (
+            "Seed 002: every web event of the person in the window (event count within the "
+            "outcome window); the exposure view counts"
+        ),
+        "browsing_events": (
+            "Web events of the person in the window except add_to_cart, checkout_start, "
+            "checkout_complete, purchase (the outcome steps): the logistic model input"
+        ),
         "contamination_flag": (
             "Not Contaminated when the person saw one variant, Multiple Variants when several"
         ),
@@ -778,6 +801,7 @@ COMMENTS: dict[str, dict[str, str]] = {
         "utm_source": (
             "utm_source of the first exposure event of the first exposed cookie; null when none"
         ),
+        **_EXPOSED_PRODUCT,
         "ds": _AS_OF,
     },
     "silver.person_conversions": {
@@ -940,7 +964,7 @@ COMMENTS: dict[str, dict[str, str]] = {
         "variant": "Variant of the persons counted (the variant of their first exposure)",
         "segment": (
             "overall, or the name of one configured segment dimension (device_type, country, "
-            "utm_source)"
+            "utm_source, product_category)"
         ),
         "segment_value": "all for overall, else the dimension value (unknown when null)",
         "exposed_rows": "Trust count: every gold.user_outcomes row (person) of the cell",
@@ -949,6 +973,8 @@ COMMENTS: dict[str, dict[str, str]] = {
         "users": (
             "Seed 002 clean cohort: persons who saw one variant and whose outcome window has closed"
         ),
+        "carts": "Seed 002 funnel: sum of added_to_cart over users (the clean cohort)",
+        "checkouts": "Seed 002 funnel: sum of reached_checkout over users (the clean cohort)",
         "purchases": "Sum of purchased over users (the clean cohort)",
         "total_revenue": (
             "Sum of revenue (completed orders in the window) over users, USD DECIMAL(18,2)"

@@ -35,9 +35,12 @@ SEGMENT_COLUMNS = (
     "plan",
     "list_size_group",
     "utm_source",
+    "product_category",
 )
-# Dimensions seed 002's user_exposure / user_outcomes carry for a shop-funnel experiment.
-SHOP_SEGMENT_COLUMNS = ("device_type", "country", "utm_source")
+# Dimensions seed 002's user_exposure / user_outcomes carry for a shop-funnel experiment
+# (product_category: the exposure view's course, from silver.products).
+SHOP_SEGMENT_COLUMNS = ("device_type", "country", "utm_source", "product_category")
+SHOP_ONLY_SEGMENTS = ("product_category",)
 # Exposure events of each funnel (raw_sources.ACTION_TYPES).
 EXPOSURE_EVENTS = {"saas": "experiment_exposure", "shop": "product_view"}
 # Follow-up of the SaaS funnel's details table (seed 001): month-k retention reads billing up
@@ -333,6 +336,9 @@ def parse_experiment(raw: dict) -> ExperimentSpec:
     if funnel == "shop":
         bad = [s for s in segments if s not in SHOP_SEGMENT_COLUMNS]
         _require(not bad, name, f"shop segments must be in {SHOP_SEGMENT_COLUMNS}, not {bad}")
+    else:
+        bad = [s for s in segments if s in SHOP_ONLY_SEGMENTS]
+        _require(not bad, name, f"segments {bad} exist for the shop funnel only")
     lookback = _integer(
         raw.get("activation_lookback_days", 0), "activation_lookback_days", name, 0, 366
     )

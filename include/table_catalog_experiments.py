@@ -149,7 +149,8 @@ def shop_aggregated_contract(experiment: str, metrics: tuple[str, ...]) -> Table
         ddl=(
             "experiment STRING, variant STRING, segment STRING, segment_value STRING, "
             "exposed_rows BIGINT, contaminated_rows BIGINT, open_window_rows BIGINT, "
-            "users BIGINT, purchases BIGINT, total_revenue DECIMAL(18,2), "
+            "users BIGINT, carts BIGINT, checkouts BIGINT, purchases BIGINT, "
+            "total_revenue DECIMAL(18,2), "
             "intensity_sum DOUBLE, intensity_sum_sq DOUBLE, "
             f"{stats}, ds STRING"
         ),
@@ -157,7 +158,8 @@ def shop_aggregated_contract(experiment: str, metrics: tuple[str, ...]) -> Table
         description=(
             f"{experiment} (seed 002) by variant and segment ('overall' or one configured "
             "dimension), as of ds. Statistics are on the clean cohort of users whose outcome "
-            "window has closed ('Not Contaminated', window_complete): n / sum / sum_sq per "
+            "window has closed ('Not Contaminated', window_complete): the funnel (users, "
+            "carts, checkouts, purchases), n / sum / sum_sq per "
             "configured metric, and engagement_intensity sums and cross-products with each "
             "metric (diagnostic; post-exposure, so never a CUPED covariate). Trust counts "
             "(all rows, contaminated, still-open windows) are over every row. Sums merge "
@@ -175,7 +177,7 @@ USER_EXPOSURE = register(
             "unit_ids ARRAY<STRING>, variant STRING, first_exposure_at TIMESTAMP, "
             "exposure_ids INT, variants_seen INT, "
             "contamination_flag STRING, device_type STRING, country STRING, "
-            "utm_source STRING, ds STRING"
+            "utm_source STRING, product_id STRING, product_category STRING, ds STRING"
         ),
         primary_key=("experiment", "person_id"),
         partition_by=("ds", "experiment"),
@@ -185,7 +187,8 @@ USER_EXPOSURE = register(
             "as of ds: first exposure time over all the person's ids, its variant and id "
             "(unit_id), every exposed id (unit_ids, sorted), how many ids and variants were "
             "seen, and the segment dimensions "
-            "(device of the first session, country and UTM source of the exposure event)."
+            "(device of the first session, country and UTM source of the exposure event), "
+            "the product of the exposure view and its category in silver.products."
         ),
     )
 )
@@ -197,20 +200,23 @@ USER_OUTCOMES = register(
         ddl=(
             "experiment STRING, person_id STRING, variant STRING, "
             "first_exposure_at TIMESTAMP, window_end_at TIMESTAMP, window_complete BOOLEAN, "
+            "added_to_cart INT, reached_checkout INT, "
             "purchased INT, orders BIGINT, revenue DECIMAL(12,2), "
-            "engagement_intensity BIGINT, window_events BIGINT, contamination_flag STRING, "
-            "device_type STRING, country STRING, utm_source STRING, ds STRING"
+            "engagement_intensity BIGINT, browsing_events BIGINT, contamination_flag STRING, "
+            "device_type STRING, country STRING, utm_source STRING, product_id STRING, "
+            "product_category STRING, ds STRING"
         ),
         primary_key=("experiment", "person_id"),
         partition_by=("ds", "experiment"),
         description=(
             "seed 002 user_outcomes, one row per user_exposure row: window = [first "
             "exposure, first exposure + outcome_window_days) (half-open: an order at exactly "
-            "7 days does not count); purchased = a non-failed order in the window, revenue = "
-            "completed orders' amount, engagement_intensity = browsing events in the window "
-            "(every event except the add_to_cart / checkout / purchase steps, which are the "
-            "outcome), window_events = all events; window_complete says whether the window "
-            "has closed as of ds."
+            "7 days does not count); the funnel steps reached in the window (added_to_cart, "
+            "reached_checkout, purchased = a non-failed order), revenue = completed orders' "
+            "amount, engagement_intensity = every web event in the window (seed 002), "
+            "browsing_events = those other than the add_to_cart / checkout / purchase steps "
+            "(the logistic model's engagement: the steps are the outcome); window_complete "
+            "says whether the window has closed as of ds."
         ),
     )
 )

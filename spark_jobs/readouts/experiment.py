@@ -20,8 +20,9 @@ the driver:
   the days (a day rejected at a gate is otherwise silently absent from the
   experiment-to-date tables); the verdict comes from ``decide`` with the config's rules;
 * seed 002's logistic model for a shop (PDP) experiment: ``purchased ~ treatment +
-  engagement_intensity`` on the clean cohort of ``gold.user_outcomes`` (pinned too), fitted
-  from a Spark GROUP BY of its covariate patterns (variant x intensity: a few hundred rows
+  browsing_events`` on the clean cohort of ``gold.user_outcomes`` (pinned too; engagement
+  without the cart / checkout / purchase steps, which are the outcome), fitted from a Spark
+  GROUP BY of its covariate patterns (variant x browsing events: a few hundred rows
   reach the driver, never the users), which gives exactly the per-user estimates;
 * the deep-dive page (seed 000's second dashboard) of a saas experiment from
   ``gold.{experiment}_details`` (pinned): M1/M2 retention of converted users per variant,
@@ -72,7 +73,13 @@ FUNNEL_STAGES = {
         ("converted", "conversions"),
         ("booked", "new_bookings"),
     ),
-    "shop": (("exposed", "users"), ("purchased", "purchases")),
+    # seed 002: product view (the exposure) -> add to cart -> checkout -> purchase
+    "shop": (
+        ("exposed (product view)", "users"),
+        ("added to cart", "carts"),
+        ("checkout", "checkouts"),
+        ("purchased", "purchases"),
+    ),
 }
 SUM_FIELDS = ("n", "sum", "sum_sq", "sum_x", "sum_x_sq", "sum_xy")
 
@@ -527,9 +534,14 @@ def empty_state(
     )
 
 
+# The logistic model's engagement predictor (gold.user_outcomes): browsing events in the
+# window, not seed 002's engagement_intensity, which also counts the purchase's own steps.
+ENGAGEMENT = "browsing_events"
+
+
 def logit_design(patterns: Iterable[Mapping[str, Any]], spec: ExperimentSpec):
     """Covariate patterns -> the model's frame: ``treatment`` (two arms) or one
-    ``treatment_<arm>`` indicator per non-control arm, ``engagement_intensity``, ``n`` and
+    ``treatment_<arm>`` indicator per non-control arm, ``browsing_events``, ``n`` and
     ``purchases``. Variants outside the config are left out."""
     import pandas as pd
 
@@ -537,14 +549,14 @@ def logit_design(patterns: Iterable[Mapping[str, Any]], spec: ExperimentSpec):
     columns = ["treatment"] if len(arms) == 1 else [f"treatment_{a}" for a in arms]
     rows = []
     for p in patterns:
-        if p["variant"] not in spec.variant_names or p["engagement_intensity"] is None:
+        if p["variant"] not in spec.variant_names or p[ENGAGEMENT] is None:
             continue
         row = {c: float(p["variant"] == a) for c, a in zip(columns, arms, strict=True)}
-        row.update(engagement_intensity=float(p["engagement_intensity"]), n=int(p["n"]),
-                   purchases=int(p["purchases"]))
+        row.update({ENGAGEMENT: float(p[ENGAGEMENT]), "n": int(p["n"]),
+                    "purchases": int(p["purchases"])})
         rows.append(row)
-    frame = pd.DataFrame(rows, columns=[*columns, "engagement_intensity", "n", "purchases"])
-    return frame, (*columns, "engagement_intensity")
+    frame = pd.DataFrame(rows, columns=[*columns, ENGAGEMENT, "n", "purchases"])
+    return frame, (*columns, ENGAGEMENT)
 
 
 def logistic_result(patterns: Iterable[Mapping[str, Any]], spec: ExperimentSpec, alpha: float):
@@ -676,7 +688,7 @@ def diagnostic_rows(spec: ExperimentSpec, result: Mapping[str, Any], logistic=No
       interval) and, in ``rel_*``, nothing (MRR has no relative form here); the monthly and
       annual scalings stay on the page.
     * ``logit:<term>``: seed 002's model, one row per treatment term and for
-      engagement_intensity: ``abs_lift`` = the coefficient (log-odds), its interval,
+      browsing_events: ``abs_lift`` = the coefficient (log-odds), its interval,
       ``statistic`` = z, ``rel_lift`` = the odds ratio - 1.
     """
     from include.stats import RECORD_FIELDS, srm_test
@@ -858,7 +870,7 @@ def _logit_patterns(spark, spec, ds: str, settings, versions: dict) -> list[dict
         (F.col("ds") == ds) & (F.col("experiment") == spec.name)
         & (F.col("contamination_flag") == "Not Contaminated") & F.col("window_complete")
     )
-    grouped = clean.groupBy("variant", "engagement_intensity").agg(
+    grouped = clean.groupBy("variant", ENGAGEMENT).agg(
         F.count(F.lit(1)).alias("n"), F.sum("purchased").alias("purchases")
     )
     return [r.asDict() for r in grouped.collect()]

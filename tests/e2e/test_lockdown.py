@@ -256,7 +256,8 @@ def test_the_analyst_gets_the_current_state_and_the_data_dictionary(stack):
     """gold.user_outcomes written by the engine as a job writes it (tests/e2e/snapshot_rows.py:
     6 rows, pdp_redesign as of two days, other_test as of one). Over JDBC, as the analyst:
     the table has 6 rows, gold.user_outcomes_current the 4 of the newest state per
-    experiment, and DESCRIBE TABLE EXTENDED shows the data dictionary's comment of every
+    experiment, gold.pdp_redesign_outcomes 5 and its _current view 3 (pdp_redesign alone),
+    and DESCRIBE TABLE EXTENDED shows the data dictionary's comment of every
     column and the table's note pointing at the view."""
     from include.data_dictionary import column_comment
     from include.table_catalog_experiments import USER_OUTCOMES
@@ -268,9 +269,14 @@ def test_the_analyst_gets_the_current_state_and_the_data_dictionary(stack):
         "SELECT CONCAT('all=', COUNT(*)) FROM gold.user_outcomes",
         "SELECT CONCAT('cur=', experiment, '@', ds, '=', COUNT(*)) "
         "FROM gold.user_outcomes_current GROUP BY experiment, ds",
+        "SELECT CONCAT('pdp=', COUNT(*)) FROM gold.pdp_redesign_outcomes",
+        "SELECT CONCAT('pdpcur=', COUNT(*), '@', MAX(ds)) FROM gold.pdp_redesign_outcomes_current",
+        "DESCRIBE TABLE EXTENDED gold.pdp_redesign_outcomes_current",
         "DESCRIBE TABLE EXTENDED gold.user_outcomes"]))  # fmt: skip
     assert code == 0, out[-3000:]
     assert "all=6" in out, out[:3000]
+    # seed 002's users under the SaaS naming: every day's rows, and the newest day's
+    assert "pdp=5" in out and "pdpcur=3@2024-01-03" in out, out[:3000]
     current = sorted(re.findall(r"cur=([a-z_]+@[0-9-]+=[0-9]+)", out))
     assert current == ["other_test@2024-01-02=1", "pdp_redesign@2024-01-03=3"], out[:3000]
     for column in USER_OUTCOMES.columns:

@@ -62,6 +62,7 @@ def test_shop_user_outcomes_follow_the_contract_and_the_window_rule(spark):
         assert (r["window_end_at"] - r["first_exposure_at"]).days == spec.outcome_window_days
         assert r["window_complete"] == (r["window_end_at"] <= known_until)
         assert (r["orders"] > 0) == bool(r["purchased"]) == (float(r["revenue"]) > 0)
-        assert r["window_events"] >= r["engagement_intensity"]
+        assert r["engagement_intensity"] == r["browsing_events"] + 4 * r["orders"]
+        assert r["reached_checkout"] == r["purchased"] <= r["added_to_cart"]
     closed = sum(r["window_complete"] for r in rows)
     assert 0 < closed < ROWS  # both closed and still-open windows, as on a real day

@@ -30,8 +30,8 @@ def test_which_tables_get_a_current_view():
 
 def _outcome(experiment, person, ds):
     at = datetime(2024, 1, 1, 10)
-    return (experiment, person, "control", at, at, True, 0, 0, None, 0, 0, "Not Contaminated",
-            "desktop", "NL", None, ds)  # fmt: skip
+    return (experiment, person, "control", at, at, True, 0, 0, 0, 0, None, 0, 0,
+            "Not Contaminated", "desktop", "NL", None, None, None, ds)  # fmt: skip
 
 
 def test_the_current_view_holds_the_newest_state_per_experiment(spark):
@@ -46,6 +46,32 @@ def test_the_current_view_holds_the_newest_state_per_experiment(spark):
     got = sorted((r.experiment, r.person_id, r.ds) for r in spark.sql(select).collect())
     assert got == [("other", "q1", "2024-01-02"), ("pdp", "p1", "2024-01-03"),
                    ("pdp", "p2", "2024-01-03"), ("pdp", "p3", "2024-01-03")]  # fmt: skip
+
+
+def test_a_shop_experiment_s_users_are_reachable_under_the_saas_naming(spark):
+    """gold.pdp_redesign_outcomes = pdp_redesign's user_outcomes rows (every ds); its
+    _current view = those of the newest ds. Rows: pdp_redesign p1, p2 on 01-02, p1 on 01-03;
+    other_test q1 on 01-04 (a newer ds of another experiment must not hide pdp's)."""
+    from include.catalog import experiment_views
+    from include.experiments import load_experiment
+
+    contract = get_contract("gold.user_outcomes")
+    rows = [_outcome("pdp_redesign", "p1", "2024-01-02"),
+            _outcome("pdp_redesign", "p2", "2024-01-02"),
+            _outcome("pdp_redesign", "p1", "2024-01-03"),
+            _outcome("other_test", "q1", "2024-01-04")]  # fmt: skip
+    spark.createDataFrame(rows, contract.spark_schema()).createOrReplaceTempView("uo_all")
+    _, latest_select = current_view(contract, "uo_all")
+    spark.sql(latest_select).createOrReplaceTempView("uo_latest")
+    views = experiment_views(load_experiment("pdp_redesign"), "uo_all", "uo_latest")
+    assert [v for v, _, _ in views] == [
+        "gold.pdp_redesign_outcomes", "gold.pdp_redesign_outcomes_current"]  # fmt: skip
+    every = sorted((r.person_id, r.ds) for r in spark.sql(views[0][1]).collect())
+    assert every == [("p1", "2024-01-02"), ("p1", "2024-01-03"), ("p2", "2024-01-02")]
+    current = sorted((r.person_id, r.ds) for r in spark.sql(views[1][1]).collect())
+    assert current == [("p1", "2024-01-03")]
+    assert "experiment" not in spark.sql(views[0][1]).columns  # the view is one experiment
+    assert experiment_views(load_experiment("homepage_cta_test")) == []  # a table already
 
 
 def test_a_single_experiment_table_keeps_its_newest_ds(spark):

@@ -14,8 +14,9 @@ checks never scan user rows. Sums merge exactly across segments and days.
 Shop-funnel experiments (seed 002, exposure on product_view, e.g. pdp_redesign) aggregate
 ``gold.user_outcomes`` of (ds, experiment) instead (``transform_shop``): the clean cohort is
 the users who saw one variant and whose outcome window has closed as of ds; counts are
-users, purchases and completed-order revenue; per configured metric (purchase, revenue,
-engagement_intensity) n / sum / sum_sq, and engagement-intensity sums and cross-products
+the funnel (users, carts, checkouts, purchases) and completed-order revenue; per
+configured metric (purchase, revenue, engagement_intensity) n / sum / sum_sq, and
+engagement-intensity sums and cross-products
 (``intensity_sum``, ``{metric}_intensity_sum_xy``: seed 002's "engagement drives purchase"
 diagnostic). Intensity is measured *after* exposure, so it is deliberately not written as
 the CUPED covariate ``sum_x``. Trust counts: every row, contaminated rows, rows whose window
@@ -86,6 +87,8 @@ def transform_shop(spec: ExperimentSpec, user_outcomes: DataFrame, ds: str) -> D
         ),
         F.sum((~F.col("window_complete")).cast("int")).alias("open_window_rows"),
         clean_sum(F.lit(1)).alias("users"),
+        clean_sum(F.col("added_to_cart")).alias("carts"),
+        clean_sum(F.col("reached_checkout")).alias("checkouts"),
         clean_sum(F.col("purchased")).alias("purchases"),
         clean_sum(F.col("revenue")).alias("total_revenue"),
         clean_sum(x).alias("intensity_sum"),

@@ -199,8 +199,11 @@ def web_rows_used(web: DataFrame, spec: ExperimentSpec) -> DataFrame:
 SESSION_COLUMNS = ("anonymous_id", "user_id", "device_type", "started_at")
 
 
-def exposure_context(web: DataFrame, spec: ExperimentSpec) -> DataFrame:
-    """Per anonymous id: country and UTM source of its first exposure event on the website."""
+def exposure_context(
+    web: DataFrame, spec: ExperimentSpec, properties: tuple[str, ...] = ()
+) -> DataFrame:
+    """Per anonymous id: country and UTM source of its first exposure event on the website,
+    and each of ``properties`` (keys of its ``other_properties``, e.g. product_id)."""
     from pyspark.sql import functions as F
 
     props = F.col("other_properties")
@@ -213,6 +216,7 @@ def exposure_context(web: DataFrame, spec: ExperimentSpec) -> DataFrame:
     return events.groupBy(props["anonymous_id"].alias("unit_id")).agg(
         F.min_by("dim_country", order).alias("web_country"),
         F.min_by(props["utm_source"], order).alias("utm_source"),
+        *[F.min_by(props[p], order).alias(p) for p in properties],
     )
 
 

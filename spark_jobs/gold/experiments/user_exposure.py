@@ -12,7 +12,10 @@ pdp_redesign), params ``{"experiment": name}``:
   ``unit_ids`` every exposed id (``user_outcomes`` attributes their events to the person);
 - ``contamination_flag``: 'Multiple Variants' when the person's ids saw several variants;
 - segments: device of the first exposed id's first session, country and UTM source of its
-  exposure event in ``silver.fct_website_events``.
+  exposure event in ``silver.fct_website_events``, the course that event viewed
+  (``product_id``) and its category in ``silver.products`` (seed 002's catalog: the latest
+  row of the product landed up to ds, every partition read: the catalog is a few dozen rows
+  a day).
 
 Read bound: assignments, sessions and web events from the start date to
 ``min(ds, end + 1 day)`` (late exposures land in the next day's folder); nothing else can
@@ -91,14 +94,26 @@ def first_session_device(sessions: DataFrame) -> DataFrame:
     )
 
 
+def product_categories(products: DataFrame) -> DataFrame:
+    """``product_id -> product_category``: each product's latest catalog row (by
+    ``updated_at``, then the newest landing day)."""
+    from pyspark.sql import functions as F
+
+    return products.groupBy("product_id").agg(
+        F.max_by("category", F.struct("updated_at", "ds")).alias("product_category")
+    )
+
+
 def transform(
     spec: ExperimentSpec,
     ds: str,
     assignments: DataFrame,
     sessions: DataFrame,
     web: DataFrame,
+    products: DataFrame,
 ) -> DataFrame:
-    """Silver inputs (bounded to the read window) -> user_exposure rows of (ds, experiment)."""
+    """Silver inputs (bounded to the read window; products up to ds) -> user_exposure rows
+    of (ds, experiment)."""
     from pyspark.sql import functions as F
 
     from include.table_catalog_experiments import USER_EXPOSURE
@@ -108,7 +123,8 @@ def transform(
     out = (
         persons_of(exposures, spec)
         .join(first_session_device(sessions), "unit_id", "left")
-        .join(exposure_context(web, spec), "unit_id", "left")
+        .join(exposure_context(web, spec, ("product_id",)), "unit_id", "left")
+        .join(F.broadcast(product_categories(products)), "product_id", "left")
         .withColumnRenamed("web_country", "country")
         .withColumn("ds", F.lit(ds))
     )
@@ -118,7 +134,11 @@ def transform(
 def main(spark: SparkSession, ds: str, settings, params: dict | None = None) -> JobResult:
     from include.table_catalog import FCT_WEBSITE_EVENTS
     from include.table_catalog_experiments import USER_EXPOSURE
-    from include.table_catalog_sources import SILVER_EXPERIMENT_ASSIGNMENTS, SILVER_SESSIONS
+    from include.table_catalog_sources import (
+        SILVER_EXPERIMENT_ASSIGNMENTS,
+        SILVER_PRODUCTS,
+        SILVER_SESSIONS,
+    )
     from include.tables import write_partition
     from spark_jobs.gold.experiments.common import read_range
 
@@ -132,7 +152,10 @@ def main(spark: SparkSession, ds: str, settings, params: dict | None = None) -> 
     with Pinned() as pin:
         assignments = pin(experiment_assignments(bounded(SILVER_EXPERIMENT_ASSIGNMENTS), spec))
         sessions = pin(bounded(SILVER_SESSIONS).select(*SESSION_COLUMNS))
-        rows = transform(spec, ds, assignments, sessions, bounded(FCT_WEBSITE_EVENTS))
+        products = read_range(spark, SILVER_PRODUCTS, "1970-01-01", ds, settings)
+        rows = transform(
+            spec, ds, assignments, sessions, bounded(FCT_WEBSITE_EVENTS), products
+        )
         if window is None:
             rows, persons = rows.limit(0), 0
         else:  # rows in: the exposed persons, counted on the resolved exposures

@@ -13,11 +13,16 @@ one at exactly 7 days does not, so consecutive windows tile and nothing is count
   order was still a purchase decision); ``orders`` counts them; ``revenue`` = the amount of
   the window's 'completed' orders (refunded money is not revenue), from ``silver.orders``,
   the system of record for money (web events only echo it);
-- ``engagement_intensity`` = the user's website events in the window except the checkout
-  funnel steps (add_to_cart, checkout_start, checkout_complete, purchase): those *are* the
-  outcome, and counting them would make every purchase look "engaged". The exposure view
-  itself counts, matching the generator's planted intensity (1 + engagement events);
-  ``window_events`` counts every event;
+- the funnel (seed 002: product view -> add to cart -> checkout -> purchase):
+  ``added_to_cart`` / ``reached_checkout`` = at least one add_to_cart / checkout_start event
+  of the user in the window (user-level flags, so a session that logged checkout_start
+  before add_to_cart still counts both);
+- ``engagement_intensity`` = every website event of the user in the window (seed 002: "event
+  count within outcome window"), the exposure view included; ``browsing_events`` = those
+  other than the checkout funnel steps (add_to_cart, checkout_start, checkout_complete,
+  purchase). The readout's logistic model uses ``browsing_events``: the steps *are* the
+  outcome, and a predictor that counts them makes every purchase look "engaged" (it matches
+  the generator's planted intensity, 1 + engagement events);
 - ``window_complete``: the window has closed by the end of ds (``window_end_at <= ds + 1
   day``). Open windows are kept (their counts so far) and left out of the statistics.
 
@@ -102,10 +107,13 @@ def in_window(facts: DataFrame, windows: DataFrame, time_col: str) -> DataFrame:
 def event_counts(windowed_events: DataFrame) -> DataFrame:
     from pyspark.sql import functions as F
 
-    browsing = ~F.col("dim_action_type").isin(*CHECKOUT_STEPS)
+    action = F.col("dim_action_type")
+    browsing = ~action.isin(*CHECKOUT_STEPS)
     return windowed_events.groupBy("person_id").agg(
-        F.count(F.when(browsing, 1)).alias("engagement_intensity"),
-        F.count(F.lit(1)).alias("window_events"),
+        F.count(F.lit(1)).alias("engagement_intensity"),
+        F.count(F.when(browsing, 1)).alias("browsing_events"),
+        F.max((action == "add_to_cart").cast("int")).alias("added_to_cart"),
+        F.max((action == "checkout_start").cast("int")).alias("reached_checkout"),
     )
 
 
@@ -158,15 +166,19 @@ def transform(
             "first_exposure_at",
             "window_end_at",
             "window_complete",
+            F.coalesce("added_to_cart", F.lit(0)).alias("added_to_cart"),
+            F.coalesce("reached_checkout", F.lit(0)).alias("reached_checkout"),
             (F.coalesce("orders", F.lit(0)) > 0).cast("int").alias("purchased"),
             F.coalesce("orders", F.lit(0)).alias("orders"),
             F.coalesce(F.col("revenue").cast("decimal(12,2)"), zero).alias("revenue"),
             F.coalesce("engagement_intensity", F.lit(0)).alias("engagement_intensity"),
-            F.coalesce("window_events", F.lit(0)).alias("window_events"),
+            F.coalesce("browsing_events", F.lit(0)).alias("browsing_events"),
             "contamination_flag",
             "device_type",
             "country",
             "utm_source",
+            "product_id",
+            "product_category",
             F.lit(ds).alias("ds"),
         )
     )
@@ -176,6 +188,7 @@ def transform(
 def main(spark: SparkSession, ds: str, settings, params: dict | None = None) -> JobResult:
     from pyspark.sql import functions as F
 
+    from include.catalog import create_experiment_views
     from include.table_catalog import FCT_WEBSITE_EVENTS
     from include.table_catalog_experiments import USER_EXPOSURE, USER_OUTCOMES
     from include.table_catalog_sources import SILVER_ORDERS, SILVER_SESSIONS
@@ -205,7 +218,9 @@ def main(spark: SparkSession, ds: str, settings, params: dict | None = None) -> 
         out = write_partition(
             spark, rows, USER_OUTCOMES, ds, settings, slice_={"experiment": spec.name}
         )
+    # gold.<name>_outcomes(_current): the experiment's users under the SaaS naming
+    views = create_experiment_views(spark, spec)
     result.rows_out = out["rows"]
     result.versions = {USER_OUTCOMES.qualified_name: out["version"]}
-    result.extra = {"experiment": spec.name, "read_range": [lo, hi]}
+    result.extra = {"experiment": spec.name, "read_range": [lo, hi], "views": views}
     return result.check_accounting()

@@ -5,14 +5,19 @@ The world (pdp_redesign, 7-day window, as of ds 2024-01-25):
 - v1 (control, guest): first product view 2024-01-10 10:00; browses, buys (49.00) in the
   same session; a page view 1 microsecond before the window closes counts, one at exactly
   7 days does not, and neither does an order at exactly 7 days (99.00) nor a view before
-  the exposure. intensity = view + page view + late page view = 3; all events = 3 + 4 steps.
+  the exposure. browsing events = view + page view + late page view = 3; engagement
+  intensity (every event, seed 002) = 3 + 4 funnel steps = 7. Its product crs_001 has two
+  catalog rows: the later one (category "data") wins.
 - v2 (treatment): a refunded order 1 second before the window closes (a purchase, no
-  revenue) and a failed one (neither); intensity 1 (the exposure view).
+  revenue) and a failed one (neither); intensity 1 (the exposure view); product crs_002
+  ("bootcamp").
 - person 9: cookies v3a (control, 09:00) and v3b (treatment, 10:00), both logged in as user
   9 -> one row, 'Multiple Variants', first exposure and variant of v3a; an event carrying
   user id 9 in a session no cookie links is still theirs.
-- v4 exposed 2024-01-19 00:00:00: the window ends exactly at the end of ds -> complete;
-  v5 exposed one second later -> still open.
+- v4 exposed 2024-01-19 00:00:00: the window ends exactly at the end of ds -> complete; it
+  adds to cart and leaves (funnel: cart, no checkout); intensity 2, browsing 1;
+  v5 exposed one second later -> still open. Person 9's product crs_999 is not in the
+  catalog; v4 / v5 name no product: product_category null ("unknown" as a segment).
 """
 
 from __future__ import annotations
@@ -45,10 +50,10 @@ def pdp_spec():
             "outcome_window_days": 7,
             "metrics": [
                 {"name": "purchase", "type": "conversion", "role": "primary"},
-                {"name": "revenue", "type": "revenue", "role": "guardrail"},
+                {"name": "revenue", "type": "revenue", "role": "secondary"},
                 {"name": "engagement_intensity", "type": "count", "role": "secondary"},
             ],
-            "segments": ["device_type"],
+            "segments": ["device_type", "product_category"],
         }
     )
 
@@ -109,7 +114,7 @@ def _web(spark):
             None,
             "product_view",
             "2024-01-10 10:00:00",
-            {**exposure("v1", "control"), "utm_source": "google"},
+            {**exposure("v1", "control"), "utm_source": "google", "product_id": "crs_001"},
             "NL",
         ),
         ("s1", None, "page_view", "2024-01-10 10:05:00", {}, "NL"),
@@ -119,12 +124,27 @@ def _web(spark):
         ("s1", None, "purchase", "2024-01-10 10:09:00", {}, "NL"),
         ("s1b", None, "page_view", "2024-01-17 09:59:59.999999", {}, "NL"),  # last instant
         ("s1b", None, "page_view", "2024-01-17 10:00:00", {}, "NL"),  # exactly 7 days: out
-        ("s2", None, "product_view", "2024-01-10 12:00:00", exposure("v2", "treatment"), "DE"),
-        ("s3a", 9, "product_view", "2024-01-11 09:00:00", exposure("v3a", "control"), "FR"),
+        (
+            "s2",
+            None,
+            "product_view",
+            "2024-01-10 12:00:00",
+            {**exposure("v2", "treatment"), "product_id": "crs_002"},
+            "DE",
+        ),
+        (
+            "s3a",
+            9,
+            "product_view",
+            "2024-01-11 09:00:00",
+            {**exposure("v3a", "control"), "product_id": "crs_999"},
+            "FR",
+        ),
         ("s3b", 9, "product_view", "2024-01-11 10:00:00", exposure("v3b", "treatment"), "FR"),
         ("s3b", 9, "page_view", "2024-01-11 10:30:00", {}, "FR"),
         ("sx", 9, "page_view", "2024-01-12 08:00:00", {}, "FR"),  # by account id only
         ("s4", None, "product_view", "2024-01-19 00:00:00", exposure("v4", "control"), "NL"),
+        ("s4", None, "add_to_cart", "2024-01-19 00:10:00", {}, "NL"),  # abandons the cart
         ("s5", None, "product_view", "2024-01-19 00:00:01", exposure("v5", "control"), "NL"),
     ]
     return spark.createDataFrame(
@@ -164,12 +184,27 @@ def _orders(spark):
     )
 
 
+def _products(spark):
+    from include.table_catalog_sources import SILVER_PRODUCTS as C
+
+    rows = [
+        ("crs_001", "SQL basics", "course", "49.00", "2024-01-01 00:00:00", "2024-01-01"),
+        ("crs_001", "SQL basics", "data", "49.00", "2024-01-05 00:00:00", "2024-01-05"),
+        ("crs_002", "Data bootcamp", "bootcamp", "30.00", "2024-01-01 00:00:00", "2024-01-01"),
+    ]
+    return spark.createDataFrame(
+        [(pid, n, cat, Decimal(p), t(u), d) for pid, n, cat, p, u, d in rows], C.spark_schema()
+    )
+
+
 @pytest.fixture(scope="module")
 def marts(spark):
     spec = pdp_spec()
     sessions = _sessions(spark)
     web = _web(spark)
-    exposure = user_exposure.transform(spec, DS, _assignments(spark), sessions, web).cache()
+    exposure = user_exposure.transform(
+        spec, DS, _assignments(spark), sessions, web, _products(spark)
+    ).cache()
     outcomes = user_outcomes.transform(spec, DS, exposure, web, sessions, _orders(spark)).cache()
     return spec, exposure, outcomes
 
@@ -188,6 +223,8 @@ def test_user_exposure_one_row_per_person(spark, marts):
         "device_type",
         "country",
         "utm_source",
+        "product_id",
+        "product_category",
     )
     ok, multi = "Not Contaminated", "Multiple Variants"
     expected = spark.createDataFrame(
@@ -204,6 +241,8 @@ def test_user_exposure_one_row_per_person(spark, marts):
                 "desktop",
                 "NL",
                 "google",
+                "crs_001",
+                "data",
             ),
             (
                 "v2",
@@ -217,6 +256,8 @@ def test_user_exposure_one_row_per_person(spark, marts):
                 "mobile",
                 "DE",
                 None,
+                "crs_002",
+                "bootcamp",
             ),
             (
                 "9",
@@ -229,6 +270,8 @@ def test_user_exposure_one_row_per_person(spark, marts):
                 multi,
                 "mobile",
                 "FR",
+                None,
+                "crs_999",
                 None,
             ),
             (
@@ -243,6 +286,8 @@ def test_user_exposure_one_row_per_person(spark, marts):
                 "desktop",
                 "NL",
                 None,
+                None,
+                None,
             ),
             (
                 "v5",
@@ -255,6 +300,8 @@ def test_user_exposure_one_row_per_person(spark, marts):
                 ok,
                 "desktop",
                 "NL",
+                None,
+                None,
                 None,
             ),
         ],
@@ -272,21 +319,27 @@ def test_user_outcomes_window_edges_and_intensity(spark, marts):
         "variant",
         "window_end_at",
         "window_complete",
+        "added_to_cart",
+        "reached_checkout",
         "purchased",
         "orders",
         "revenue",
         "engagement_intensity",
-        "window_events",
+        "browsing_events",
         "contamination_flag",
+        "product_category",
     )
     ok, multi = "Not Contaminated", "Multiple Variants"
+    end = t("2024-01-17 10:00:00"), t("2024-01-17 12:00:00"), t("2024-01-18 09:00:00")
+    end4, end5 = t("2024-01-26 00:00:00"), t("2024-01-26 00:00:01")
+    zero = Decimal("0.00")
     expected = spark.createDataFrame(
         [
-            ("v1", "control", t("2024-01-17 10:00:00"), True, 1, 1, Decimal("49.00"), 3, 7, ok),
-            ("v2", "treatment", t("2024-01-17 12:00:00"), True, 1, 1, Decimal("0.00"), 1, 1, ok),
-            ("9", "control", t("2024-01-18 09:00:00"), True, 0, 0, Decimal("0.00"), 4, 4, multi),
-            ("v4", "control", t("2024-01-26 00:00:00"), True, 0, 0, Decimal("0.00"), 1, 1, ok),
-            ("v5", "control", t("2024-01-26 00:00:01"), False, 0, 0, Decimal("0.00"), 1, 1, ok),
+            ("v1", "control", end[0], True, 1, 1, 1, 1, Decimal("49.00"), 7, 3, ok, "data"),
+            ("v2", "treatment", end[1], True, 0, 0, 1, 1, zero, 1, 1, ok, "bootcamp"),
+            ("9", "control", end[2], True, 0, 0, 0, 0, zero, 4, 4, multi, None),
+            ("v4", "control", end4, True, 1, 0, 0, 0, zero, 2, 1, ok, None),
+            ("v5", "control", end5, False, 0, 0, 0, 0, zero, 1, 1, ok, None),
         ],
         outcomes.select(*cols).schema,
     )
@@ -300,27 +353,26 @@ def test_shop_aggregated_excludes_contaminated_and_open_windows(spark, marts):
     agg = aggregated.transform(spec, outcomes, DS).where("segment = 'overall'")
     got = {r.variant: r.asDict() for r in agg.collect()}
     control, treatment = got["control"], got["treatment"]
-    # control: v1 (bought, x=3), v4 (x=1) clean; person 9 contaminated; v5 window open
+    # control: v1 (cart, checkout, bought, x=7), v4 (cart only, x=2) clean; person 9
+    # contaminated; v5 window open
     assert (control["exposed_rows"], control["contaminated_rows"]) == (4, 1)
     assert (control["open_window_rows"], control["users"], control["purchases"]) == (1, 2, 1)
+    assert (control["carts"], control["checkouts"]) == (2, 1)
     assert control["total_revenue"] == Decimal("49.00")
     assert (
         control["purchase_n"],
         control["purchase_sum"],
         control["purchase_intensity_sum_xy"],
-    ) == (2, 1.0, 3.0)
+    ) == (2, 1.0, 7.0 * 1 + 2.0 * 0)
     assert (control["revenue_sum"], control["revenue_sum_sq"]) == (49.0, 49.0 * 49.0)
-    assert (control["intensity_sum"], control["intensity_sum_sq"]) == (4.0, 10.0)
+    assert (control["intensity_sum"], control["intensity_sum_sq"]) == (9.0, 7.0**2 + 2.0**2)
     assert "sum_x" not in control  # no pre-exposure covariate: the readout skips CUPED
     assert (control["engagement_intensity_sum"], control["engagement_intensity_sum_sq"]) == (
-        4.0,
-        10.0,
+        9.0,
+        53.0,
     )
-    assert (treatment["users"], treatment["purchases"], treatment["total_revenue"]) == (
-        1,
-        1,
-        Decimal("0.00"),
-    )
+    assert (treatment["users"], treatment["carts"], treatment["checkouts"]) == (1, 0, 0)
+    assert (treatment["purchases"], treatment["total_revenue"]) == (1, Decimal("0.00"))
     segments = {
         (r.variant, r.segment_value): r.users
         for r in aggregated.transform(spec, outcomes, DS).where("segment = 'device_type'").collect()
@@ -329,6 +381,18 @@ def test_shop_aggregated_excludes_contaminated_and_open_windows(spark, marts):
         ("control", "desktop"): 2,
         ("control", "mobile"): 0,
         ("treatment", "mobile"): 1,
+    }
+    by_category = {
+        (r.variant, r.segment_value): (r.users, r.carts)
+        for r in aggregated.transform(spec, outcomes, DS)
+        .where("segment = 'product_category'")
+        .collect()
+    }
+    # v1 "data"; v4 (clean), person 9 (contaminated) and v5 (open) "unknown"; v2 "bootcamp"
+    assert by_category == {
+        ("control", "data"): (1, 1),
+        ("control", "unknown"): (1, 1),
+        ("treatment", "bootcamp"): (1, 0),
     }
 
 

@@ -316,22 +316,24 @@ def test_logistic_model_from_user_outcomes_patterns(spark, lakehouse_env):
     bought = (rng.random(n) < p).astype(int)
     variant = np.where(treated == 1, "treatment", "control")
     base = {"experiment": spec.name, "first_exposure_at": None, "window_end_at": None,
-            "orders": 0, "revenue": None, "window_events": 0, "device_type": "desktop",
+            "orders": 0, "revenue": None, "device_type": "desktop",
             "country": "US", "utm_source": "google", "ds": ds}
     rows = [
         {**base, "person_id": f"u{i}", "variant": variant[i], "window_complete": True,
-         "purchased": int(bought[i]), "engagement_intensity": int(intensity[i]),
+         "purchased": int(bought[i]), "browsing_events": int(intensity[i]),
+         # seed 002's intensity counts the purchase's own steps too: not the model's input
+         "engagement_intensity": int(intensity[i]) + 4 * int(bought[i]),
          "contamination_flag": "Not Contaminated"}
         for i in range(n)
     ]
     # left out of the model: a contaminated user, an open window, another experiment
     rows += [
         {**base, "person_id": "x1", "variant": "treatment", "window_complete": True,
-         "purchased": 1, "engagement_intensity": 50, "contamination_flag": "Multiple Variants"},
+         "purchased": 1, "browsing_events": 50, "contamination_flag": "Multiple Variants"},
         {**base, "person_id": "x2", "variant": "treatment", "window_complete": False,
-         "purchased": 1, "engagement_intensity": 50, "contamination_flag": "Not Contaminated"},
+         "purchased": 1, "browsing_events": 50, "contamination_flag": "Not Contaminated"},
         {**base, "experiment": "other_test", "person_id": "x3", "variant": "treatment",
-         "window_complete": True, "purchased": 1, "engagement_intensity": 50,
+         "window_complete": True, "purchased": 1, "browsing_events": 50,
          "contamination_flag": "Not Contaminated"},
     ]
     df = spark.createDataFrame(rows, USER_OUTCOMES.spark_schema())
@@ -345,11 +347,11 @@ def test_logistic_model_from_user_outcomes_patterns(spark, lakehouse_env):
     res = logistic_result(patterns, spec, 0.05)
 
     users = pd.DataFrame({"purchase": bought, "treatment": treated.astype(float),
-                          "engagement_intensity": intensity.astype(float)})
+                          "browsing_events": intensity.astype(float)})
     ref = sm.Logit(users["purchase"],
-                   sm.add_constant(users[["treatment", "engagement_intensity"]])).fit(disp=0)
+                   sm.add_constant(users[["treatment", "browsing_events"]])).fit(disp=0)
     assert res.status == "ok" and res.n_obs == n
-    for name in ("const", "treatment", "engagement_intensity"):
+    for name in ("const", "treatment", "browsing_events"):
         assert res.coefficient(name).coef == pytest.approx(ref.params[name], rel=1e-9)
         assert res.coefficient(name).p_value == pytest.approx(ref.pvalues[name], rel=1e-8)
     assert res.coefficient("treatment").odds_ratio == pytest.approx(
@@ -365,17 +367,17 @@ def test_logit_design_codes_each_non_control_arm():
     spec = load_experiment("pdp_redesign")
     three = replace(spec, variants=(*spec.variants, Variant("bold", 0.0)))
     patterns = [
-        {"variant": "control", "engagement_intensity": 2, "n": 10, "purchases": 1},
-        {"variant": "treatment", "engagement_intensity": 2, "n": 10, "purchases": 3},
-        {"variant": "bold", "engagement_intensity": 4, "n": 5, "purchases": 2},
-        {"variant": "ghost", "engagement_intensity": 4, "n": 5, "purchases": 2},  # not an arm
+        {"variant": "control", "browsing_events": 2, "n": 10, "purchases": 1},
+        {"variant": "treatment", "browsing_events": 2, "n": 10, "purchases": 3},
+        {"variant": "bold", "browsing_events": 4, "n": 5, "purchases": 2},
+        {"variant": "ghost", "browsing_events": 4, "n": 5, "purchases": 2},  # not an arm
     ]
     frame, predictors = logit_design(patterns, three)
-    assert predictors == ("treatment_treatment", "treatment_bold", "engagement_intensity")
+    assert predictors == ("treatment_treatment", "treatment_bold", "browsing_events")
     assert frame[["treatment_treatment", "treatment_bold"]].values.tolist() == [
         [0.0, 0.0], [1.0, 0.0], [0.0, 1.0]]
     frame2, predictors2 = logit_design(patterns, spec)
-    assert predictors2 == ("treatment", "engagement_intensity")
+    assert predictors2 == ("treatment", "browsing_events")
     assert frame2["treatment"].tolist() == [0.0, 1.0] and frame2["n"].sum() == 20
     # a saas experiment has no logistic model
     assert logistic_result(patterns, load_experiment("homepage_cta_test"), 0.05) is None
