@@ -55,6 +55,7 @@ from include.dag_factory import (
     gold_chains,
     readout_configs,
     silver_order,
+    with_suite,
 )
 
 
@@ -171,16 +172,16 @@ def lakehouse_daily():
         )
         bronze_src >> silver_src >> gate_src
     with TaskGroup("finance", tooltip="seed 004 marts: MRR bridge, revenue, cohorts; exports"):
+        marts = [f"gold.{j.rsplit('.', 1)[1]}" for j in FINANCE_JOBS]
+        gated_marts = with_suite(marts)
         finance = spark_job(
             list(FINANCE_JOBS), task_id="marts",
-            outlets=[
-                table_asset(f"gold.{j.rsplit('.', 1)[1]}")
-                for j in FINANCE_JOBS if j != "gold.finance.mrr_bridge"
-            ],
+            outlets=[table_asset(t) for t in marts if t not in gated_marts],
         )
-        gate_bridge = gate(["gold.mrr_bridge"], "gate_mrr_bridge")
+        # every mart with a suite (the bridge's identity among them) before the exports
+        gate_marts = gate(gated_marts, "gate_marts")
         exports = spark_job("gold.finance.exports", task_id="exports")
-        finance >> gate_bridge >> exports
+        finance >> gate_marts >> exports
     with TaskGroup("experiments", tooltip="gold experiment tables, one group per config"):
         for experiment, chain in gold_chains(readout_configs()).items():
             with TaskGroup(experiment, tooltip=f"gold tables of {experiment}"):
@@ -192,12 +193,13 @@ def lakehouse_daily():
                         [job for job, _, _ in jobs],
                         task_id="_".join(tid for _, tid, _ in jobs),
                         params={"experiment": experiment},
-                        outlets=[table_asset(t) for _, _, t in jobs if t != gated],
+                        outlets=[table_asset(t) for _, _, t in jobs if t not in gated],
                     )
                     upstream >> step
                     upstream = [step]
                     if gated:
-                        check = gate([gated], f"gate_{jobs[-1][1]}")
+                        names = "_".join(tid for _, tid, t in jobs if t in gated)
+                        check = gate(gated, f"gate_{names}")
                         step >> check
                         upstream = [check]
 

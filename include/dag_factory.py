@@ -121,31 +121,49 @@ def gold_chains(specs: Iterable[ExperimentSpec]) -> dict[str, tuple[tuple[str, s
     }
 
 
+# Task ids of the gold jobs whose tables no later job of a chain reads (the readout reads
+# them through their Assets): their gates run together, in one task at the end of the chain.
+LEAF_TASKS = frozenset({"aggregated", "details"})
+
+
 def gated_stages(
     chain: Sequence[tuple[str, str, str]],
-) -> list[tuple[list[tuple[str, str, str]], str | None]]:
-    """Split a gold chain at every table with an expectation suite: [(jobs, gated table)].
+) -> list[tuple[list[tuple[str, str, str]], list[str]]]:
+    """Split a gold chain at every table with an expectation suite that a later job reads:
+    [(jobs, gated tables)].
 
-    Each stage's jobs run in one task; when its last table has a suite, a gate task on that
-    table runs before the next stage reads it (SaaS: base, outcomes | gate outcomes |
-    aggregated, details). A stage whose last table has no suite has ``None``.
+    Each stage's jobs run in one task; its gated tables are checked by one gate task before
+    the next stage reads them. Gated leaves (``LEAF_TASKS``) do not split the chain: they are
+    gated together after its last job (SaaS: base, outcomes | gate outcomes | aggregated,
+    details | gate both; shop: user_exposure | gate | user_outcomes | gate | aggregated |
+    gate). A stage without a suite has no gated table.
     """
     from include.contracts import get_contract
 
-    stages: list[tuple[list[tuple[str, str, str]], str | None]] = []
+    stages: list[tuple[list[tuple[str, str, str]], list[str]]] = []
     current: list[tuple[str, str, str]] = []
+    gated: list[str] = []
     for step in chain:
         current.append(step)
         if get_contract(step[2]).suite:
-            stages.append((current, step[2]))
-            current = []
+            gated.append(step[2])
+            if step[1] not in LEAF_TASKS:
+                stages.append((current, gated))
+                current, gated = [], []
     if current:
-        stages.append((current, None))
+        stages.append((current, gated))
     return stages
 
 
+def with_suite(tables: Iterable[str]) -> list[str]:
+    """The tables among ``tables`` whose contract names an expectation suite."""
+    from include.contracts import get_contract
+
+    return [t for t in tables if get_contract(t).suite]
+
+
 # Gold finance marts (seed 004), in run order: monthly ones rebuild the month of ds, daily
-# snapshots the ds itself. The bridge is gated before the exports read it.
+# snapshots the ds itself. Every mart with a suite is gated before the exports read them.
 FINANCE_JOBS = (
     "gold.finance.mrr_bridge",
     "gold.finance.monthly_revenue",
@@ -156,9 +174,10 @@ FINANCE_JOBS = (
     "gold.finance.support_summary",
 )
 GROWTH_JOBS = ("gold.growth.daily_growth", "gold.growth.traffic_breakdown")
-# Silver tables gated after the sources' silver task (the others have no suite yet), and
-# the quarantine every bronze/silver job writes to.
-SILVER_GATED_SOURCES = ("experiment_assignments", "accounts", "billing_events")
+# Silver tables gated after the sources' silver task: every source has a suite
+# (expectations/silver_<source>.json); the gate also checks the quarantine every bronze /
+# silver job writes to.
+SILVER_GATED_SOURCES = SOURCES
 
 
 # --------------------------------------------------------------------------- params

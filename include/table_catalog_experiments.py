@@ -85,6 +85,7 @@ def aggregated_contract(experiment: str, metrics: tuple[str, ...]) -> TableContr
     )
     return TableContract(
         name=f"{experiment}_aggregated",
+        suite="gold_experiment_aggregated",
         layer="gold",
         ddl=(
             "experiment STRING, variant STRING, segment STRING, segment_value STRING, "
@@ -107,6 +108,7 @@ def details_contract(experiment: str) -> TableContract:
     validate_identifier(experiment, "experiment name")
     return TableContract(
         name=f"{experiment}_details",
+        suite="gold_experiment_details",
         layer="gold",
         ddl=(
             "experiment STRING, unit_id STRING, person_id STRING, user_id BIGINT, "
@@ -145,6 +147,7 @@ def shop_aggregated_contract(experiment: str, metrics: tuple[str, ...]) -> Table
     )
     return TableContract(
         name=f"{experiment}_aggregated",
+        suite="gold_experiment_aggregated",
         layer="gold",
         ddl=(
             "experiment STRING, variant STRING, segment STRING, segment_value STRING, "
@@ -171,6 +174,7 @@ def shop_aggregated_contract(experiment: str, metrics: tuple[str, ...]) -> Table
 USER_EXPOSURE = register(
     TableContract(
         name="user_exposure",
+        suite="gold_user_exposure",
         layer="gold",
         ddl=(
             "experiment STRING, person_id STRING, user_id BIGINT, unit_id STRING, "
@@ -196,6 +200,7 @@ USER_EXPOSURE = register(
 USER_OUTCOMES = register(
     TableContract(
         name="user_outcomes",
+        suite="gold_user_outcomes",
         layer="gold",
         ddl=(
             "experiment STRING, person_id STRING, variant STRING, "

@@ -98,6 +98,7 @@ MRR_BRIDGE = register(
 MONTHLY_REVENUE = register(
     TableContract(
         name="monthly_revenue",
+        suite="gold_monthly_revenue",
         layer="gold",
         ddl=(
             f"mrr {_MONEY}, arr {_MONEY}, paying_customers BIGINT, arpu {_MONEY}, "
@@ -120,6 +121,7 @@ MONTHLY_REVENUE = register(
 COHORT_RETENTION = register(
     TableContract(
         name="cohort_retention",
+        suite="gold_cohort_retention",
         layer="gold",
         ddl=(
             "cohort STRING, month_offset INT, cohort_customers BIGINT, "
@@ -140,6 +142,7 @@ COHORT_RETENTION = register(
 USER_MASTER = register(
     TableContract(
         name="user_master",
+        suite="gold_user_master",
         layer="gold",
         ddl=(
             "user_id BIGINT, signup_at TIMESTAMP, cohort_month STRING, customer_type STRING, "
@@ -160,6 +163,7 @@ USER_MASTER = register(
 CHURN_FLAGS = register(
     TableContract(
         name="churn_flags",
+        suite="gold_churn_flags",
         layer="gold",
         ddl=(
             "user_id BIGINT, ever_paid BOOLEAN, churned BOOLEAN, churned_at TIMESTAMP, "
@@ -178,6 +182,7 @@ CHURN_FLAGS = register(
 MONTHLY_FUNNEL = register(
     TableContract(
         name="monthly_funnel",
+        suite="gold_monthly_funnel",
         layer="gold",
         ddl=(
             "signups BIGINT, activations BIGINT, paid_conversions BIGINT, bookings BIGINT, "
@@ -195,6 +200,7 @@ MONTHLY_FUNNEL = register(
 SUPPORT_SUMMARY = register(
     TableContract(
         name="support_summary",
+        suite="gold_support_summary",
         layer="gold",
         ddl=(
             "aggregation_level STRING, category STRING, priority STRING, tickets BIGINT, "

@@ -72,6 +72,7 @@ SILVER_PRODUCTS = register(
         ),
         primary_key=("product_id",),
         description="Course catalog rows landed on ds.",
+        suite="silver_products",
     )
 )
 
@@ -85,6 +86,7 @@ SILVER_SESSIONS = register(
         ),
         primary_key=("session_id",),
         description="Sessions landed on ds (a session links anonymous_id and user_id).",
+        suite="silver_sessions",
     )
 )
 
@@ -98,6 +100,7 @@ SILVER_ORDERS = register(
         ),
         primary_key=("order_id",),
         description="Shop orders for courses and bootcamps.",
+        suite="silver_orders",
     )
 )
 
@@ -111,6 +114,7 @@ SILVER_PRODUCT_USAGE = register(
         ),
         primary_key=("user_id", "usage_date"),
         description="Daily product usage per account.",
+        suite="silver_product_usage",
     )
 )
 
@@ -124,6 +128,7 @@ SILVER_SUPPORT_TICKETS = register(
         ),
         primary_key=("ticket_id",),
         description="Helpdesk tickets.",
+        suite="silver_support_tickets",
     )
 )
 
@@ -134,6 +139,7 @@ SILVER_NPS_RESPONSES = register(
         ddl="response_id STRING, user_id BIGINT, score INT, responded_at TIMESTAMP, ds STRING",
         primary_key=("response_id",),
         description="NPS survey responses, score 0..10.",
+        suite="silver_nps_responses",
     )
 )
 

@@ -253,11 +253,19 @@ def gate_suites(spec: ExperimentSpec) -> list[str]:
 
 def coverage_suites(spec: ExperimentSpec) -> list[str]:
     """The daily gates of the sources an experiment's tables are rebuilt from, each day:
-    web events and assignments, and for the SaaS funnel accounts and billing (activation,
-    conversion and bookings come from them)."""
-    suites = ["bronze_web_events", "silver_fct_website_events", "silver_experiment_assignments"]
+    web events, assignments and sessions (identity, attribution), and for the SaaS funnel
+    accounts and billing (activation, conversion and bookings come from them), for the shop
+    funnel orders (purchases and revenue)."""
+    suites = [
+        "bronze_web_events",
+        "silver_fct_website_events",
+        "silver_experiment_assignments",
+        "silver_sessions",
+    ]
     if spec.funnel == "saas":
         suites += ["silver_accounts", "silver_billing_events"]
+    else:
+        suites += ["silver_orders"]
     return suites
 
 

@@ -236,7 +236,15 @@ def test_daily_dag_end_to_end_and_idempotent(stack, spark, capfd):
     suites = {r.suite for r in results.select("suite").distinct().collect()}
     assert {"bronze_web_events", "silver_fct_website_events", "gold_agg_website_events",
             "bronze_quarantine", "silver_billing_events", "gold_mrr_bridge",
-            "gold_experiment_outcomes__homepage_cta_test_outcomes"} <= suites, suites
+            "gold_experiment_outcomes__homepage_cta_test_outcomes",
+            # every silver source, the shop marts, both experiments' leaves, the finance marts
+            "silver_sessions", "silver_orders", "silver_products", "silver_product_usage",
+            "silver_support_tickets", "silver_nps_responses", "gold_user_exposure",
+            "gold_user_outcomes", "gold_experiment_aggregated__homepage_cta_test_aggregated",
+            "gold_experiment_details__homepage_cta_test_details",
+            "gold_experiment_aggregated__pdp_redesign_aggregated", "gold_monthly_revenue",
+            "gold_monthly_funnel", "gold_cohort_retention", "gold_user_master",
+            "gold_churn_flags", "gold_support_summary"} <= suites, suites
     assert results.where("NOT success AND severity = 'block'").count() == 0
     # the finance exports of the run
     exported = {p.name for p in (stack.exports_dir / f"ds={DS}").rglob("*")}

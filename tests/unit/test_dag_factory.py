@@ -61,9 +61,10 @@ def test_daily_dag_publishes_the_assets_the_experiment_dags_wait_for(dagbag, spe
         publishers = [
             t for t in daily.tasks if f"gold.{name}_aggregated" in [o.name for o in t.outlets]
         ]
-        (task,) = publishers
-        assert task.task_id.startswith(f"experiments.{name}.")
-        assert spark_task_spec(task).params == {"experiment": name}
+        (task,) = publishers  # its gate: the readout never starts on ungated sums
+        assert task.task_id.startswith(f"experiments.{name}.gate_")
+        assert spark_task_spec(task).jobs == ("quality.gate",)
+        assert f"gold.{name}_aggregated" in spark_task_spec(task).params["tables"]
 
 
 def _group_tasks(dag, name):

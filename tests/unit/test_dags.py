@@ -56,7 +56,8 @@ def test_daily_pipeline_order(dagbag):
         "readouts.web_experiments": {"gold.gate_agg_website_events", "gold.gate_daily_growth"},
         "gold.gate_daily_growth": {"gold.growth"},
         "finance.marts": {"sources.gate"},
-        "finance.exports": {"finance.gate_mrr_bridge"},
+        "finance.exports": {"finance.gate_marts"},
+        "finance.gate_marts": {"finance.marts"},
         "experiments.homepage_cta_test.analysis_window": {
             "silver.gate_fct_website_events", "sources.gate"
         },
@@ -66,6 +67,14 @@ def test_daily_pipeline_order(dagbag):
         "experiments.homepage_cta_test.aggregated_details": {
             "experiments.homepage_cta_test.gate_outcomes"
         },
+        # both leaves gated in one task before their Assets start the readout
+        "experiments.homepage_cta_test.gate_aggregated_details": {
+            "experiments.homepage_cta_test.aggregated_details"
+        },
+        # seed 002: each mart gated before the next job reads it
+        "experiments.pdp_redesign.user_outcomes": {"experiments.pdp_redesign.gate_user_exposure"},
+        "experiments.pdp_redesign.aggregated": {"experiments.pdp_redesign.gate_user_outcomes"},
+        "experiments.pdp_redesign.gate_aggregated": {"experiments.pdp_redesign.aggregated"},
     }
     for task_id, gates in readers.items():
         assert dag.get_task(task_id).upstream_task_ids == gates, task_id
@@ -96,7 +105,8 @@ def test_every_gate_checks_tables_its_upstream_task_wrote(dagbag):
 
     dag = dagbag.dags["lakehouse_daily"]
     gates = [t for t in dag.tasks if t.task_id.rsplit(".", 1)[-1].startswith("gate")]
-    assert len(gates) == 7
+    # web (3), sources, growth, finance; homepage_cta_test 2, pdp_redesign 3
+    assert len(gates) == 11
     gated = set()
     for task in gates:
         spec = spark_task_spec(task)
@@ -127,7 +137,9 @@ def test_spark_tasks_run_jobs_for_their_own_ds_on_the_configured_engine(dagbag):
     spark_tasks = [t for t in dag.tasks if spark_task_spec(t)]
     # web: bronze, silver, agg, growth, readout + 4 gates; sources: bronze, silver, gate;
     # finance: marts, gate, exports; experiments: a task per gated stage (+ its gate)
-    per_experiment = {"homepage_cta_test": 3, "pdp_redesign": 1}
+    # homepage_cta_test: base+outcomes, gate, aggregated+details, gate (both leaves);
+    # pdp_redesign: user_exposure, gate, user_outcomes, gate, aggregated, gate
+    per_experiment = {"homepage_cta_test": 4, "pdp_redesign": 6}
     assert {s.name for s in readout_configs()} == set(per_experiment)
     assert len(spark_tasks) == 9 + 3 + 3 + sum(per_experiment.values())
     for task in spark_tasks:

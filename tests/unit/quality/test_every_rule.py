@@ -32,7 +32,11 @@ from include.quality import (
 
 DS = "2024-01-05"
 # A suite guarding a family of tables (every experiment's outcomes) is tried on one member.
-TABLE_OF_FAMILY = {"gold.{experiment}_outcomes": "gold.homepage_cta_test_outcomes"}
+TABLE_OF_FAMILY = {
+    "gold.{experiment}_outcomes": "gold.homepage_cta_test_outcomes",
+    "gold.{experiment}_aggregated": "gold.homepage_cta_test_aggregated",
+    "gold.{experiment}_details": "gold.homepage_cta_test_details",
+}
 # Values no generic rule can invent: a well-formed hostname (the suite checks its format).
 CLEAN_VALUES = {"dim_hostname": "www.learnlake.io", "hostname": "www.learnlake.io"}
 BREAKABLE = {
@@ -90,6 +94,8 @@ def _default(type_name: str, column: str, i: int):
         return False
     if type_name.startswith("map"):
         return {}
+    if type_name.startswith("array"):
+        return [f"{column}-{i}"]
     raise NotImplementedError(f"no clean value for {column} {type_name}")
 
 
@@ -138,7 +144,10 @@ def _break(rule: dict, rows: list[dict], types: dict[str, str]) -> list[dict]:
         for c in kw["column_list"]:
             rows[1][c] = rows[0][c]
     elif kind == "expect_column_values_to_be_in_set":
-        rows[0][column] = "not-in-the-set"
+        if types[column] in ("bigint", "int", "smallint"):  # e.g. a 0/1 flag
+            rows[0][column] = max(kw["value_set"]) + 1
+        else:
+            rows[0][column] = "not-in-the-set"
     elif kind == "expect_column_values_to_be_between":
         low, high = kw.get("min_value"), kw.get("max_value")
         rows[0][column] = _cast(types[column], low - 1 if low is not None else high + 1)

@@ -119,7 +119,7 @@ def _gate_rows(day: str, failed: tuple[str, ...] = ()) -> list[dict]:
     """quality_results rows of one day: one rule per daily source gate of the SaaS funnel,
     as the gate job writes them (a failed blocking rule for each suite in ``failed``)."""
     suites = ("bronze_web_events", "silver_fct_website_events", "silver_experiment_assignments",
-              "silver_accounts", "silver_billing_events")  # fmt: skip
+              "silver_sessions", "silver_accounts", "silver_billing_events")  # fmt: skip
     return [
         {"suite": s, "table_name": s.replace("_", ".", 1), "rule": "row_count",
          "expectation": "expect_table_row_count_to_be_between", "kwargs": "{}",
@@ -166,7 +166,7 @@ def test_a_day_rejected_at_its_gate_blocks_the_verdict(spark, lakehouse_env):
     first = read_partition(spark, READOUTS, DAY2, lakehouse_env).first()
     reasons = json.loads(first.verdict_reasons)
     assert (
-        "data covers 2024-01-01..2024-01-03: 3 days, each passed its 5 source gates "
+        "data covers 2024-01-01..2024-01-03: 3 days, each passed its 6 source gates "
         "(bronze_web_events, silver_fct_website_events, silver_experiment_assignments, "
-        "silver_accounts, silver_billing_events)"
+        "silver_sessions, silver_accounts, silver_billing_events)"
     ) in reasons
