@@ -4,6 +4,10 @@ START ?= 2024-01-01
 DAYS ?= 3
 SCALE ?= 20000
 WORLD ?= default
+# one clock for all of a `make demo` (set-up, then the run): the scripts' [  Ns] progress lines
+# and the demo's phase times count from here
+LAKEHOUSE_T0 := $(shell date +%s)
+export LAKEHOUSE_T0
 
 .PHONY: demo setup test test-unit airflow airflow-stop services stop spark-sql catalog thrift lint bench bench-truth clean-state
 

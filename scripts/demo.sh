@@ -17,6 +17,9 @@ unset LAKEHOUSE_EXPERIMENTS_DIR
 . scripts/env.sh
 lakehouse_require_airflow_db || exit 1
 . scripts/lib.sh
+# phase times, printed at the end: set-up (make's setup, when LAKEHOUSE_T0 came from make),
+# Airflow's start, the days through the scheduler, the readout DAGs, the results
+T_SETUP_END="$(date +%s)"
 if [ "$WORLD" != default ]; then
   SPEC="$(python -m include.generator.worlds "$WORLD" "$LAKEHOUSE_EXPERIMENTS_DIR")" ||
     die "unknown WORLD '$WORLD'"
@@ -66,6 +69,7 @@ if [ "$PREVIOUS_WORLD" != "$WORLD" ]; then
   python scripts/wait_for_runs.py --forget "$DAG" "$START" "$END"
 fi
 DEMO_T0="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+T_AIRFLOW_END="$(date +%s)"
 step "unpausing $DAG: the scheduler catches up $START .. $END, one day at a time; the UI shows progress"
 # Paused again when the demo ends (or is interrupted): a later Airflow start with the default
 # window (all of 2024) must not catch up a whole year by surprise.
@@ -87,10 +91,15 @@ if [ -n "$SPAN" ]; then
 fi
 
 python scripts/wait_for_runs.py "$DAG" "$START" "$END"
+T_DAYS_END="$(date +%s)"
 if [ -n "$EXP_DAGS" ]; then
   step "waiting for the experiment readout DAGs the last day's Assets started"
   python scripts/wait_for_runs.py --settle "$DEMO_T0" $EXP_DAGS
 fi
+T_READOUTS_END="$(date +%s)"
 
 step "what the pipeline produced"
 python scripts/show_results.py "$START" "$END"
+T_END="$(date +%s)"
+secs() { printf '%d s' "$(( $2 - $1 ))"; }
+step "phases: set-up $(secs "$LAKEHOUSE_T0" "$T_SETUP_END"), Airflow start $(secs "$T_SETUP_END" "$T_AIRFLOW_END"), $DAYS days through the scheduler $(secs "$T_AIRFLOW_END" "$T_DAYS_END"), readout DAGs $(secs "$T_DAYS_END" "$T_READOUTS_END"), results $(secs "$T_READOUTS_END" "$T_END"); in all $(( (T_END - LAKEHOUSE_T0) / 60 )) min $(( (T_END - LAKEHOUSE_T0) % 60 )) s"

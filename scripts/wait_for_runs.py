@@ -198,6 +198,16 @@ def settle(since: str, dags: list[str], limit: float = 3600, quiet_checks: int =
     return 0
 
 
+def run_seconds(run: dict) -> float | None:
+    """A DAG run's wall time from its start to its end (None while it has not ended)."""
+    try:
+        start = dt.datetime.fromisoformat(str(run["start_date"]).replace("Z", "+00:00"))
+        end = dt.datetime.fromisoformat(str(run["end_date"]).replace("Z", "+00:00"))
+    except (KeyError, TypeError, ValueError):
+        return None
+    return (end - start).total_seconds()
+
+
 def main() -> int:
     if len(sys.argv) > 3 and sys.argv[1] == "--unpause":
         return set_paused(sys.argv[3:], False, since=sys.argv[2])
@@ -234,12 +244,14 @@ def main() -> int:
     while True:
         states: dict[str, str] = {}
         newest: dict[str, str] = {}
+        took: dict[str, float | None] = {}
         for r in runs(dag):
             day = str(r.get("logical_date", ""))[:10]
             # the latest run of each wanted day is the one this backfill made
             if day in wanted and str(r.get("run_after", "")) >= newest.get(day, ""):
                 newest[day] = str(r.get("run_after", ""))
                 states[day] = r.get("state", "?")
+                took[day] = run_seconds(r)
         summary = ", ".join(f"{d}={states.get(d, 'pending')}" for d in sorted(wanted))
         if summary != last:
             print(f"[{time.monotonic() - t0:6.0f}s] {summary}", flush=True)
@@ -253,6 +265,9 @@ def main() -> int:
                 )
                 return 1
             print(f"all {len(wanted)} runs succeeded in {time.monotonic() - t0:.0f}s")
+            print("each run, start to end: " + ", ".join(
+                f"{d} {took[d]:.0f} s" if took.get(d) is not None else f"{d} ?"
+                for d in sorted(wanted)))
             return 0
         if time.monotonic() - t0 > limit:
             print("timed out waiting for the runs", file=sys.stderr)

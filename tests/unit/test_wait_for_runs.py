@@ -109,3 +109,12 @@ def test_forget_deletes_the_runs_of_the_window_only(monkeypatch, capsys):
     monkeypatch.setattr(wfr, "runs", unknown)
     assert wfr.forget("lakehouse_daily", D("2024-01-01"), D("2024-01-03")) == 0
     assert "no runs of lakehouse_daily to forget" in capsys.readouterr().out
+
+
+def test_a_run_s_wall_time_is_its_end_minus_its_start():
+    """The demo prints each day's run time: 00:00:00 -> 00:03:38.9 is 3 * 60 + 38.9 s; a run
+    without an end (still running) has none, and neither has a malformed one."""
+    done = {"start_date": "2024-01-02T10:00:00Z", "end_date": "2024-01-02T10:03:38.900000Z"}
+    assert wfr.run_seconds(done) == 3 * 60 + 38.9
+    assert wfr.run_seconds({"start_date": "2024-01-02T10:00:00Z", "end_date": None}) is None
+    assert wfr.run_seconds({"state": "queued"}) is None
