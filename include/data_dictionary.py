@@ -19,8 +19,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from include.experiments import SAAS_METRIC_COLUMNS, SHOP_METRIC_COLUMNS
-
 if TYPE_CHECKING:
     from include.contracts import TableContract
 
@@ -598,7 +596,9 @@ COMMENTS: dict[str, dict[str, str]] = {
             "Metric role from the config (primary, guardrail, secondary); diagnostic for the "
             "sample ratio, CUPED, MRR impact and logit rows"
         ),
-        "higher_is_better": "Direction of a good move; the readout jobs always write true today",
+        "higher_is_better": (
+            "Direction of a good move, from the metric library (metrics/metrics.yaml)"
+        ),
         "segment": (
             "overall, or dimension=value for a segment cell (exploratory, corrected among segment "
             "cells)"
@@ -1069,7 +1069,14 @@ METRIC_SUFFIXES: dict[str, str] = {
         "only, never a CUPED covariate)"
     ),
 }
-METRIC_COLUMNS: dict[str, str] = {**SAAS_METRIC_COLUMNS, **SHOP_METRIC_COLUMNS}
+
+
+def metric_column_of(metric: str) -> str:
+    """The per-unit column a library metric reads (its own name when it is not one)."""
+    from include.metric_library import library
+
+    found = library().get(metric)
+    return found.column if found else metric
 
 
 # --------------------------------------------------------------------------- lookups
@@ -1115,7 +1122,7 @@ def metric_comment(column: str, metrics: tuple[str, ...]) -> str | None:
     for suffix in sorted(METRIC_SUFFIXES, key=len, reverse=True):
         metric = column[: -len(suffix)]
         if column.endswith(suffix) and metric in metrics:
-            value = METRIC_COLUMNS.get(metric, metric)
+            value = metric_column_of(metric)
             return METRIC_SUFFIXES[suffix].format(metric=metric, column=value)
     return None
 

@@ -19,10 +19,12 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from include.contracts import validate_identifier
+from include.metric_library import definition, library
 
 DEFAULT_DIR = Path(__file__).resolve().parent.parent / "experiments"
 FUNNELS = ("saas", "shop")
-METRIC_TYPES = ("conversion", "revenue", "count")
+# the statistics types an experiment file may spell per library kind ("count" is a mean)
+TYPES_OF_KIND = {"binomial": ("conversion",), "mean": ("revenue", "count")}
 METRIC_ROLES = ("primary", "secondary", "guardrail")
 # Dimensions of the gold base table an experiment may segment by.
 SEGMENT_COLUMNS = (
@@ -70,9 +72,13 @@ class Variant:
 
 @dataclass(frozen=True)
 class Metric:
+    """An experiment's use of a library metric (``include.metric_library``): its role here;
+    ``type`` (the statistics engine's) and the direction come from the definition."""
+
     name: str
     type: str
     role: str
+    higher_is_better: bool = True
 
 
 @dataclass(frozen=True)
@@ -316,19 +322,22 @@ def parse_experiment(raw: dict) -> ExperimentSpec:
     metrics = []
     for i, m in enumerate(_list(raw.get("metrics") or [], "metrics", name)):
         m = _mapping(m, f"metrics[{i}]", name, METRIC_KEYS)
-        metric = Metric(
-            validate_identifier(m.get("name"), "metric name"), m.get("type"), m.get("role")
-        )
-        _require(metric.type in METRIC_TYPES, name,
-                 f"metrics[{i}].type must be in {METRIC_TYPES}, got {metric.type!r}")  # fmt: skip
-        _require(metric.role in METRIC_ROLES, name,
-                 f"metrics[{i}].role must be in {METRIC_ROLES}, got {metric.role!r}")  # fmt: skip
-        metrics.append(metric)
+        metric_name = validate_identifier(m.get("name"), "metric name")
+        try:
+            found = definition(metric_name, funnel)
+        except ValueError as err:
+            raise ValueError(f"experiment {name}: metrics[{i}]: {err}") from None
+        role = m.get("role")
+        _require(role in METRIC_ROLES, name,
+                 f"metrics[{i}].role must be in {METRIC_ROLES}, got {role!r}")  # fmt: skip
+        # ``type`` is the library's; an experiment file may still spell it, if it agrees
+        given = m.get("type", found.stats_type)
+        _require(given in TYPES_OF_KIND[found.kind], name,
+                 f"metrics[{i}].type {given!r} contradicts the library: {metric_name} is "
+                 f"{found.kind} ({', '.join(TYPES_OF_KIND[found.kind])})")  # fmt: skip
+        metrics.append(Metric(metric_name, given, role, found.higher_is_better))
     _require(bool(metrics), name, "needs at least one metric")
     _require(len({m.name for m in metrics}) == len(metrics), name, "metric names must be unique")
-    known = SAAS_METRIC_COLUMNS if funnel == "saas" else SHOP_METRIC_COLUMNS
-    unknown = [m.name for m in metrics if m.name not in known]
-    _require(not unknown, name, f"unknown metrics {unknown} for funnel {funnel}; known {known}")
     segments = tuple(_list(raw.get("segments") or [], "segments", name))
     bad = [s for s in segments if s not in SEGMENT_COLUMNS]
     _require(not bad, name, f"unknown segments {bad}; known {SEGMENT_COLUMNS}")
@@ -362,24 +371,14 @@ def parse_experiment(raw: dict) -> ExperimentSpec:
     )
 
 
-# Metric name -> the outcome column that holds its per-user value.
-SAAS_METRIC_COLUMNS = {
-    "activation": "is_activated",
-    "conversion": "is_converted",
-    "new_booking": "new_booking_flag",
-    "nb_mrr": "nb_mrr",
-    "total_revenue": "total_revenue",
-}
-SHOP_METRIC_COLUMNS = {
-    "purchase": "purchased",
-    "revenue": "revenue",
-    "engagement_intensity": "engagement_intensity",
-}
+def metric_columns(funnel: str) -> dict[str, str]:
+    """Metric name -> the outcome column that holds its per-unit value, for every library
+    metric of ``funnel`` (``metrics/metrics.yaml``)."""
+    return {n: d.column for n, d in library().items() if d.funnel == funnel}
 
 
 def metric_column(spec: ExperimentSpec, metric: str) -> str:
-    table = SAAS_METRIC_COLUMNS if spec.funnel == "saas" else SHOP_METRIC_COLUMNS
-    return table[metric]
+    return definition(metric, spec.funnel).column
 
 
 def experiments_dir() -> Path:

@@ -307,6 +307,7 @@ def _metric_tables(bundle: ReadoutBundle) -> list[dict[str, Any]]:
                 "label": bundle.label(metric),
                 "role": str(row.get("role") or "secondary"),
                 "type": str(row.get("metric_type") or ""),
+                "lower_is_better": row.get("higher_is_better") is False,
                 "rows": [],
             },
         )

@@ -141,7 +141,11 @@ def stats_config(spec: ExperimentSpec, alpha: float = DEFAULT_ALPHA) -> dict[str
         "control": spec.control,
         "alpha": alpha,
         "correction": spec.readout.correction,
-        "metrics": {m.name: {"type": STATS_TYPES[m.type], "role": m.role} for m in spec.metrics},
+        "metrics": {
+            m.name: {"type": STATS_TYPES[m.type], "role": m.role,
+                     "higher_is_better": m.higher_is_better}
+            for m in spec.metrics
+        },  # fmt: skip
     }
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from include import data_dictionary as dd
 from include.contracts import TableContract, all_contracts, get_contract
-from include.experiments import SAAS_METRIC_COLUMNS, SHOP_METRIC_COLUMNS, load_experiment
+from include.experiments import load_experiment, metric_columns
 from include.table_catalog_experiments import (
     aggregated_contract,
     experiment_contracts,
@@ -34,7 +34,7 @@ def _contracts():
         metrics = tuple(m.name for m in spec.metrics)
         for c in experiment_contracts(spec):
             seen[c.qualified_name] = (c, metrics)
-    every_saas, every_shop = tuple(SAAS_METRIC_COLUMNS), tuple(SHOP_METRIC_COLUMNS)
+    every_saas, every_shop = tuple(metric_columns("saas")), tuple(metric_columns("shop"))
     for c, metrics in (
         (aggregated_contract("all_saas_metrics", every_saas), every_saas),
         (shop_aggregated_contract("all_shop_metrics", every_shop), every_shop),

@@ -169,3 +169,19 @@ def test_the_header_says_whether_the_readout_is_the_final_one(bundle: ReadoutBun
                                                                              ds="2024-05-01"))
     assert "decision day 2024-04-01: the verdict is final from then" in render_html(
         replace(follow_up, ds="2024-03-01"))
+
+
+def test_a_lower_is_better_metric_says_so_and_a_fall_reads_good(bundle: ReadoutBundle) -> None:
+    """nb_mrr turned lower-is-better (as a refund metric would be): its table says so, and
+    a significant negative lift is coloured good, not bad."""
+    records = [
+        {**r, "higher_is_better": False} if r.get("metric") == "nb_mrr" else r
+        for r in bundle.records
+    ]
+    out = render_html(replace(bundle, records=records))
+    assert out.count("lower is better") == 1  # one table per metric
+    assert "lower is better" not in render_html(bundle)
+    from include.report.render import _direction
+
+    fall = {"significant": True, "abs_lift": -1.0, "higher_is_better": False}
+    assert _direction(fall) == "good" and _direction({**fall, "higher_is_better": True}) == "bad"

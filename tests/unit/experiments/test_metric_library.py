@@ -1,0 +1,143 @@
+"""The metric library (metrics/metrics.yaml, include.metric_library): each metric defined once,
+named by the experiment files, its kind and direction reaching the readout."""
+
+from __future__ import annotations
+
+import pytest
+
+from include.metric_library import library, parse_library
+
+SRC = "metrics.yaml"
+
+
+def _one(**body) -> dict:
+    return {"metrics": {"refunds": {"kind": "binomial", "funnel": "shop", "column": "purchased",
+                                    **body}}}  # fmt: skip
+
+
+def test_the_repository_s_metrics_moved_in_unchanged():
+    """Before the library, the experiments' code mapped each name to a column and each file
+    gave a type: these are those pairs, written out by hand."""
+    expected = {
+        "activation": ("saas", "is_activated", "binomial"),
+        "conversion": ("saas", "is_converted", "binomial"),
+        "new_booking": ("saas", "new_booking_flag", "binomial"),
+        "nb_mrr": ("saas", "nb_mrr", "mean"),
+        "total_revenue": ("saas", "total_revenue", "mean"),
+        "purchase": ("shop", "purchased", "binomial"),
+        "revenue": ("shop", "revenue", "mean"),
+        "engagement_intensity": ("shop", "engagement_intensity", "mean"),
+    }
+    lib = library()
+    assert {n: (d.funnel, d.column, d.kind) for n, d in lib.items()} == expected
+    assert all(d.higher_is_better and d.description for d in lib.values())
+
+
+def test_a_definition_is_parsed_with_its_direction():
+    lib = parse_library(_one(higher_is_better=False, description="Refunded share"), SRC)
+    refunds = lib["refunds"]
+    assert (refunds.kind, refunds.stats_type, refunds.higher_is_better) == (
+        "binomial", "conversion", False)  # fmt: skip
+    assert parse_library(_one(), SRC)["refunds"].higher_is_better  # default: higher is better
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"cap": 0.99}, r"unknown key 'metrics.refunds.cap'"),
+        ({"kind": "ratio"}, r"metrics.refunds.kind must be one of"),
+        ({"funnel": "web"}, r"metrics.refunds.funnel must be one of"),
+        ({"column": "refunded"}, r"column 'refunded' is not a column of gold.user_outcomes"),
+        ({"funnel": "saas"}, r"'purchased' is not a column of gold.<experiment>_outcomes"),
+        ({"higher_is_better": "no"}, r"higher_is_better must be true or false"),
+        ({"description": 3}, r"description must be text"),
+    ],
+)
+def test_a_bad_definition_is_an_error_naming_the_file_and_key(body, message):
+    with pytest.raises(ValueError, match=rf"^{SRC}: .*{message}"):
+        parse_library(_one(**body), SRC)
+
+
+def test_a_definition_missing_its_column_or_the_file_missing_its_section_is_refused():
+    no_column = {"metrics": {"refunds": {"kind": "binomial", "funnel": "shop"}}}
+    with pytest.raises(ValueError, match=r"metrics.refunds.column is missing"):
+        parse_library(no_column, SRC)
+    with pytest.raises(ValueError, match=r"one mapping, `metrics:`"):
+        parse_library({"refunds": {}}, SRC)
+    with pytest.raises(ValueError, match=r"metric name"):
+        parse_library({"metrics": {"Bad Name": {}}}, SRC)
+
+
+def _experiment(metrics: list[dict]) -> dict:
+    return {
+        "name": "shop_x", "funnel": "shop", "control": "a", "start_date": "2024-01-01",
+        "end_date": "2024-01-31", "metrics": metrics,
+        "variants": [{"name": "a", "weight": 0.5}, {"name": "b", "weight": 0.5}],
+    }  # fmt: skip
+
+
+def test_an_experiment_names_library_metrics_and_gets_their_kind_and_direction(
+    tmp_path, monkeypatch
+):
+    from include.experiments import parse_experiment
+    from spark_jobs.readouts.experiment import stats_config
+
+    lib = tmp_path / "metrics.yaml"
+    lib.write_text(
+        "metrics:\n"
+        "  purchase: {kind: binomial, funnel: shop, column: purchased}\n"
+        "  refund_share: {kind: binomial, funnel: shop, column: purchased,\n"
+        "                 higher_is_better: false}\n"
+    )
+    monkeypatch.setenv("LAKEHOUSE_METRICS_FILE", str(lib))
+    spec = parse_experiment(_experiment([
+        {"name": "purchase", "role": "primary"},
+        {"name": "refund_share", "role": "guardrail"}]))  # fmt: skip
+    assert [(m.name, m.type, m.higher_is_better) for m in spec.metrics] == [
+        ("purchase", "conversion", True), ("refund_share", "conversion", False)]  # fmt: skip
+    # what the statistics see: a drop of refund_share is the good direction
+    assert stats_config(spec)["metrics"]["refund_share"] == {
+        "type": "conversion", "role": "guardrail", "higher_is_better": False}  # fmt: skip
+    with pytest.raises(ValueError, match=r"metrics\[0\]: unknown metric 'activation' for funnel"
+                                         r" shop"):  # fmt: skip
+        parse_experiment(_experiment([{"name": "activation", "role": "primary"}]))
+    with pytest.raises(ValueError, match=r"metrics\[0\].type 'revenue' contradicts the library"):
+        parse_experiment(_experiment([{"name": "purchase", "type": "revenue", "role": "primary"}]))
+
+
+def test_a_lower_is_better_guardrail_fires_on_a_rise_and_not_on_a_fall():
+    """4,000 users per arm. purchase (primary) 800 vs 900: +2.5 pp, z = 0.025 / 0.00916 =
+    2.73, significantly better. refund_share (guardrail, lower is better): 200 vs 300 is a
+    rise of 2.5 pp (z = 0.025 / 0.00540 = 4.6): harmful, so do not ship; 300 vs 200 is the
+    same size of fall: good, so ship."""
+    from include.stats import SufficientStats, build_readout, run_trust_checks
+    from include.stats.verdict import decide
+
+    cfg = {
+        "experiment": "shop_x", "control": "a", "alpha": 0.05, "correction": "holm",
+        "metrics": {"purchase": {"type": "conversion", "role": "primary"},
+                    "refund_share": {"type": "conversion", "role": "guardrail",
+                                     "higher_is_better": False}},
+        "mc_draws": 2_000,
+    }  # fmt: skip
+    trust = run_trust_checks({"a": 4000, "b": 4000}, {"a": 0.5, "b": 0.5})
+
+    def readout(refunds_a: int, refunds_b: int):
+        count = SufficientStats.from_counts
+        records = build_readout([
+            ("purchase", "a", "overall", count(4000, 800)),
+            ("purchase", "b", "overall", count(4000, 900)),
+            ("refund_share", "a", "overall", count(4000, refunds_a)),
+            ("refund_share", "b", "overall", count(4000, refunds_b)),
+        ], cfg)  # fmt: skip
+        return records, decide(records, trust, {"window_ended": True})
+
+    records, rise = readout(200, 300)
+    guard = next(r for r in records if r["metric"] == "refund_share")
+    assert guard["higher_is_better"] is False and guard["significant"]
+    assert guard["abs_lift"] == pytest.approx(300 / 4000 - 200 / 4000)
+    assert rise.verdict == "do_not_ship"
+    assert any("guardrail significantly worse: refund_share" in r for r in rise.reasons)
+    _, fall = readout(300, 200)
+    assert fall.verdict == "ship" and fall.variant == "b"
+    assert not any("refund_share" in r for r in fall.reasons)
