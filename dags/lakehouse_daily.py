@@ -47,6 +47,7 @@ from include.airflow_tasks import (
     table_asset,
 )
 from include.dag_factory import (
+    EXTRA_TABLES,
     FINANCE_JOBS,
     GROWTH_JOBS,
     SILVER_GATED_SOURCES,
@@ -173,6 +174,7 @@ def lakehouse_daily():
         bronze_src >> silver_src >> gate_src
     with TaskGroup("finance", tooltip="seed 004 marts: MRR bridge, revenue, cohorts; exports"):
         marts = [f"gold.{j.rsplit('.', 1)[1]}" for j in FINANCE_JOBS]
+        marts += [t for j in FINANCE_JOBS for t in EXTRA_TABLES.get(j, ())]
         gated_marts = with_suite(marts)
         finance = spark_job(
             list(FINANCE_JOBS), task_id="marts",

@@ -173,6 +173,8 @@ FINANCE_JOBS = (
     "gold.finance.monthly_funnel",
     "gold.finance.support_summary",
 )
+# Tables a job writes besides gold.<its name> (the bridge job's per-account snapshots).
+EXTRA_TABLES = {"gold.finance.mrr_bridge": ("gold.mrr_snapshot_user_month",)}
 GROWTH_JOBS = ("gold.growth.daily_growth", "gold.growth.traffic_breakdown")
 # Silver tables gated after the sources' silver task: every source has a suite
 # (expectations/silver_<source>.json); the gate also checks the quarantine every bronze /

@@ -57,6 +57,7 @@ TRAFFIC_BREAKDOWN = register(
 MRR_SNAPSHOT_USER_MONTH = register(
     TableContract(
         name="mrr_snapshot_user_month",
+        suite="gold_mrr_snapshot_user_month",
         layer="gold",
         ddl=(
             f"user_id BIGINT, start_mrr {_MONEY}, end_mrr {_MONEY}, mrr_category STRING, "

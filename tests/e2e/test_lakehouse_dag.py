@@ -244,7 +244,8 @@ def test_daily_dag_end_to_end_and_idempotent(stack, spark, capfd):
             "gold_experiment_details__homepage_cta_test_details",
             "gold_experiment_aggregated__pdp_redesign_aggregated", "gold_monthly_revenue",
             "gold_monthly_funnel", "gold_cohort_retention", "gold_user_master",
-            "gold_churn_flags", "gold_support_summary"} <= suites, suites
+            "gold_churn_flags", "gold_support_summary", "gold_mrr_snapshot_user_month",
+            } <= suites, suites
     assert results.where("NOT success AND severity = 'block'").count() == 0
     # the finance exports of the run
     exported = {p.name for p in (stack.exports_dir / f"ds={DS}").rglob("*")}

@@ -82,7 +82,7 @@ def test_daily_pipeline_order(dagbag):
 
 def _tables_written(task) -> set[str]:
     """The tables a Spark task's jobs write (``spark_jobs/run.py`` job names -> tables)."""
-    from include.dag_factory import GOLD_CHAINS
+    from include.dag_factory import EXTRA_TABLES, GOLD_CHAINS
 
     spec = spark_task_spec(task)
     jobs, params = spec.jobs, spec.params
@@ -94,6 +94,7 @@ def _tables_written(task) -> set[str]:
     for job in jobs:
         layer, *_, name = job.split(".")
         written.add(chain_tables.get(job, f"{layer}.{name}"))
+        written.update(EXTRA_TABLES.get(job, ()))
     return written
 
 

@@ -231,8 +231,11 @@ def test_readout_rows_carry_slice_versions_and_verdict():
 def test_stats_config_from_the_experiment_config():
     cfg = job.stats_config(SPEC, 0.01)
     assert cfg["alpha"] == 0.01 and cfg["control"] == "control"
-    assert cfg["metrics"]["nb_mrr"] == {"type": "revenue", "role": "primary"}
-    assert cfg["metrics"]["new_booking"] == {"type": "conversion", "role": "guardrail"}
+    # both higher-is-better in the metric library (metrics/metrics.yaml)
+    assert cfg["metrics"]["nb_mrr"] == {
+        "type": "revenue", "role": "primary", "higher_is_better": True}  # fmt: skip
+    assert cfg["metrics"]["new_booking"] == {
+        "type": "conversion", "role": "guardrail", "higher_is_better": True}  # fmt: skip
     assert job.verdict_rules(SPEC)["min_sample_per_arm"] == 1000
 
 
