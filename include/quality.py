@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -149,6 +150,27 @@ def _context(settings: Settings, ds: str):
     return gx.get_context(mode="file", project_root_dir=str(root))
 
 
+@contextmanager
+def project_lock(settings: Settings, ds: str):
+    """Hold the day's GX project for one validation. Gate tasks of a day run side by side
+    (the sources, finance and experiment gates) and GX's file context rewrites
+    ``great_expectations.yml`` as datasources are added: a context opened while another
+    process writes it read a half-written file (seen in the demo: ``TypeError: argument of
+    type 'NoneType' is not iterable`` loading the fluent datasources). An exclusive
+    ``flock`` on ``<project>/.lock`` serialises the GX part of each validation; reading the
+    partition (Spark) happens before it, outside the lock."""
+    import fcntl
+
+    root = gx_root(settings, ds)
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / ".lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def suite_expectations(spec: dict[str, Any], check: str | None = None) -> list[dict]:
     """The row-level expectations of a suite (``check=None``) or those of one derived check."""
     return [e for e in spec["expectations"] if (e.get("meta") or {}).get("check") == check]
@@ -194,47 +216,48 @@ def validate(
     if check:
         spec["name"] = f"{spec['name']}__{check}"
     table = table or spec["table"]
-    context = _context(settings, ds)
-    if _is_pandas(df):
-        source = context.data_sources.add_or_update_pandas("lakehouse_pandas")
-    else:
-        source = context.data_sources.add_or_update_spark("lakehouse_spark")
-    asset_name = batch_name or check or spec["table"]
-    try:
-        asset = source.get_asset(asset_name)
-    except LookupError:
-        asset = source.add_dataframe_asset(asset_name)
-    try:
-        batch_def = asset.get_batch_definition("partition")
-    except (KeyError, LookupError):
-        batch_def = asset.add_batch_definition_whole_dataframe("partition")
-    gx_suite = context.suites.add_or_update(
-        gx.ExpectationSuite(name=spec["name"], expectations=spec["expectations"])
-    )
-    definition = context.validation_definitions.add_or_update(
-        gx.ValidationDefinition(
-            name=f"{spec['name']}__{asset_name}", data=batch_def, suite=gx_suite
+    with project_lock(settings, ds):
+        context = _context(settings, ds)
+        if _is_pandas(df):
+            source = context.data_sources.add_or_update_pandas("lakehouse_pandas")
+        else:
+            source = context.data_sources.add_or_update_spark("lakehouse_spark")
+        asset_name = batch_name or check or spec["table"]
+        try:
+            asset = source.get_asset(asset_name)
+        except LookupError:
+            asset = source.add_dataframe_asset(asset_name)
+        try:
+            batch_def = asset.get_batch_definition("partition")
+        except (KeyError, LookupError):
+            batch_def = asset.add_batch_definition_whole_dataframe("partition")
+        gx_suite = context.suites.add_or_update(
+            gx.ExpectationSuite(name=spec["name"], expectations=spec["expectations"])
         )
-    )
-    checkpoint = context.checkpoints.add_or_update(
-        gx.Checkpoint(
-            name=f"gate__{spec['name']}__{asset_name}",
-            validation_definitions=[definition],
-            actions=[UpdateDataDocsAction(name="update_data_docs")],
-            result_format=_result_format(index_columns),
+        definition = context.validation_definitions.add_or_update(
+            gx.ValidationDefinition(
+                name=f"{spec['name']}__{asset_name}", data=batch_def, suite=gx_suite
+            )
         )
-    )
-    try:
-        run = checkpoint.run(
-            batch_parameters={"dataframe": df},
-            run_id=RunIdentifier(run_name=f"{spec['name']}-{ds}"),
+        checkpoint = context.checkpoints.add_or_update(
+            gx.Checkpoint(
+                name=f"gate__{spec['name']}__{asset_name}",
+                validation_definitions=[definition],
+                actions=[UpdateDataDocsAction(name="update_data_docs")],
+                result_format=_result_format(index_columns),
+            )
         )
-    finally:
-        if not _is_pandas(df):
-            # GX's Spark engine persists the batch and never releases it: in one JVM (a
-            # task gating several tables, the benchmark's whole day) those caches piled up
-            # until a 10M-event day ran out of heap in the next job.
-            df.unpersist()
+        try:
+            run = checkpoint.run(
+                batch_parameters={"dataframe": df},
+                run_id=RunIdentifier(run_name=f"{spec['name']}-{ds}"),
+            )
+        finally:
+            if not _is_pandas(df):
+                # GX's Spark engine persists the batch and never releases it: in one JVM (a
+                # task gating several tables, the benchmark's whole day) those caches piled up
+                # until a 10M-event day ran out of heap in the next job.
+                df.unpersist()
     rules = []
     for validation in run.run_results.values():
         for res in validation.results:

@@ -294,7 +294,7 @@ def accounting_frame(
 
 def count_raw_lines(spark, settings, source: str, ds: str) -> int:
     """Lines of the day's raw files, counted as the bronze job reads them (0 if none landed)."""
-    from spark_jobs.raw import MissingRawData, raw_line_count, require_raw_path
+    from include.raw_reader import MissingRawData, raw_line_count, require_raw_path
 
     try:
         path = require_raw_path(spark, settings, source, ds)

@@ -1,5 +1,5 @@
-"""Locating a day's raw files, with a clear error when a source did not land, and the
-empty-file policy.
+"""The bronze jobs' raw-line policy (the reason a line is rejected) and the empty-file
+policy; locating and reading the files is shared code (``include.raw_reader``).
 
 Empty files (issue #9): a file of the day that holds no record (0 bytes, or a CSV file with
 only its header) is *legitimate* upstream output, so it does not fail the job: the generator
@@ -9,7 +9,7 @@ after 2024-03-31 at any scale) and header-only CSV files for ``orders``,
 (1000 - 5000 events/day). It is never silent either: the bronze job counts those files in its
 result (``extra["empty_files"]``) and logs a warning naming the source, ds and files, louder
 when every file of the day is empty (the day loads 0 rows). A source folder that is missing,
-or has no file of the source's format, is :class:`MissingRawData` (nothing is written).
+or has no file of the source's format, is ``include.raw_reader.MissingRawData``.
 A file of blank lines is not empty: each blank line is a record, quarantined as
 ``empty_line``.
 """
@@ -21,63 +21,12 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
-from include.raw_sources import RAW_SOURCES
-from include.storage import list_names
-from include.tables import validate_ds
-
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame
 
     from spark_jobs.common import JobResult
 
 log = logging.getLogger(__name__)
-
-
-class MissingRawData(RuntimeError):
-    """The raw zone has no files for this source and ds: fail loudly, never write empty."""
-
-
-def require_raw_files(spark, settings, source: str, ds: str) -> tuple[str, list[str]]:
-    """``(glob of the day's files, their names)``, or :class:`MissingRawData`.
-
-    The names are those the glob reads: the source's extension, not hidden (Spark's file
-    listing skips names starting with ``_`` or ``.``).
-    """
-    validate_ds(ds)
-    if source not in RAW_SOURCES:
-        raise ValueError(f"unknown raw source {source!r}")
-    folder = settings.raw_path(source, ds)
-    ext = RAW_SOURCES[source].fmt
-    # Listed from the object store itself (include.storage), not through the JVM: the job
-    # may run as a Spark Connect client, which has no Hadoop FileSystem of its own.
-    listed = list_names(folder, settings)
-    if listed is None:
-        raise MissingRawData(f"no raw {source} for ds={ds}: {folder} does not exist")
-    names = [n for n in listed if n.endswith("." + ext) and not n.startswith(("_", "."))]
-    if not names:
-        raise MissingRawData(f"no raw {source} for ds={ds}: {folder} has no *.{ext} file")
-    return f"{folder}/*.{ext}", names
-
-
-def require_raw_path(spark, settings, source: str, ds: str) -> str:
-    """The glob of the day's raw files of ``source``, or :class:`MissingRawData`."""
-    return require_raw_files(spark, settings, source, ds)[0]
-
-
-def read_raw_lines(spark, path: str):
-    """Every line of the raw files under ``path`` as (``value``, ``source_file``).
-
-    ``value`` holds the line's bytes as they are in the file (Spark's text reader does not
-    decode them: an invalid UTF-8 byte stays in the string until something renders it), so
-    the bronze jobs can tell an undecodable line (``bad_encoding``) from a decoded one.
-    """
-    from pyspark.sql import functions as F
-
-    return (
-        spark.read.option("lineSep", "\n")
-        .text(path)
-        .select(F.col("value"), F.col("_metadata.file_path").alias("source_file"))
-    )
 
 
 def line_reason(value: Column) -> Column:
@@ -127,8 +76,9 @@ def file_name(source_file: str) -> str:
 def empty_files(
     source: str, ds: str, names: Sequence[str], per_file: Mapping[str, int]
 ) -> list[str]:
-    """The day's files (``names``, from :func:`require_raw_files`) that hold no record, with a
-    warning in the task log when there are any (the policy in the module docstring)."""
+    """The day's files (``names``, from ``include.raw_reader.require_raw_files``) that hold
+    no record, with a warning in the task log when there are any (the policy in the module
+    docstring)."""
     with_records = {file_name(path) for path, n in per_file.items() if n}
     empty = [name for name in names if name not in with_records]
     if empty and len(empty) == len(names):
@@ -144,17 +94,6 @@ def empty_files(
     return empty
 
 
-def raw_line_count(spark, path: str) -> int:
-    """Lines of the raw files under ``path``, counted by a read of their own.
-
-    The bronze jobs take their rows in from this count, not from the frame they parse and
-    split, so a line lost anywhere between the file and the two writes (a filter, a parse
-    that drops rows, a join) breaks the job's row accounting instead of going unseen. The
-    reader's options are those of :func:`read_raw_lines`, so both see the same lines.
-    """
-    return spark.read.option("lineSep", "\n").text(path).count()
-
-
 def count_records(
     result: JobResult,
     parsed: DataFrame,
@@ -165,9 +104,9 @@ def count_records(
     header_lines: int = 0,
 ) -> JobResult:
     """Set ``result.rows_in`` to the records the day's files hold, counted independently of
-    the parse: ``raw_lines`` (:func:`raw_line_count`) less the CSV ``header_lines`` (one per
-    file with a header; a header line repeated inside a file is not dropped silently, it
-    breaks the accounting). Count the empty files of ``parsed`` in
+    the parse: ``raw_lines`` (``include.raw_reader.raw_line_count``) less the CSV
+    ``header_lines`` (one per file with a header; a header line repeated inside a file is
+    not dropped silently, it breaks the accounting). Count the empty files of ``parsed`` in
     ``result.extra["empty_files"]`` (only when there are any, like ``schema_drift``)."""
     per_file = records_per_file(parsed)
     result.rows_in = raw_lines - header_lines

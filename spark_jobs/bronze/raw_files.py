@@ -298,8 +298,9 @@ def check_types(parsed: DataFrame, source: str) -> None:
 
 def run_source(spark: SparkSession, source: str, ds: str, settings) -> JobResult:
     """The whole bronze job of one source for one ds (what each thin module's main calls)."""
+    from include.raw_reader import raw_line_count, read_raw_lines, require_raw_files
     from include.tables import write_partition
-    from spark_jobs.raw import count_records, raw_line_count, read_raw_lines, require_raw_files
+    from spark_jobs.raw import count_records
 
     contract = BRONZE_SOURCES[source]
     path, files = require_raw_files(spark, settings, source, ds)

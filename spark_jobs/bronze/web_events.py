@@ -207,8 +207,9 @@ def check_drift(parsed: DataFrame) -> dict:
 
 
 def main(spark: SparkSession, ds: str, settings, params: dict | None = None) -> JobResult:
+    from include.raw_reader import raw_line_count, read_raw_lines, require_raw_files
     from include.tables import write_partition
-    from spark_jobs.raw import count_records, raw_line_count, read_raw_lines, require_raw_files
+    from spark_jobs.raw import count_records
 
     path, files = require_raw_files(spark, settings, SOURCE, ds)
     # The raw text is read and parsed once: the drift checks, the count and both writes

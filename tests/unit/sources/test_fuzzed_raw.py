@@ -195,8 +195,8 @@ def test_fuzzed_jsonl_source_file(spark, lakehouse_env):
 
 
 def test_a_missing_source_day_fails_clearly(spark, lakehouse_env):
+    from include.raw_reader import MissingRawData
     from spark_jobs.bronze import orders
-    from spark_jobs.raw import MissingRawData
 
     with pytest.raises(MissingRawData, match="no raw orders for ds=2024-01-05"):
         orders.main(spark, DS, lakehouse_env)
