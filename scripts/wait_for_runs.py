@@ -79,12 +79,13 @@ def experiment_dags() -> list[str]:
 
 
 def runs(dag: str) -> list[dict]:
-    """The DAG's runs: run_id, logical_date, run_after, state (newest first)."""
+    """The DAG's runs: run_id, logical_date, run_after, state, start and end (newest first)."""
     out, offset = [], 0
     while True:
         page = _api(f"dags/{dag}/dagRuns?limit=100&offset={offset}&order_by=-run_after")
         out += [{"run_id": r["dag_run_id"], "logical_date": r.get("logical_date"),
-                 "run_after": r.get("run_after"), "state": r.get("state")}
+                 "run_after": r.get("run_after"), "state": r.get("state"),
+                 "start_date": r.get("start_date"), "end_date": r.get("end_date")}
                 for r in page["dag_runs"]]  # fmt: skip
         offset += len(page["dag_runs"])
         if not page["dag_runs"] or offset >= page.get("total_entries", 0):
