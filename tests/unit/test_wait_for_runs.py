@@ -118,3 +118,15 @@ def test_a_run_s_wall_time_is_its_end_minus_its_start():
     assert wfr.run_seconds(done) == 3 * 60 + 38.9
     assert wfr.run_seconds({"start_date": "2024-01-02T10:00:00Z", "end_date": None}) is None
     assert wfr.run_seconds({"state": "queued"}) is None
+
+
+def test_runs_keep_what_the_run_time_needs(monkeypatch):
+    """runs() reads the API's list: each run keeps its start and end, so the time printed
+    is the API's (a run of 2 min 42 s here)."""
+    page = {"dag_runs": [{"dag_run_id": "scheduled__2024-01-01T00:00:00+00:00",
+                          "logical_date": "2024-01-01T00:00:00Z", "run_after": "x",
+                          "state": "success", "start_date": "2026-12-07T10:00:00Z",
+                          "end_date": "2026-12-07T10:02:42Z"}], "total_entries": 1}  # fmt: skip
+    monkeypatch.setattr(wfr, "_api", lambda path: page)
+    (run,) = wfr.runs("lakehouse_daily")
+    assert wfr.run_seconds(run) == 162
