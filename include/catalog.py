@@ -159,8 +159,8 @@ def sync_catalog(spark: SparkSession, settings=None) -> dict[str, int]:
     ``_current`` view up to date (tables created before the data dictionary, or before a
     contract gained a column: added as nullable); idempotent: a second run changes nothing.
     Returns ``{"tables", "comments_set", "views"}`` (plus ``columns_added`` when any)."""
-    from include.dag_factory import readout_configs
     from include.data_dictionary import find_comment
+    from include.experiments import load_all
     from include.table_catalog_experiments import USER_OUTCOMES
     from include.tables import delta_ref, sql_string, table_exists, table_location, uses_metastore
 
@@ -197,6 +197,6 @@ def sync_catalog(spark: SparkSession, settings=None) -> dict[str, int]:
         if create_current_view(spark, contract):
             done["views"] += 1
     if uses_metastore(spark) and table_exists(spark, USER_OUTCOMES, settings):
-        for spec in readout_configs():
+        for spec in load_all():
             done["views"] += len(create_experiment_views(spark, spec))
     return done
