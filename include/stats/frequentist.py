@@ -6,6 +6,8 @@
   ``confint_proportions_2indep(method="wald")``).
 * Welch's t-test: unequal variances, Welch-Satterthwaite degrees of freedom
   ``df = (a + b)^2 / (a^2/(n1-1) + b^2/(n2-1))`` with ``a = s1^2/n1, b = s2^2/n2``.
+* Delta-method z-test for ratio metrics (``sum(y) / sum(d)`` per arm, e.g. revenue per
+  order): the variance of the ratio's linearisation over the randomization units.
 * Relative lift ``m_t / m_c - 1`` with Fieller's interval on the ratio of means: the
   ratios ``rho`` that the Wald test of ``m_t - rho * m_c = 0`` does not reject,
   ``(m_t - rho m_c)^2 <= c^2 (v_t + rho^2 v_c)`` with ``v = Var/n`` and ``c`` the critical
@@ -50,7 +52,9 @@ STATUS_INVALID = "invalid_input"
 _MEAN_TOL = 1e-12
 CONVERSION = "conversion"
 REVENUE = "revenue"
+RATIO = "ratio"
 _TYPE_ALIASES = {
+    "ratio": RATIO,
     "conversion": CONVERSION,
     "proportion": CONVERSION,
     "binary": CONVERSION,
@@ -171,6 +175,46 @@ def welch_from_moments(
     )
 
 
+def delta_method_ztest(
+    control: SufficientStats, treatment: SufficientStats, alpha: float = 0.05
+) -> TestResult:
+    """Two-sided z-test of a ratio metric ``R = sum(y) / sum(d)`` per arm (revenue per order).
+
+    Delta method (:attr:`SufficientStats.ratio_variance`): ``Var(R) = (s_y^2 - 2 R s_yd +
+    R^2 s_d^2) / (n mean(d)^2)`` over the randomization units, ``z = (R_t - R_c) / sqrt(Var(R_c)
+    + Var(R_t))``, the interval ``+/- z_{1-alpha/2}`` times that standard error and the
+    relative interval by Fieller on the same variances (as for means). An arm whose
+    denominator sums to 0 has no ratio: ``insufficient_data``.
+    """
+    n_c, n_t = _as_float(control.n), _as_float(treatment.n)
+    r_c, r_t = _as_float(control.ratio), _as_float(treatment.ratio)
+    v_c, v_t = _as_float(control.ratio_variance), _as_float(treatment.ratio_variance)
+    # no denominator, no ratio: counted as an arm without units, so the status says so
+    n_c = np.where(_as_float(control.sum_d) > 0, n_c, 0.0)
+    n_t = np.where(_as_float(treatment.sum_d) > 0, n_t, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        se = np.sqrt(v_c / n_c + v_t / n_t)
+        z = (r_t - r_c) / se
+        p_value = 2 * st.norm.sf(np.abs(z))
+    return _assemble(
+        "delta_method_z",
+        alpha,
+        n_c,
+        n_t,
+        np.where(n_c > 0, r_c, 0.0),
+        np.where(n_t > 0, r_t, 0.0),
+        np.where(n_c > 0, v_c, 0.0),
+        np.where(n_t > 0, v_t, 0.0),
+        statistic=z,
+        df=np.full_like(np.asarray(z, float), np.nan),
+        p_value=p_value,
+        se_test=se,
+        se_ci=se,
+        crit=st.norm.ppf(1 - alpha / 2),
+        min_n=2,
+    )
+
+
 def relative_lift_ci(
     n_c: Any,
     m_c: Any,
@@ -286,7 +330,8 @@ def _as_float(value: Any) -> Any:
 
 
 def normalise_metric_type(metric_type: str) -> str:
-    """Map accepted spellings onto ``"conversion"`` (0/1 data) or ``"revenue"`` (means)."""
+    """Map accepted spellings onto ``"conversion"`` (0/1 data), ``"revenue"`` (means) or
+    ``"ratio"`` (a ratio of per-unit sums, delta method)."""
     try:
         return _TYPE_ALIASES[metric_type.lower()]
     except KeyError:
@@ -296,7 +341,11 @@ def normalise_metric_type(metric_type: str) -> str:
 def compare(
     control: SufficientStats, treatment: SufficientStats, metric_type: str, alpha: float = 0.05
 ) -> TestResult:
-    """The frequentist test for the metric type: z-test for rates, Welch for means."""
-    if normalise_metric_type(metric_type) == CONVERSION:
+    """The frequentist test for the metric type: z-test for rates, Welch for means, the
+    delta method for ratios."""
+    kind = normalise_metric_type(metric_type)
+    if kind == CONVERSION:
         return two_proportion_ztest(control, treatment, alpha)
+    if kind == RATIO:
+        return delta_method_ztest(control, treatment, alpha)
     return welch_ttest(control, treatment, alpha)

@@ -5,12 +5,14 @@
 with those keys plus the sum fields). For each (metric, segment) the control cell is
 compared with every other variant:
 
-* frequentist: z-test (conversion) or Welch (revenue), absolute and relative lift + CI;
+* frequentist: z-test (conversion), Welch (revenue) or the delta method (ratio), absolute
+  and relative lift + CI;
 * multiple testing: Holm and Benjamini-Hochberg within each family (``family_of``): the
   decision family (primary metrics x treatment arms, overall segment), the guardrails, the
   secondary metrics, and the segment cells (exploratory, corrected among themselves);
   ``significant`` uses the configured correction;
-* Bayesian: beta-binomial (conversion) or normal approximation (revenue);
+* Bayesian: beta-binomial (conversion) or normal approximation (revenue; a ratio with its
+  delta-method variance);
 * power for the configured effect of interest and the MDE at the configured power, both at
   the family's corrected level (``family_alpha``: alpha / m for m corrected tests).
 
@@ -35,6 +37,7 @@ import numpy as np
 from include.stats.bayesian import DEFAULT_DRAWS, DEFAULT_SEED, beta_binomial, normal_means
 from include.stats.frequentist import (
     CONVERSION,
+    RATIO,
     STATUS_INSUFFICIENT,
     STATUS_INVALID,
     compare,
@@ -260,6 +263,9 @@ def _row(
         # no Bayesian or power figures from the prior alone (P(beat) 50 %, an expected
         # loss of a uniform prior): an empty arm has no numbers, its status says why
         return {**base, **frequentist}
+    if metric_type == RATIO:
+        # the posterior and the power of a mean, on the ratio and its delta-method variance
+        control, treatment = control.as_ratio(), treatment.as_ratio()
     return {
         **base,
         **frequentist,

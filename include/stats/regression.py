@@ -230,7 +230,9 @@ def cuped(control: SufficientStats, treatment: SufficientStats, alpha: float = 0
 def _finite_sums(arm: SufficientStats) -> Any:
     """True where every sum of the arm is finite (elementwise for arrays of experiments)."""
     return np.logical_and.reduce(
-        [np.isfinite(np.asarray(getattr(arm, f.name), float)) for f in fields(arm)]
+        np.broadcast_arrays(
+            *[np.isfinite(np.asarray(getattr(arm, f.name), float)) for f in fields(arm)]
+        )
     )
 
 

@@ -31,7 +31,10 @@ class SufficientStats:
     """Sums over the units of one arm for one metric.
 
     ``y`` is the metric (0/1 for conversions, so ``sum_sq == sum``), ``x`` an optional
-    pre-exposure covariate (all-zero sums mean "no covariate").
+    pre-exposure covariate (all-zero sums mean "no covariate"). A ratio metric (revenue per
+    order: a denominator that is not the randomization unit) keeps ``y`` as its numerator
+    per unit and adds the denominator ``d`` per unit (``sum_d``, ``sum_d_sq``, ``sum_yd``;
+    all zero for other metrics): the delta method needs exactly these five sums.
     """
 
     n: Any = 0
@@ -40,13 +43,17 @@ class SufficientStats:
     sum_x: Any = 0.0
     sum_x_sq: Any = 0.0
     sum_xy: Any = 0.0
+    sum_d: Any = 0.0
+    sum_d_sq: Any = 0.0
+    sum_yd: Any = 0.0
 
     # ---- construction -------------------------------------------------------------------
     @classmethod
     def from_values(
-        cls, y: ArrayLike, x: ArrayLike | None = None, axis: int = -1
+        cls, y: ArrayLike, x: ArrayLike | None = None, axis: int = -1, d: ArrayLike | None = None
     ) -> SufficientStats:
-        """Aggregate unit-level values; with 2-D input, one experiment per row (``axis=-1``)."""
+        """Aggregate unit-level values; with 2-D input, one experiment per row (``axis=-1``).
+        ``d``: a ratio metric's denominator per unit (``y`` its numerator)."""
         y_arr = np.asarray(y, dtype=float)
         n = y_arr.shape[axis] if y_arr.ndim else 1
         n_out: Any = n if y_arr.ndim <= 1 else np.full(y_arr.sum(axis=axis).shape, n)
@@ -62,6 +69,16 @@ class SufficientStats:
                 _unwrap((x_arr**2).sum(axis=axis)),
                 _unwrap((x_arr * y_arr).sum(axis=axis)),
             )
+        ratio_sums: dict[str, Any] = {}
+        if d is not None:
+            d_arr = np.asarray(d, dtype=float)
+            if d_arr.shape != y_arr.shape:
+                raise ValueError("d and y must have the same shape")
+            ratio_sums = {
+                "sum_d": _unwrap(d_arr.sum(axis=axis)),
+                "sum_d_sq": _unwrap((d_arr**2).sum(axis=axis)),
+                "sum_yd": _unwrap((y_arr * d_arr).sum(axis=axis)),
+            }
         return cls(
             n=n_out,
             sum=_unwrap(y_arr.sum(axis=axis)),
@@ -69,6 +86,17 @@ class SufficientStats:
             sum_x=sx,
             sum_x_sq=sxx,
             sum_xy=sxy,
+            **ratio_sums,
+        )
+
+    @classmethod
+    def from_moments(cls, n: ArrayLike, mean: ArrayLike, variance: ArrayLike) -> SufficientStats:
+        """The sums of ``n`` units with this mean and unbiased variance (no covariate)."""
+        n_a, m_a, v_a = (np.asarray(v, dtype=float) for v in (n, mean, variance))
+        return cls(
+            n=_unwrap(n_a),
+            sum=_unwrap(n_a * m_a),
+            sum_sq=_unwrap((n_a - 1) * v_a + n_a * m_a**2),
         )
 
     @classmethod
@@ -137,6 +165,40 @@ class SufficientStats:
         """Unbiased sample covariance of metric and covariate."""
         return _centered(self.n, self.sum_x, self.sum, self.sum_xy, ddof=1, clip=False)
 
+    # ---- ratio metrics (delta method) ---------------------------------------------------
+    @property
+    def ratio(self) -> Any:
+        """``sum(y) / sum(d)``: the ratio metric of the arm (NaN when ``sum(d) == 0``)."""
+        d = np.asarray(self.sum_d, dtype=float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return _unwrap(np.where(d != 0, np.asarray(self.sum, float) / d, np.nan))
+
+    @property
+    def ratio_variance(self) -> Any:
+        """The unit-level variance of the ratio's linearisation, so ``Var(R) = this / n``.
+
+        Delta method for ``R = mean(y) / mean(d)``: ``Var(R) ~ (s_y^2 - 2 R s_yd + R^2 s_d^2)
+        / (n mean(d)^2)`` with unbiased (co)variances of y and d over the units. Units are
+        independent; the sessions or orders inside a unit are not, which is why a ratio is
+        never tested as if its denominator's items were the sample.
+        """
+        r = np.asarray(self.ratio, dtype=float)
+        var_y = np.asarray(self.variance, dtype=float)
+        var_d = np.asarray(_centered(self.n, self.sum_d, self.sum_d, self.sum_d_sq, ddof=1), float)
+        cov = np.asarray(_centered(self.n, self.sum, self.sum_d, self.sum_yd, ddof=1, clip=False),
+                         float)  # fmt: skip
+        n = np.asarray(self.n, dtype=float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            mean_d = np.asarray(self.sum_d, float) / n
+            lin = (var_y - 2 * r * cov + r**2 * var_d) / mean_d**2
+        # the sample variance of y - R d, over mean(d)^2: never negative but for rounding
+        return _unwrap(np.maximum(lin, 0.0))
+
+    def as_ratio(self) -> SufficientStats:
+        """Sums with the ratio as mean and the delta-method variance as unit variance: what
+        the normal-approximation posterior and the power calculation of a mean need."""
+        return SufficientStats.from_moments(self.n, self.ratio, self.ratio_variance)
+
     @property
     def is_binary_compatible(self) -> bool:
         """True when the sums are consistent with 0/1 data (``sum_sq == sum``)."""
@@ -156,7 +218,7 @@ def invalid_reason(stats: SufficientStats) -> str | None:
     n = float(values["n"])
     if n < 0 or not n.is_integer():
         return f"n = {n:g} is not a unit count"
-    if float(values["sum_sq"]) < 0 or float(values["sum_x_sq"]) < 0:
+    if min(float(values[k]) for k in ("sum_sq", "sum_x_sq", "sum_d_sq")) < 0:
         return "a sum of squares is negative"
     if not variance_resolvable(n, values["sum"], values["sum_sq"]):
         return (
