@@ -48,6 +48,11 @@ class TableContract:
     def columns(self) -> list[str]:
         return [_split_column(part)[0] for part in _split_top_level(self.ddl)]
 
+    @property
+    def column_types(self) -> dict[str, str]:
+        """``{column: its DDL type}``, e.g. ``{"ds": "STRING"}``."""
+        return dict(_split_column(part) for part in _split_top_level(self.ddl))
+
     def spark_schema(self):
         """The schema as a pyspark StructType (needs an active SparkSession)."""
         from pyspark.sql.types import StructType

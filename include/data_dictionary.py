@@ -589,8 +589,8 @@ COMMENTS: dict[str, dict[str, str]] = {
             "web monitor: signup_rate, purchase_rate, events_after_exposure"
         ),
         "metric_type": (
-            "Test family: conversion (0/1 rates, z-test) or revenue (means, Welch); a config count "
-            "metric is written as revenue"
+            "Test family: conversion (0/1 rates, z-test), revenue (means, Welch; also a count "
+            "metric) or ratio (sum over sum per arm, e.g. revenue per order; delta method)"
         ),
         "role": (
             "Metric role from the config (primary, guardrail, secondary); diagnostic for the "
@@ -598,6 +598,22 @@ COMMENTS: dict[str, dict[str, str]] = {
         ),
         "higher_is_better": (
             "Direction of a good move, from the metric library (metrics/metrics.yaml)"
+        ),
+        "cap": (
+            "How a capped mean metric is capped (absolute X, or percentile p of the clean units "
+            "of both arms pooled); null for an uncapped metric"
+        ),
+        "window_days": (
+            "The conversion window of the metric in days from exposure (its own, or the shop "
+            "outcome window); null when it has none"
+        ),
+        "open_window_units": (
+            "Clean units of the control and this variant whose window is still open as of ds, "
+            "left out of this metric until it closes; null without a window"
+        ),
+        "cap_value": (
+            "The cap every unit value was winsorized at for this ds (both arms, every segment); "
+            "null for an uncapped metric or when no unit was there to compute it on"
         ),
         "segment": (
             "overall, or dimension=value for a segment cell (exploratory, corrected among segment "
@@ -1064,6 +1080,25 @@ METRIC_SUFFIXES: dict[str, str] = {
         "Metric {metric}: sum of pre_exposure_sessions x {column} over the clean cohort, the CUPED "
         "cross-product"
     ),
+    "_den_sum": (
+        "Ratio metric {metric}: sum of its per-unit denominator {denominator} over the clean "
+        "cohort (ratio = {metric}_sum / {metric}_den_sum)"
+    ),
+    "_den_sum_sq": (
+        "Ratio metric {metric}: sum of squared per-unit {denominator}, for the delta method"
+    ),
+    "_num_den_sum": (
+        "Ratio metric {metric}: sum of {column} x {denominator} per unit, the cross-product "
+        "the delta method needs"
+    ),
+    "_cap": (
+        "Metric {metric}: the cap ({cap}) its per-unit {column} was winsorized at before the "
+        "sums of this ds, the same for every row"
+    ),
+    "_open_units": (
+        "Metric {metric}: clean-cohort units left out of its sums because their window for it "
+        "(the outcome window, or one of the metric itself) is still open as of ds"
+    ),
     "_intensity_sum_xy": (
         "Metric {metric}: sum of engagement_intensity x {column} over the clean cohort (diagnostic "
         "only, never a CUPED covariate)"
@@ -1071,12 +1106,17 @@ METRIC_SUFFIXES: dict[str, str] = {
 }
 
 
-def metric_column_of(metric: str) -> str:
-    """The per-unit column a library metric reads (its own name when it is not one)."""
+def metric_terms(metric: str) -> dict[str, str]:
+    """What a per-metric comment names: the per-unit column a library metric reads (a
+    ratio's numerator; the metric's own name when it is not in the library), a ratio's
+    denominator, the cap."""
     from include.metric_library import library
 
     found = library().get(metric)
-    return found.column if found else metric
+    if found is None:
+        return {"column": metric, "denominator": "-", "cap": "none"}
+    return {"column": found.column, "denominator": found.denominator or "-",
+            "cap": found.cap_label or "none"}  # fmt: skip
 
 
 # --------------------------------------------------------------------------- lookups
@@ -1122,8 +1162,7 @@ def metric_comment(column: str, metrics: tuple[str, ...]) -> str | None:
     for suffix in sorted(METRIC_SUFFIXES, key=len, reverse=True):
         metric = column[: -len(suffix)]
         if column.endswith(suffix) and metric in metrics:
-            value = metric_column_of(metric)
-            return METRIC_SUFFIXES[suffix].format(metric=metric, column=value)
+            return METRIC_SUFFIXES[suffix].format(metric=metric, **metric_terms(metric))
     return None
 
 

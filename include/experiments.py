@@ -24,7 +24,7 @@ from include.metric_library import definition, library
 DEFAULT_DIR = Path(__file__).resolve().parent.parent / "experiments"
 FUNNELS = ("saas", "shop")
 # the statistics types an experiment file may spell per library kind ("count" is a mean)
-TYPES_OF_KIND = {"binomial": ("conversion",), "mean": ("revenue", "count")}
+TYPES_OF_KIND = {"binomial": ("conversion",), "mean": ("revenue", "count"), "ratio": ("ratio",)}
 METRIC_ROLES = ("primary", "secondary", "guardrail")
 # Dimensions of the gold base table an experiment may segment by.
 SEGMENT_COLUMNS = (

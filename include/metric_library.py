@@ -1,10 +1,19 @@
 """The metric library: every metric an experiment may name, defined once in
 ``metrics/metrics.yaml`` (moved with ``LAKEHOUSE_METRICS_FILE``).
 
-A definition says what the metric is (``kind``: binomial or mean), where its per-unit value
-lives (``funnel`` and ``column``: ``gold.<experiment>_outcomes`` for the SaaS funnel,
-``gold.user_outcomes`` for the shop), which way is good (``higher_is_better``) and a line
-for the reader. An experiment file names the metric and gives it a role; the readout takes
+A definition says what the metric is (``kind``: binomial, mean, or ratio), where its
+per-unit values live (``funnel`` and ``column``: ``gold.<experiment>_outcomes`` for the SaaS
+funnel, ``gold.user_outcomes`` for the shop; a ratio names a ``numerator`` and a
+``denominator`` column instead, summed per arm and divided, tested by the delta method),
+whether a mean is capped against outliers (``cap: none``, ``{absolute: X}`` or
+``{percentile: 0.99}``: each unit's value winsorized at X, or at that percentile of the
+pooled arms' clean units, computed with the aggregate of each day and stored with it),
+whether it has a conversion window of its own (``window: {days: 14, date_column:
+conversion_date}``, SaaS funnel: the outcome counts only when that date falls within the
+days from the unit's exposure date, and a unit joins the metric only once its window has
+closed as of ds; a shop metric's window is the experiment's ``outcome_window_days``),
+which way is good (``higher_is_better``) and a line for the reader. An experiment file
+names the metric and gives it a role; the readout takes
 the kind and the direction from here (``include.experiments``). The file is validated like
 an experiment file: an unknown key, a missing column or a wrong type is a ``ValueError``
 naming the file and the key.
@@ -12,6 +21,7 @@ naming the file and the key.
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from functools import lru_cache
@@ -20,11 +30,15 @@ from pathlib import Path
 from include.contracts import validate_identifier
 
 DEFAULT_FILE = Path(__file__).resolve().parent.parent / "metrics" / "metrics.yaml"
-KINDS = ("binomial", "mean")
+KINDS = ("binomial", "mean", "ratio")
 FUNNELS = ("saas", "shop")
-KEYS = ("kind", "funnel", "column", "higher_is_better", "description")
-# what the statistics engine calls each kind (include.stats: z-test for rates, Welch for means)
-STATS_TYPES = {"binomial": "conversion", "mean": "revenue"}
+KEYS = ("kind", "funnel", "column", "numerator", "denominator", "cap", "window",
+        "higher_is_better", "description")  # fmt: skip
+WINDOW_KEYS = ("days", "date_column")
+CAP_KINDS = ("absolute", "percentile")
+# what the statistics engine calls each kind (include.stats: z-test for rates, Welch for
+# means, the delta method for ratios)
+STATS_TYPES = {"binomial": "conversion", "mean": "revenue", "ratio": "ratio"}
 
 
 @dataclass(frozen=True)
@@ -32,13 +46,23 @@ class MetricDefinition:
     name: str
     kind: str
     funnel: str
-    column: str
+    column: str  # a ratio's numerator
     higher_is_better: bool = True
     description: str = ""
+    denominator: str | None = None  # ratio metrics only
+    cap_kind: str | None = None  # None (no cap), "absolute" or "percentile"
+    cap_value: float | None = None  # the cap, or the percentile in (0, 1)
+    window_days: int | None = None  # a conversion window of its own (SaaS funnel)
+    window_date_column: str | None = None  # the date the outcome happened on
 
     @property
     def stats_type(self) -> str:
         return STATS_TYPES[self.kind]
+
+    @property
+    def cap_label(self) -> str | None:
+        """``absolute 500`` / ``percentile 0.99`` (what the readout table and page say)."""
+        return None if self.cap_kind is None else f"{self.cap_kind} {self.cap_value:g}"
 
 
 def funnel_columns(funnel: str) -> tuple[str, ...]:
@@ -71,17 +95,31 @@ def parse_library(raw: object, source: str) -> dict[str, MetricDefinition]:
         if unknown:
             fail(f"unknown key {', '.join(repr(f'{where}.{k}') for k in unknown)}; "
                  f"allowed: {', '.join(KEYS)}")  # fmt: skip
-        for key in ("kind", "funnel", "column"):
+        for key in ("kind", "funnel"):
             if key not in body:
                 fail(f"{where}.{key} is missing")
         if body["kind"] not in KINDS:
             fail(f"{where}.kind must be one of {KINDS}, got {body['kind']!r}")
         if body["funnel"] not in FUNNELS:
             fail(f"{where}.funnel must be one of {FUNNELS}, got {body['funnel']!r}")
+        ratio = body["kind"] == "ratio"
+        needed, refused = (("numerator", "denominator"), ("column",)) if ratio else (
+            ("column",), ("numerator", "denominator"))  # fmt: skip
+        for key in needed:
+            if key not in body:
+                fail(f"{where}.{key} is missing (a {body['kind']} metric needs "
+                     f"{' and '.join(needed)})")  # fmt: skip
+        for key in refused:
+            if key in body:
+                fail(f"{where}.{key}: a {body['kind']} metric takes {' and '.join(needed)}, "
+                     f"not {key}")  # fmt: skip
         columns = funnel_columns(body["funnel"])
-        if body["column"] not in columns:
-            table = {"saas": "gold.<experiment>_outcomes", "shop": "gold.user_outcomes"}
-            fail(f"{where}.column {body['column']!r} is not a column of {table[body['funnel']]}")
+        table = {"saas": "gold.<experiment>_outcomes", "shop": "gold.user_outcomes"}
+        for key in needed:
+            if body[key] not in columns:
+                fail(f"{where}.{key} {body[key]!r} is not a column of {table[body['funnel']]}")
+        cap_kind, cap_value = parse_cap(body.get("cap", "none"), body["kind"], where, fail)
+        window_days, window_date = parse_window(body.get("window"), body, where, fail)
         direction = body.get("higher_is_better", True)
         if not isinstance(direction, bool):
             fail(f"{where}.higher_is_better must be true or false, got {direction!r}")
@@ -89,9 +127,61 @@ def parse_library(raw: object, source: str) -> dict[str, MetricDefinition]:
         if not isinstance(description, str):
             fail(f"{where}.description must be text, got {description!r}")
         out[name] = MetricDefinition(
-            name, body["kind"], body["funnel"], body["column"], direction, description.strip()
+            name,
+            body["kind"],
+            body["funnel"],
+            body["numerator"] if ratio else body["column"],
+            direction,
+            description.strip(),
+            denominator=body["denominator"] if ratio else None,
+            cap_kind=cap_kind,
+            cap_value=cap_value,
+            window_days=window_days,
+            window_date_column=window_date,
         )
     return out
+
+
+def parse_window(raw: object, body: dict, where: str, fail) -> tuple[int | None, str | None]:
+    """None -> no window of its own; ``{days: N, date_column: C}`` -> (N, C): a SaaS binomial
+    or mean metric, N >= 1 whole days, C a DATE column of the experiment's outcomes."""
+    if raw is None:
+        return None, None
+    if body["funnel"] != "saas":
+        fail(f"{where}.window: a shop metric's window is the experiment's outcome_window_days")
+    if body["kind"] == "ratio":
+        fail(f"{where}.window: a ratio metric has no window of its own")
+    if not isinstance(raw, dict) or set(raw) != set(WINDOW_KEYS):
+        fail(f"{where}.window must be {{days: N, date_column: C}}, got {raw!r}")
+    days, column = raw["days"], raw["date_column"]
+    if isinstance(days, bool) or not isinstance(days, int) or days < 1:
+        fail(f"{where}.window.days must be a whole number of days >= 1, got {days!r}")
+    from include.table_catalog_experiments import outcomes_contract
+
+    if outcomes_contract("any_experiment").column_types.get(column) != "DATE":
+        fail(f"{where}.window.date_column {column!r} is not a DATE column of "
+             f"gold.<experiment>_outcomes")  # fmt: skip
+    return days, column
+
+
+def parse_cap(raw: object, kind: str, where: str, fail) -> tuple[str | None, float | None]:
+    """``none`` -> (None, None); ``{absolute: X}`` (X > 0) or ``{percentile: p}`` (0 < p < 1)
+    -> (kind, value). Only a mean metric is capped: a 0/1 outcome has no tail, and a ratio's
+    cap would have to say which of its sums it cuts."""
+    if raw == "none":
+        return None, None
+    if kind != "mean":
+        fail(f"{where}.cap: only a mean metric can be capped (this one is {kind})")
+    if not isinstance(raw, dict) or len(raw) != 1 or next(iter(raw)) not in CAP_KINDS:
+        fail(f"{where}.cap must be none, {{absolute: X}} or {{percentile: p}}, got {raw!r}")
+    (cap_kind, value), = raw.items()
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        fail(f"{where}.cap.{cap_kind} must be a number, got {value!r}")
+    if cap_kind == "absolute" and not value > 0:
+        fail(f"{where}.cap.absolute must be above 0, got {value!r}")
+    if cap_kind == "percentile" and not 0 < value < 1:
+        fail(f"{where}.cap.percentile must be inside (0, 1), e.g. 0.99, got {value!r}")
+    return cap_kind, float(value)
 
 
 def library_file() -> Path:

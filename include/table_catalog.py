@@ -103,11 +103,11 @@ def _readout_ddl() -> str:
 
     types = {
         "control_n": "BIGINT", "variant_n": "BIGINT", "significant": "BOOLEAN",
-        "higher_is_better": "BOOLEAN",
+        "higher_is_better": "BOOLEAN", "window_days": "BIGINT", "open_window_units": "BIGINT",
     }
     text = {
         "experiment", "metric", "metric_type", "role", "segment", "control_variant", "variant",
-        "test", "correction", "bayes_method", "status",
+        "test", "correction", "bayes_method", "status", "cap",
     }
     cols = [
         f"{f} {types.get(f, 'STRING' if f in text else 'DOUBLE')}"

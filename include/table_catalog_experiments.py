@@ -77,12 +77,33 @@ def outcomes_contract(experiment: str) -> TableContract:
     )
 
 
+def metric_stats_ddl(metrics: tuple[str, ...], xy_suffix: str, shop: bool = False) -> str:
+    """The per-metric columns of an aggregated table: ``{m}_n / _sum / _sum_sq /
+    _{xy_suffix}`` for every metric; a ratio metric (``include.metric_library``) adds its
+    denominator's ``{m}_den_sum / _den_sum_sq`` and ``{m}_num_den_sum`` (the delta method's
+    sums), a capped one the cap its sums were computed with, ``{m}_cap``, a metric with a
+    window (every shop metric: the outcome window) the units still inside it,
+    ``{m}_open_units``."""
+    from include.metric_library import library
+
+    lib = library()
+    parts = []
+    for m in metrics:
+        parts.append(f"{m}_n BIGINT, {m}_sum DOUBLE, {m}_sum_sq DOUBLE, {m}_{xy_suffix} DOUBLE")
+        found = lib.get(m)
+        if found is not None and found.kind == "ratio":
+            parts.append(f"{m}_den_sum DOUBLE, {m}_den_sum_sq DOUBLE, {m}_num_den_sum DOUBLE")
+        if found is not None and found.cap_kind is not None:
+            parts.append(f"{m}_cap DOUBLE")
+        if shop or (found is not None and found.window_days is not None):
+            parts.append(f"{m}_open_units BIGINT")
+    return ", ".join(parts)
+
+
 def aggregated_contract(experiment: str, metrics: tuple[str, ...]) -> TableContract:
     """Counts of seed 000 plus n / sum / sum_sq / CUPED cross-products per configured metric."""
     validate_identifier(experiment, "experiment name")
-    stats = ", ".join(
-        f"{m}_n BIGINT, {m}_sum DOUBLE, {m}_sum_sq DOUBLE, {m}_sum_xy DOUBLE" for m in metrics
-    )
+    stats = metric_stats_ddl(metrics, "sum_xy")
     return TableContract(
         name=f"{experiment}_aggregated",
         suite="gold_experiment_aggregated",
@@ -141,10 +162,7 @@ def shop_aggregated_contract(experiment: str, metrics: tuple[str, ...]) -> Table
     names, for diagnostics only.
     """
     validate_identifier(experiment, "experiment name")
-    stats = ", ".join(
-        f"{m}_n BIGINT, {m}_sum DOUBLE, {m}_sum_sq DOUBLE, {m}_intensity_sum_xy DOUBLE"
-        for m in metrics
-    )
+    stats = metric_stats_ddl(metrics, "intensity_sum_xy", shop=True)
     return TableContract(
         name=f"{experiment}_aggregated",
         suite="gold_experiment_aggregated",

@@ -308,11 +308,36 @@ def _metric_tables(bundle: ReadoutBundle) -> list[dict[str, Any]]:
                 "role": str(row.get("role") or "secondary"),
                 "type": str(row.get("metric_type") or ""),
                 "lower_is_better": row.get("higher_is_better") is False,
+                # a capped mean says its cap; a ratio, that the delta method tested it
+                "cap": _cap_text(row),
+                "window": _window_text(row),
                 "rows": [],
             },
         )
         table["rows"].append(_row_view(row, bundle))
     return list(tables.values())
+
+
+def _window_text(row: Mapping[str, Any]) -> str | None:
+    """``7-day window, 412 units still inside it`` (the overall segment's first row); None
+    for a metric without a window."""
+    days = row.get("window_days")
+    if not is_num(days):
+        return None
+    text = f"{int(days)}-day window"
+    units = row.get("open_window_units")
+    if is_num(units) and int(units) > 0:
+        text += f", {fmt_int(units)} units still inside it (not counted yet)"
+    return text
+
+
+def _cap_text(row: Mapping[str, Any]) -> str | None:
+    """``capped at $412.00 (percentile 0.99)``; None for an uncapped metric."""
+    if not row.get("cap"):
+        return None
+    value = row.get("cap_value")
+    shown = fmt_money(value, cents=True) if is_num(value) else "no value yet (no units)"
+    return f"capped at {shown} ({row['cap']})"
 
 
 # --------------------------------------------------------------------------------------

@@ -64,7 +64,8 @@ MRR_METRIC = "nb_mrr"
 DAILY = "daily"  # the run key of the automatic readout of a day
 _RUN = re.compile(r"^(daily|manual_[0-9a-f]{10})$")
 # Stats engine type per config metric type ("count" metrics are compared as means).
-STATS_TYPES = {"conversion": "conversion", "revenue": "revenue", "count": "revenue"}
+STATS_TYPES = {"conversion": "conversion", "revenue": "revenue", "count": "revenue",
+               "ratio": "ratio"}  # fmt: skip
 # Funnel stages per funnel from the aggregated counts, first = denominator (clean users).
 FUNNEL_STAGES = {
     "saas": (
@@ -81,7 +82,7 @@ FUNNEL_STAGES = {
         ("purchased", "purchases"),
     ),
 }
-SUM_FIELDS = ("n", "sum", "sum_sq", "sum_x", "sum_x_sq", "sum_xy")
+SUM_FIELDS = ("n", "sum", "sum_sq", "sum_x", "sum_x_sq", "sum_xy", "sum_d", "sum_d_sq", "sum_yd")
 
 
 # --------------------------------------------------------------------------- params
@@ -135,7 +136,10 @@ def parse_params(params: Mapping[str, Any] | None, spec: ExperimentSpec) -> Read
 
 
 def stats_config(spec: ExperimentSpec, alpha: float = DEFAULT_ALPHA) -> dict[str, Any]:
-    """The ``build_readout`` config of an experiment: its metrics, roles, control, correction."""
+    """The ``build_readout`` config of an experiment: its metrics, roles, control, correction,
+    each metric's cap (``cap_value`` is the data's: :func:`metric_cap_values`)."""
+    from include.metric_library import definition
+
     return {
         "experiment": spec.name,
         "control": spec.control,
@@ -143,7 +147,9 @@ def stats_config(spec: ExperimentSpec, alpha: float = DEFAULT_ALPHA) -> dict[str
         "correction": spec.readout.correction,
         "metrics": {
             m.name: {"type": STATS_TYPES[m.type], "role": m.role,
-                     "higher_is_better": m.higher_is_better}
+                     "higher_is_better": m.higher_is_better,
+                     "cap": definition(m.name, spec.funnel).cap_label,
+                     "window_days": metric_window(spec, m.name)}
             for m in spec.metrics
         },  # fmt: skip
     }
@@ -183,7 +189,53 @@ def metric_sums(row: Mapping[str, Any], metric: str) -> dict[str, float]:
         "sum_x": _num(row.get("sum_x")),
         "sum_x_sq": _num(row.get("sum_x_sq")),
         "sum_xy": _num(row.get(f"{metric}_sum_xy")),
+        # a ratio metric's denominator (0 for the others: no such columns)
+        "sum_d": _num(row.get(f"{metric}_den_sum")),
+        "sum_d_sq": _num(row.get(f"{metric}_den_sum_sq")),
+        "sum_yd": _num(row.get(f"{metric}_num_den_sum")),
     }
+
+
+def metric_window(spec: ExperimentSpec, metric: str) -> int | None:
+    """The metric's window in days: its own (library ``window``), else the shop experiment's
+    outcome window; None for a SaaS metric without one."""
+    from include.metric_library import definition
+
+    own = definition(metric, spec.funnel).window_days
+    if own is not None:
+        return own
+    return spec.outcome_window_days if spec.funnel == "shop" else None
+
+
+def with_open_units(records: list[dict[str, Any]], rows: Iterable[Mapping[str, Any]],
+                    spec: ExperimentSpec) -> None:  # fmt: skip
+    """``open_window_units`` of each record with a window: the clean units of its control
+    and its variant, in its segment, whose window had not closed as of ds (the aggregate's
+    ``{metric}_open_units``)."""
+    by_key = {(segment_label(r), r["variant"]): r for r in rows}
+    for rec in records:
+        if rec.get("window_days") is None:
+            continue
+        total = 0
+        for variant in (rec["control_variant"], rec["variant"]):
+            row = by_key.get((rec["segment"], variant), {})
+            total += int(row.get(f"{rec['metric']}_open_units") or 0)
+        rec["open_window_units"] = total
+
+
+def metric_cap_values(rows: Iterable[Mapping[str, Any]], spec: ExperimentSpec) -> dict:
+    """``{metric: cap}`` of the capped metrics, from the aggregate (``{metric}_cap``, one
+    value per ds for every row); None where no row carries one."""
+    from include.metric_library import definition
+
+    capped = [m.name for m in spec.metrics if definition(m.name, spec.funnel).cap_kind]
+    out: dict[str, float | None] = {}
+    for name in capped:
+        values = {r.get(f"{name}_cap") for r in rows} - {None}
+        if len(values) > 1:
+            raise ValueError(f"{spec.name}: metric {name} has several caps in one ds: {values}")
+        out[name] = float(values.pop()) if values else None
+    return out
 
 
 def cells_from_rows(
@@ -332,6 +384,8 @@ def cuped_results(cells: Sequence[Mapping[str, Any]], spec: ExperimentSpec, alph
 
     out = {}
     for m in spec.metrics:
+        if STATS_TYPES[m.type] == "ratio":
+            continue  # CUPED here adjusts a per-unit mean; a ratio's is not one
         control = _overall_cell(cells, m.name, spec.control)
         for variant in spec.variant_names:
             if variant == spec.control:
@@ -424,8 +478,11 @@ def build_result(
     from include.stats import build_readout, decide, run_trust_checks
 
     config = stats_config(spec, run.alpha)
+    for name, cap in metric_cap_values(rows, spec).items():
+        config["metrics"][name]["cap_value"] = cap
     cells = cells_from_rows(rows, spec, run.segments)
     records = build_readout(cells, config)
+    with_open_units(records, rows, spec)
     if ds is not None:
         sequential_decisions(records, spec, ds, series, run.alpha)
     t = trust_inputs(rows, spec)

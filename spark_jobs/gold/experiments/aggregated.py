@@ -5,7 +5,9 @@ Grain: (experiment, variant, segment, segment_value); ``segment`` is 'overall' (
 or one of the experiment's configured dimensions (region, package, list_size_group, ...),
 null values grouped as 'unknown'. Counts of seed 000 (users, activations, conversions,
 new_bookings, total_new_mrr) and, per configured metric, n / sum / sum of squares / sum of
-x*y, are computed on the clean cohort of eligible visitors (duplication_rank = 1 and
+x*y (a ratio metric: of its numerator, plus its denominator's sums and their cross-product;
+a capped metric: of values capped at ``{metric}_cap``, see ``metric_caps``), are computed
+on the clean cohort of eligible visitors (duplication_rank = 1 and
 contamination_flag = 'Not Contaminated'); x = pre_exposure_sessions is the pre-exposure
 CUPED covariate (``sum_x``, ``sum_x_sq``). Trust inputs (all rows, contaminated, duplicate,
 ineligible rows) are counted over every row, so the readout's sample-ratio and contamination
@@ -27,7 +29,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from include.experiments import ExperimentSpec, metric_column
+from include.experiments import ExperimentSpec
+from include.metric_library import definition
 from spark_jobs.common import JobResult
 from spark_jobs.gold.experiments.common import NOT_CONTAMINATED, cast_to_contract, spec_from_params
 
@@ -52,20 +55,103 @@ def with_segments(outcomes: DataFrame, spec: ExperimentSpec) -> DataFrame:
     ).drop("_seg")
 
 
-def metric_sums(spec: ExperimentSpec, clean_sum, x, xy_suffix: str = "sum_xy") -> list:
-    """``{metric}_n / _sum / _sum_sq / _{xy_suffix}`` of every configured metric (clean rows)."""
+def metric_value(found, ds: str | None):
+    """``(y, closed)`` of one library metric: the per-unit value (a ratio's numerator) and,
+    for a metric with a window of its own (SaaS), the condition that the unit's window has
+    closed as of ds (None otherwise). Windowed: ``y`` counts only when the metric's date
+    falls in ``[exposure_date, exposure_date + days)``, and the window has closed once its
+    last day, ``exposure_date + days - 1``, is on or before ds."""
     from pyspark.sql import functions as F
+
+    y = F.col(found.column).cast("double")
+    if found.window_days is None:
+        return y, None
+    exposed = F.col("exposure_date")
+    inside = F.col(found.window_date_column) < F.date_add(exposed, found.window_days)
+    closed = F.date_add(exposed, found.window_days - 1) <= F.to_date(F.lit(ds))
+    return F.when(inside, y).otherwise(F.lit(0.0)), closed
+
+
+def metric_caps(
+    spec: ExperimentSpec, clean_rows: DataFrame, ds: str | None = None
+) -> dict[str, float | None]:
+    """The cap of every capped metric (``include.metric_library``): an absolute cap as
+    defined, a percentile cap as that percentile of the metric over the clean rows of every
+    arm pooled (those whose window has closed, for a windowed metric; Spark's exact
+    ``percentile``, linear between ranks; None without rows, so nothing is capped). One
+    pass over the rows for all percentile caps."""
+    from pyspark.sql import functions as F
+
+    caps: dict[str, float | None] = {}
+    wanted = []
+    for m in spec.metrics:
+        found = definition(m.name, spec.funnel)
+        if found.cap_kind == "absolute":
+            caps[m.name] = found.cap_value
+        elif found.cap_kind == "percentile":
+            y, closed = metric_value(found, ds)
+            value = y if closed is None else F.when(closed, y)  # percentile skips nulls
+            wanted.append(F.percentile(value, F.lit(found.cap_value)).alias(m.name))
+    if wanted:
+        row = clean_rows.agg(*wanted).first()
+        caps.update({name: (None if v is None else float(v)) for name, v in row.asDict().items()})
+    return caps
+
+
+def metric_sums(
+    spec: ExperimentSpec,
+    clean,
+    x,
+    xy_suffix: str = "sum_xy",
+    caps: dict | None = None,
+    ds: str | None = None,
+    pending=None,
+) -> list:
+    """``{metric}_n / _sum / _sum_sq / _{xy_suffix}`` of every configured metric over the
+    ``clean`` rows (a windowed metric: those whose window has closed), on values capped at
+    ``caps[metric]`` where the metric is capped; a ratio metric sums its numerator there
+    and adds its denominator's ``_den_sum / _den_sum_sq`` and the cross-product
+    ``_num_den_sum``. ``{metric}_open_units``: the clean units left out because their window
+    is still open (a windowed metric's own; ``pending``, the shop's outcome window, for
+    every shop metric)."""
+    from pyspark.sql import functions as F
+
+    def total(value, where):
+        return F.sum(F.when(where, value).otherwise(F.lit(0)))
 
     aggs = []
     for m in spec.metrics:
-        y = F.col(metric_column(spec, m.name)).cast("double")
+        found = definition(m.name, spec.funnel)
+        y, closed = metric_value(found, ds)
+        rows = clean if closed is None else clean & closed
+        if found.cap_kind is not None:
+            y = F.least(y, F.lit((caps or {}).get(m.name)).cast("double"))  # null: no cap
         aggs += [
-            clean_sum(F.lit(1)).alias(f"{m.name}_n"),
-            clean_sum(y).alias(f"{m.name}_sum"),
-            clean_sum(y * y).alias(f"{m.name}_sum_sq"),
-            clean_sum(x * y).alias(f"{m.name}_{xy_suffix}"),
+            total(F.lit(1), rows).alias(f"{m.name}_n"),
+            total(y, rows).alias(f"{m.name}_sum"),
+            total(y * y, rows).alias(f"{m.name}_sum_sq"),
+            total(x * y, rows).alias(f"{m.name}_{xy_suffix}"),
         ]
+        if found.kind == "ratio":
+            d = F.col(found.denominator).cast("double")
+            aggs += [
+                total(d, rows).alias(f"{m.name}_den_sum"),
+                total(d * d, rows).alias(f"{m.name}_den_sum_sq"),
+                total(y * d, rows).alias(f"{m.name}_num_den_sum"),
+            ]
+        still_open = pending if closed is None else clean & ~closed
+        if still_open is not None:
+            aggs.append(total(F.lit(1), still_open).alias(f"{m.name}_open_units"))
     return aggs
+
+
+def with_caps(aggregated: DataFrame, caps: dict[str, float | None]) -> DataFrame:
+    """``{metric}_cap``: the cap each capped metric's sums were computed with."""
+    from pyspark.sql import functions as F
+
+    for name, cap in caps.items():
+        aggregated = aggregated.withColumn(f"{name}_cap", F.lit(cap).cast("double"))
+    return aggregated
 
 
 def transform_shop(spec: ExperimentSpec, user_outcomes: DataFrame, ds: str) -> DataFrame:
@@ -93,13 +179,17 @@ def transform_shop(spec: ExperimentSpec, user_outcomes: DataFrame, ds: str) -> D
         clean_sum(F.col("revenue")).alias("total_revenue"),
         clean_sum(x).alias("intensity_sum"),
         clean_sum(x * x).alias("intensity_sum_sq"),
-        *metric_sums(spec, clean_sum, x, "intensity_sum_xy"),
     ]
-    out = (
-        with_segments(user_outcomes.where(F.col("experiment") == spec.name), spec)
+    rows = user_outcomes.where(F.col("experiment") == spec.name)
+    caps = metric_caps(spec, rows.where(clean))
+    pending = (F.col("contamination_flag") == NOT_CONTAMINATED) & ~F.col("window_complete")
+    aggs += metric_sums(spec, clean, x, "intensity_sum_xy", caps, pending=pending)
+    out = with_caps(
+        with_segments(rows, spec)
         .groupBy("experiment", "variant", "segment", "segment_value")
         .agg(*aggs)
-        .withColumn("ds", F.lit(ds))
+        .withColumn("ds", F.lit(ds)),
+        caps,
     )
     contract = shop_aggregated_contract(spec.name, tuple(m.name for m in spec.metrics))
     return cast_to_contract(out, contract)
@@ -138,12 +228,14 @@ def transform(spec: ExperimentSpec, outcomes: DataFrame, ds: str) -> DataFrame:
         clean_sum(x).alias("sum_x"),
         clean_sum(x * x).alias("sum_x_sq"),
     ]
-    aggs += metric_sums(spec, clean_sum, x)
-    out = (
+    caps = metric_caps(spec, outcomes.where(clean), ds)
+    aggs += metric_sums(spec, clean, x, caps=caps, ds=ds)
+    out = with_caps(
         with_segments(outcomes, spec)
         .groupBy("experiment", "variant", "segment", "segment_value")
         .agg(*aggs)
-        .withColumn("ds", F.lit(ds))
+        .withColumn("ds", F.lit(ds)),
+        caps,
     )
     contract = aggregated_contract(spec.name, tuple(m.name for m in spec.metrics))
     return cast_to_contract(out, contract)

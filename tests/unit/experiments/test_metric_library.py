@@ -29,8 +29,83 @@ def test_the_repository_s_metrics_moved_in_unchanged():
         "engagement_intensity": ("shop", "engagement_intensity", "mean"),
     }
     lib = library()
-    assert {n: (d.funnel, d.column, d.kind) for n, d in lib.items()} == expected
+    moved = {n: (d.funnel, d.column, d.kind) for n, d in lib.items() if n in expected}
+    assert moved == expected
+    assert all(lib[n].cap_kind is None and lib[n].denominator is None for n in expected)
     assert all(d.higher_is_better and d.description for d in lib.values())
+
+
+def test_the_demo_s_capped_and_ratio_metrics():
+    lib = library()
+    capped, ratio = lib["revenue_capped"], lib["revenue_per_order"]
+    assert (capped.kind, capped.column, capped.cap_kind, capped.cap_value) == (
+        "mean", "revenue", "percentile", 0.99)  # fmt: skip
+    assert capped.cap_label == "percentile 0.99"
+    assert (ratio.kind, ratio.column, ratio.denominator, ratio.stats_type) == (
+        "ratio", "revenue", "orders", "ratio")  # fmt: skip
+
+
+def _mean(**body) -> dict:
+    return {"metrics": {"spend": {"kind": "mean", "funnel": "shop", "column": "revenue",
+                                  **body}}}  # fmt: skip
+
+
+def _ratio(**body) -> dict:
+    return {"metrics": {"aov": {"kind": "ratio", "funnel": "shop", "numerator": "revenue",
+                                "denominator": "orders", **body}}}  # fmt: skip
+
+
+def _saas(**body) -> dict:
+    return {"metrics": {"paid": {"kind": "binomial", "funnel": "saas", "column": "is_converted",
+                                 **body}}}  # fmt: skip
+
+
+def test_a_window_is_parsed():
+    lib = parse_library(_saas(window={"days": 14, "date_column": "conversion_date"}), SRC)
+    assert (lib["paid"].window_days, lib["paid"].window_date_column) == (14, "conversion_date")
+    assert parse_library(_saas(), SRC)["paid"].window_days is None
+
+
+def test_caps_are_parsed():
+    assert parse_library(_mean(cap="none"), SRC)["spend"].cap_kind is None
+    absolute = parse_library(_mean(cap={"absolute": 500}), SRC)["spend"]
+    assert (absolute.cap_kind, absolute.cap_value, absolute.cap_label) == (
+        "absolute", 500.0, "absolute 500")  # fmt: skip
+    assert parse_library(_mean(cap={"percentile": 0.95}), SRC)["spend"].cap_value == 0.95
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (_mean(cap=0.99), r"metrics.spend.cap must be none, \{absolute: X\} or"),
+        (_mean(cap={"percentile": 99}), r"cap.percentile must be inside \(0, 1\)"),
+        (_mean(cap={"percentile": 0.9, "absolute": 3}), r"metrics.spend.cap must be none"),
+        (_mean(cap={"absolute": -1}), r"cap.absolute must be above 0"),
+        (_mean(cap={"absolute": "lots"}), r"cap.absolute must be a number"),
+        (_mean(cap={"absolute": float("inf")}), r"cap.absolute must be a number"),
+        (_one(cap={"absolute": 1}), r"only a mean metric can be capped \(this one is binomial"),
+        (_ratio(cap={"absolute": 1}), r"only a mean metric can be capped \(this one is ratio"),
+        (_ratio(denominator=None), r"denominator None is not a column"),
+        ({"metrics": {"aov": {"kind": "ratio", "funnel": "shop", "numerator": "revenue"}}},
+         r"metrics.aov.denominator is missing \(a ratio metric needs numerator and denominator"),
+        (_ratio(column="revenue"), r"metrics.aov.column: a ratio metric takes numerator and "
+                                   r"denominator, not column"),
+        (_mean(numerator="revenue"), r"metrics.spend.numerator: a mean metric takes column"),
+        (_ratio(denominator="sessions"), r"denominator 'sessions' is not a column of "
+                                         r"gold.user_outcomes"),
+        (_mean(window={"days": 14, "date_column": "x"}), r"metrics.spend.window: a shop metric"),
+        (_saas(window={"days": 14}), r"metrics.paid.window must be \{days: N, date_column: C\}"),
+        (_saas(window={"days": 0, "date_column": "conversion_date"}),
+         r"window.days must be a whole number of days >= 1, got 0"),
+        (_saas(window={"days": 7.5, "date_column": "conversion_date"}),
+         r"window.days must be a whole number"),
+        (_saas(window={"days": 7, "date_column": "nb_mrr"}),
+         r"window.date_column 'nb_mrr' is not a DATE column of gold.<experiment>_outcomes"),
+    ],
+)
+def test_a_bad_cap_or_ratio_is_an_error_naming_the_file_and_key(raw, message):
+    with pytest.raises(ValueError, match=rf"^{SRC}: .*{message}"):
+        parse_library(raw, SRC)
 
 
 def test_a_definition_is_parsed_with_its_direction():
@@ -44,8 +119,8 @@ def test_a_definition_is_parsed_with_its_direction():
 @pytest.mark.parametrize(
     ("body", "message"),
     [
-        ({"cap": 0.99}, r"unknown key 'metrics.refunds.cap'"),
-        ({"kind": "ratio"}, r"metrics.refunds.kind must be one of"),
+        ({"capping": 0.99}, r"unknown key 'metrics.refunds.capping'"),
+        ({"kind": "quantile"}, r"metrics.refunds.kind must be one of"),
         ({"funnel": "web"}, r"metrics.refunds.funnel must be one of"),
         ({"column": "refunded"}, r"column 'refunded' is not a column of gold.user_outcomes"),
         ({"funnel": "saas"}, r"'purchased' is not a column of gold.<experiment>_outcomes"),
@@ -97,7 +172,8 @@ def test_an_experiment_names_library_metrics_and_gets_their_kind_and_direction(
         ("purchase", "conversion", True), ("refund_share", "conversion", False)]  # fmt: skip
     # what the statistics see: a drop of refund_share is the good direction
     assert stats_config(spec)["metrics"]["refund_share"] == {
-        "type": "conversion", "role": "guardrail", "higher_is_better": False}  # fmt: skip
+        "type": "conversion", "role": "guardrail", "higher_is_better": False,
+        "cap": None, "window_days": 7}  # fmt: skip  (a shop metric: the outcome window)
     with pytest.raises(ValueError, match=r"metrics\[0\]: unknown metric 'activation' for funnel"
                                          r" shop"):  # fmt: skip
         parse_experiment(_experiment([{"name": "activation", "role": "primary"}]))

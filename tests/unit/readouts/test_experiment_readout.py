@@ -120,6 +120,10 @@ def test_cells_cover_every_metric_variant_and_segment():
         "sum_x": 4100.0,
         "sum_x_sq": 12_500.0,
         "sum_xy": 1200.0,
+        # no ratio metric here: no denominator sums
+        "sum_d": 0.0,
+        "sum_d_sq": 0.0,
+        "sum_yd": 0.0,
     }
     assert {c["segment"] for c in cells} == {"overall", "region=emea", "device_type=mobile"}
 
@@ -232,10 +236,13 @@ def test_stats_config_from_the_experiment_config():
     cfg = job.stats_config(SPEC, 0.01)
     assert cfg["alpha"] == 0.01 and cfg["control"] == "control"
     # both higher-is-better in the metric library (metrics/metrics.yaml)
+    # both higher-is-better and uncapped in the metric library (metrics/metrics.yaml)
     assert cfg["metrics"]["nb_mrr"] == {
-        "type": "revenue", "role": "primary", "higher_is_better": True}  # fmt: skip
+        "type": "revenue", "role": "primary", "higher_is_better": True, "cap": None,
+        "window_days": None}  # fmt: skip
     assert cfg["metrics"]["new_booking"] == {
-        "type": "conversion", "role": "guardrail", "higher_is_better": True}  # fmt: skip
+        "type": "conversion", "role": "guardrail", "higher_is_better": True,
+        "cap": None, "window_days": None}  # fmt: skip
     assert job.verdict_rules(SPEC)["min_sample_per_arm"] == 1000
 
 

@@ -185,3 +185,16 @@ def test_a_lower_is_better_metric_says_so_and_a_fall_reads_good(bundle: ReadoutB
 
     fall = {"significant": True, "abs_lift": -1.0, "higher_is_better": False}
     assert _direction(fall) == "good" and _direction({**fall, "higher_is_better": True}) == "bad"
+
+
+def test_a_capped_metric_shows_its_cap_and_a_ratio_its_test(bundle: ReadoutBundle) -> None:
+    records = [
+        {**r, "cap": "percentile 0.99", "cap_value": 412.5} if r.get("metric") == "nb_mrr"
+        else r for r in bundle.records
+    ]
+    out = render_html(replace(bundle, records=records))
+    assert out.count("capped at $412.50 (percentile 0.99)") == 1  # one table per metric
+    assert "capped at" not in render_html(bundle)
+    ratio = [{**r, "metric_type": "ratio"} if r.get("metric") == "nb_mrr" else r
+             for r in bundle.records]  # fmt: skip
+    assert render_html(replace(bundle, records=ratio)).count("ratio (delta method)") == 1
