@@ -5,6 +5,8 @@ each experiment's decision-day readout with the generator's manifests:
 
 * each primary metric's planted relative lift lies inside the readout's interval of the
   relative lift (a metric the world cannot show, with no interval, is reported as such);
+  guardrails and any other metric the generator plants a lift for (the shop's revenue per
+  order, a ratio metric) are compared and reported, not judged;
 * the verdict is the planted one: ``ship`` for a planted win (a primary metric planted up,
   none down), ``do_not_ship`` for a planted loss or a flat metric.
 
@@ -78,7 +80,10 @@ def compare(spec, planted: dict[str, dict[str, float]], realised: dict, rows: li
     table, misses = [], []
     primaries = {}
     for metric in spec.metrics:
-        if metric.role not in ("primary", "guardrail"):
+        # primaries and guardrails, and any other metric the generator planted a lift for
+        # (the shop's revenue per order); only a primary's planted lift outside its interval
+        # is a miss, the others are reported
+        if metric.role not in ("primary", "guardrail") and metric.name not in planted:
             continue
         for variant in spec.variant_names:
             if variant == spec.control:

@@ -110,6 +110,15 @@ def experiment_section(
                 m: {v: exp.effect(v, m) for v in exp.variants if v != exp.control} for m in metrics
             },
         }
+        if exp.kind == "shop":
+            # an order's amount is the price x (1 + revenue lift) / (1 + purchase lift)
+            # (include.generator.shop.build_cohort), one order per buyer, order statuses
+            # alike in every arm: revenue per order moves by that ratio
+            section["planted_relative_lift"]["revenue_per_order"] = {
+                v: (1 + exp.effect(v, "revenue")) / (1 + exp.effect(v, "purchase")) - 1
+                for v in exp.variants
+                if v != exp.control
+            }
         if exp.kind == "saas":
             section["base_rates"] = {
                 "signup_share_of_visitors": f.signup_share,

@@ -144,3 +144,39 @@ def test_judge_takes_the_planted_lifts_and_the_sample_from_the_manifests():
     assert res["passed"] and res["metrics"][0]["realised"] == pytest.approx(-0.5)
     with pytest.raises(ValueError, match="no manifest plants anything"):
         judge(s, [{"experiments": {}}], rows)
+
+
+def test_a_planted_secondary_metric_is_compared_and_reported():
+    """revenue_per_order (secondary) with a planted lift is compared like a guardrail:
+    reported inside or outside, never a miss; engagement_intensity (secondary, nothing
+    planted) is not compared."""
+    ratio = {"name": "revenue_per_order", "role": "secondary"}
+    s = spec(**{**SHOP, "metrics": [*SHOP["metrics"], ratio]})
+    planted = {"purchase": {"treatment": -0.5}, "revenue_per_order": {"treatment": 0.0}}
+    rows = [_row("purchase", "primary", -0.62, -0.31, "do_not_ship", -0.47),
+            _row("revenue", "guardrail", -0.70, -0.20, "do_not_ship", -0.45),
+            _row("engagement_intensity", "secondary", -0.1, 0.1, "do_not_ship"),
+            _row("revenue_per_order", "secondary", -0.08, 0.05, "do_not_ship", -0.01)]  # fmt: skip
+    res = compare(s, planted, {}, rows)
+    assert res["passed"]
+    assert [(m["metric"], m["inside"]) for m in res["metrics"]] == [
+        ("purchase", True), ("revenue", False), ("revenue_per_order", True)]  # fmt: skip
+    rows[-1] = _row("revenue_per_order", "secondary", 0.02, 0.15, "do_not_ship", 0.08)
+    outside = compare(s, planted, {}, rows)
+    assert outside["passed"] and outside["metrics"][-1]["inside"] is False
+
+
+def test_the_generator_plants_revenue_per_order_from_the_revenue_and_purchase_lifts():
+    from include.generator.truth import experiment_section
+
+    world = truth_world()
+    section = experiment_section(world.generator, date(2024, 1, 2), None, None, {})
+    # an order's amount moves by (1 - 0.5) / (1 - 0.5): revenue per order is flat
+    assert section["pdp_redesign"]["planted_relative_lift"]["revenue_per_order"] == {
+        "treatment": 0.0}  # fmt: skip
+    from include.generator.config import GeneratorConfig
+
+    default = GeneratorConfig().validate()  # purchase +5 %, revenue +5 %: flat as well
+    lifted = experiment_section(default, date(2024, 1, 2), None, None, {})
+    assert lifted["pdp_redesign"]["planted_relative_lift"]["revenue_per_order"] == {
+        "treatment": pytest.approx(1.05 / 1.05 - 1)}  # fmt: skip
