@@ -181,14 +181,22 @@ def _num(value: Any) -> float:
 
 
 def metric_sums(row: Mapping[str, Any], metric: str) -> dict[str, float]:
-    """One metric's sufficient statistics from an aggregated row (covariate sums shared)."""
+    """One metric's sufficient statistics from an aggregated row (covariate sums shared).
+
+    A metric with a window of its own is summed over the units whose window has closed,
+    while the shared covariate sums cover every clean unit: they do not describe the same
+    units, so such a metric gets no covariate (CUPED skips it) rather than a wrong one."""
+    from include.metric_library import library
+
+    found = library().get(metric)
+    own_units = found is not None and found.window_days is not None
     return {
         "n": _num(row.get(f"{metric}_n")),
         "sum": _num(row.get(f"{metric}_sum")),
         "sum_sq": _num(row.get(f"{metric}_sum_sq")),
-        "sum_x": _num(row.get("sum_x")),
-        "sum_x_sq": _num(row.get("sum_x_sq")),
-        "sum_xy": _num(row.get(f"{metric}_sum_xy")),
+        "sum_x": 0.0 if own_units else _num(row.get("sum_x")),
+        "sum_x_sq": 0.0 if own_units else _num(row.get("sum_x_sq")),
+        "sum_xy": 0.0 if own_units else _num(row.get(f"{metric}_sum_xy")),
         # a ratio metric's denominator (0 for the others: no such columns)
         "sum_d": _num(row.get(f"{metric}_den_sum")),
         "sum_d_sq": _num(row.get(f"{metric}_den_sum_sq")),

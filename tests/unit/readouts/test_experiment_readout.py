@@ -627,3 +627,17 @@ def test_sample_ratio_cuped_and_mrr_results_are_rows_too():
     for r in rows:
         assert set(r) == names, set(r) ^ names
         assert not any(isinstance(v, float) and not math.isfinite(v) for v in r.values())
+
+
+def test_a_windowed_metric_gets_no_covariate_over_other_units():
+    """conversion_14d is summed over the units whose 14 days have passed; sum_x covers every
+    clean unit. Its cell carries no covariate, so CUPED skips it, while activation keeps
+    the shared one."""
+    row = {"segment": "overall", "variant": "control", "sum_x": 4000.0, "sum_x_sq": 12_000.0,
+           "conversion_14d_n": 300, "conversion_14d_sum": 12.0, "conversion_14d_sum_sq": 12.0,
+           "conversion_14d_sum_xy": 50.0, "activation_n": 2000, "activation_sum": 200.0,
+           "activation_sum_sq": 200.0, "activation_sum_xy": 900.0}  # fmt: skip
+    windowed, plain = job.metric_sums(row, "conversion_14d"), job.metric_sums(row, "activation")
+    assert (windowed["n"], windowed["sum"]) == (300, 12.0)
+    assert (windowed["sum_x"], windowed["sum_x_sq"], windowed["sum_xy"]) == (0.0, 0.0, 0.0)
+    assert (plain["sum_x"], plain["sum_x_sq"], plain["sum_xy"]) == (4000.0, 12_000.0, 900.0)
