@@ -12,7 +12,9 @@ whether it has a conversion window of its own (``window: {days: 14, date_column:
 conversion_date}``, SaaS funnel: the outcome counts only when that date falls within the
 days from the unit's exposure date, and a unit joins the metric only once its window has
 closed as of ds; a shop metric's window is the experiment's ``outcome_window_days``),
-which way is good (``higher_is_better``) and a line for the reader. An experiment file
+what a mean or a ratio counts in (``unit``: ``usd``, the default, or ``count``: how the page
+writes its means and lifts), which way is good (``higher_is_better``) and a line for the
+reader. An experiment file
 names the metric and gives it a role; the readout takes
 the kind and the direction from here (``include.experiments``). The file is validated like
 an experiment file: an unknown key, a missing column or a wrong type is a ``ValueError``
@@ -32,8 +34,9 @@ from include.contracts import validate_identifier
 DEFAULT_FILE = Path(__file__).resolve().parent.parent / "metrics" / "metrics.yaml"
 KINDS = ("binomial", "mean", "ratio")
 FUNNELS = ("saas", "shop")
-KEYS = ("kind", "funnel", "column", "numerator", "denominator", "cap", "window",
+KEYS = ("kind", "funnel", "column", "numerator", "denominator", "cap", "window", "unit",
         "higher_is_better", "description")  # fmt: skip
+UNITS = ("usd", "count")  # what a mean or a ratio counts in (a binomial metric is a share)
 WINDOW_KEYS = ("days", "date_column")
 CAP_KINDS = ("absolute", "percentile")
 # what the statistics engine calls each kind (include.stats: z-test for rates, Welch for
@@ -54,6 +57,7 @@ class MetricDefinition:
     cap_value: float | None = None  # the cap, or the percentile in (0, 1)
     window_days: int | None = None  # a conversion window of its own (SaaS funnel)
     window_date_column: str | None = None  # the date the outcome happened on
+    unit: str | None = None  # "usd" or "count" for a mean or a ratio, None for a share
 
     @property
     def stats_type(self) -> str:
@@ -120,6 +124,11 @@ def parse_library(raw: object, source: str) -> dict[str, MetricDefinition]:
                 fail(f"{where}.{key} {body[key]!r} is not a column of {table[body['funnel']]}")
         cap_kind, cap_value = parse_cap(body.get("cap", "none"), body["kind"], where, fail)
         window_days, window_date = parse_window(body.get("window"), body, where, fail)
+        unit = body.get("unit", None if body["kind"] == "binomial" else "usd")
+        if body["kind"] == "binomial" and unit is not None:
+            fail(f"{where}.unit: a binomial metric is a share of units, it has no unit")
+        if body["kind"] != "binomial" and unit not in UNITS:
+            fail(f"{where}.unit must be one of {UNITS}, got {unit!r}")
         direction = body.get("higher_is_better", True)
         if not isinstance(direction, bool):
             fail(f"{where}.higher_is_better must be true or false, got {direction!r}")
@@ -138,6 +147,7 @@ def parse_library(raw: object, source: str) -> dict[str, MetricDefinition]:
             cap_value=cap_value,
             window_days=window_days,
             window_date_column=window_date,
+            unit=unit,
         )
     return out
 

@@ -100,6 +100,11 @@ class ReadoutBundle:
         """Display name of a metric (its own name unless a label is given)."""
         return self.metric_labels.get(metric, metric)
 
+    def unit(self, metric: str) -> str | None:
+        """What a mean or ratio metric counts in (``usd``, ``count``), from the readout's
+        metric config (the metric library); None when the config does not say."""
+        return ((self.config or {}).get("metrics") or {}).get(metric, {}).get("unit")
+
 
 @dataclass(frozen=True)
 class DeepDiveDetails:

@@ -144,15 +144,23 @@ def fmt_prob(value: Any) -> str:
     return f"{v * 100:.1f}%"
 
 
-def fmt_mean(value: Any, metric_type: str | None) -> str:
-    """An arm mean in its metric's unit: a rate for conversions, money for revenue."""
-    return fmt_pct(value) if metric_type == "conversion" else fmt_money(value)
+def fmt_mean(value: Any, metric_type: str | None, unit: str | None = None) -> str:
+    """An arm mean in its metric's unit: a rate for conversions, a plain number for a count
+    metric (``unit: count`` in the metric library), money otherwise."""
+    if metric_type == "conversion":
+        return fmt_pct(value)
+    return fmt_num(value) if unit == "count" else fmt_money(value)
 
 
-def fmt_abs_lift(value: Any, metric_type: str | None, signed: bool = True) -> str:
-    """An absolute lift: percentage points for rates, dollars for revenue."""
+def fmt_abs_lift(
+    value: Any, metric_type: str | None, signed: bool = True, unit: str | None = None
+) -> str:
+    """An absolute lift: percentage points for rates, a plain number for counts, dollars
+    otherwise."""
     if metric_type == "conversion":
         return fmt_pp(value, signed)
+    if unit == "count":
+        return fmt_num(value, signed=signed)
     return fmt_money(value, signed, cents=True)
 
 

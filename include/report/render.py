@@ -252,6 +252,7 @@ def _direction(row: Mapping[str, Any]) -> str:
 
 def _row_view(row: Mapping[str, Any], bundle: ReadoutBundle) -> dict[str, Any]:
     mtype = row.get("metric_type")
+    unit = bundle.unit(str(row.get("metric")))
     status = str(row.get("status") or "ok")
     return {
         "metric": str(row.get("metric")),
@@ -261,19 +262,20 @@ def _row_view(row: Mapping[str, Any], bundle: ReadoutBundle) -> dict[str, Any]:
         "segment": str(row.get("segment")),
         "variant": str(row.get("variant")),
         "control_n": fmt_int(row.get("control_n")),
-        "control_mean": fmt_mean(row.get("control_mean"), mtype),
+        "control_mean": fmt_mean(row.get("control_mean"), mtype, unit),
         "variant_n": fmt_int(row.get("variant_n")),
-        "variant_mean": fmt_mean(row.get("variant_mean"), mtype),
-        "abs_lift": fmt_abs_lift(row.get("abs_lift"), mtype),
+        "variant_mean": fmt_mean(row.get("variant_mean"), mtype, unit),
+        "abs_lift": fmt_abs_lift(row.get("abs_lift"), mtype, unit=unit),
         "abs_ci": fmt_interval(
-            row.get("abs_ci_low"), row.get("abs_ci_high"), fmt_abs_lift, metric_type=mtype
+            row.get("abs_ci_low"), row.get("abs_ci_high"), fmt_abs_lift, metric_type=mtype,
+            unit=unit,
         ),
         "rel_lift": fmt_pct(row.get("rel_lift"), signed=True),
         "rel_ci": fmt_interval(row.get("rel_ci_low"), row.get("rel_ci_high"), fmt_pct, signed=True),
         "p": fmt_p(row.get("p_value")),
         "p_adj": fmt_p(row.get("p_value_adjusted")),
         "prob": fmt_prob(row.get("prob_beat_control")),
-        "loss": fmt_abs_lift(row.get("expected_loss"), mtype, signed=False),
+        "loss": fmt_abs_lift(row.get("expected_loss"), mtype, signed=False, unit=unit),
         "mde": fmt_pct(row.get("mde_rel")),
         "power": fmt_pct(row.get("power"), digits=0),
         "significant": bool(row.get("significant")),
@@ -309,7 +311,7 @@ def _metric_tables(bundle: ReadoutBundle) -> list[dict[str, Any]]:
                 "type": str(row.get("metric_type") or ""),
                 "lower_is_better": row.get("higher_is_better") is False,
                 # a capped mean says its cap; a ratio, that the delta method tested it
-                "cap": _cap_text(row),
+                "cap": _cap_text(row, bundle.unit(metric)),
                 "window": _window_text(row),
                 "rows": [],
             },
@@ -331,12 +333,15 @@ def _window_text(row: Mapping[str, Any]) -> str | None:
     return text
 
 
-def _cap_text(row: Mapping[str, Any]) -> str | None:
+def _cap_text(row: Mapping[str, Any], unit: str | None = None) -> str | None:
     """``capped at $412.00 (percentile 0.99)``; None for an uncapped metric."""
     if not row.get("cap"):
         return None
     value = row.get("cap_value")
-    shown = fmt_money(value, cents=True) if is_num(value) else "no value yet (no units)"
+    if not is_num(value):
+        shown = "no value yet (no units)"
+    else:
+        shown = fmt_num(value) if unit == "count" else fmt_money(value, cents=True)
     return f"capped at {shown} ({row['cap']})"
 
 

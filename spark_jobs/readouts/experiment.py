@@ -149,7 +149,8 @@ def stats_config(spec: ExperimentSpec, alpha: float = DEFAULT_ALPHA) -> dict[str
             m.name: {"type": STATS_TYPES[m.type], "role": m.role,
                      "higher_is_better": m.higher_is_better,
                      "cap": definition(m.name, spec.funnel).cap_label,
-                     "window_days": metric_window(spec, m.name)}
+                     "window_days": metric_window(spec, m.name),
+                     "unit": definition(m.name, spec.funnel).unit}
             for m in spec.metrics
         },  # fmt: skip
     }

@@ -66,6 +66,17 @@ def test_a_window_is_parsed():
     assert parse_library(_saas(), SRC)["paid"].window_days is None
 
 
+def test_units():
+    assert parse_library(_mean(), SRC)["spend"].unit == "usd"  # the default of a mean
+    assert parse_library(_mean(unit="count"), SRC)["spend"].unit == "count"
+    assert parse_library(_one(), SRC)["refunds"].unit is None  # a binomial is a share
+    assert library()["engagement_intensity"].unit == "count"
+    with pytest.raises(ValueError, match=r"metrics.spend.unit must be one of \('usd', 'count'\)"):
+        parse_library(_mean(unit="eur"), SRC)
+    with pytest.raises(ValueError, match=r"metrics.refunds.unit: a binomial metric is a share"):
+        parse_library(_one(unit="count"), SRC)
+
+
 def test_caps_are_parsed():
     assert parse_library(_mean(cap="none"), SRC)["spend"].cap_kind is None
     absolute = parse_library(_mean(cap={"absolute": 500}), SRC)["spend"]
@@ -173,7 +184,7 @@ def test_an_experiment_names_library_metrics_and_gets_their_kind_and_direction(
     # what the statistics see: a drop of refund_share is the good direction
     assert stats_config(spec)["metrics"]["refund_share"] == {
         "type": "conversion", "role": "guardrail", "higher_is_better": False,
-        "cap": None, "window_days": 7}  # fmt: skip  (a shop metric: the outcome window)
+        "cap": None, "window_days": 7, "unit": None}  # fmt: skip  (shop: the outcome window)
     with pytest.raises(ValueError, match=r"metrics\[0\]: unknown metric 'activation' for funnel"
                                          r" shop"):  # fmt: skip
         parse_experiment(_experiment([{"name": "activation", "role": "primary"}]))

@@ -239,10 +239,10 @@ def test_stats_config_from_the_experiment_config():
     # both higher-is-better and uncapped in the metric library (metrics/metrics.yaml)
     assert cfg["metrics"]["nb_mrr"] == {
         "type": "revenue", "role": "primary", "higher_is_better": True, "cap": None,
-        "window_days": None}  # fmt: skip
+        "window_days": None, "unit": "usd"}  # fmt: skip
     assert cfg["metrics"]["new_booking"] == {
         "type": "conversion", "role": "guardrail", "higher_is_better": True,
-        "cap": None, "window_days": None}  # fmt: skip
+        "cap": None, "window_days": None, "unit": None}  # fmt: skip
     assert job.verdict_rules(SPEC)["min_sample_per_arm"] == 1000
 
 

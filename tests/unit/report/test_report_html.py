@@ -198,3 +198,24 @@ def test_a_capped_metric_shows_its_cap_and_a_ratio_its_test(bundle: ReadoutBundl
     ratio = [{**r, "metric_type": "ratio"} if r.get("metric") == "nb_mrr" else r
              for r in bundle.records]  # fmt: skip
     assert render_html(replace(bundle, records=ratio)).count("ratio (delta method)") == 1
+
+
+def test_a_count_metric_is_written_as_a_number_not_money(bundle: ReadoutBundle) -> None:
+    """nb_mrr declared ``unit: count`` (as engagement_intensity is in the library): its
+    means, lift and cap read as plain numbers; without the unit they stay dollars."""
+    metrics = dict(bundle.config.get("metrics") or {})
+    metrics["nb_mrr"] = {**metrics.get("nb_mrr", {}), "unit": "count"}
+    records = [
+        {**r, "cap": "absolute 40", "cap_value": 40.0} if r.get("metric") == "nb_mrr" else r
+        for r in bundle.records
+    ]
+    counted = replace(bundle, config={**bundle.config, "metrics": metrics}, records=records)
+    row = next(r for r in bundle.records if r.get("metric") == "nb_mrr" and r.get("segment") ==
+               "overall")  # fmt: skip
+    from include.report.formatting import fmt_money, fmt_num
+
+    out = render_html(counted)
+    assert "capped at 40 (absolute 40)" in out
+    assert fmt_num(row["control_mean"]) in out
+    assert fmt_money(row["control_mean"]) not in out
+    assert fmt_money(row["control_mean"]) in render_html(replace(bundle, records=records))
