@@ -154,13 +154,50 @@ def with_caps(aggregated: DataFrame, caps: dict[str, float | None]) -> DataFrame
     return aggregated
 
 
-def transform_shop(spec: ExperimentSpec, user_outcomes: DataFrame, ds: str) -> DataFrame:
+def clean_cohort(spec: ExperimentSpec):
+    """The rows the statistics are computed on: the shop's users who saw one variant and
+    whose outcome window has closed; the SaaS funnel's eligible visitors, first of their
+    person, seeing one variant."""
+    from pyspark.sql import functions as F
+
+    if spec.funnel == "shop":
+        return (F.col("contamination_flag") == NOT_CONTAMINATED) & F.col("window_complete")
+    return (
+        (F.col("is_eligible_visitor") == 1)
+        & (F.col("duplication_rank") == 1)
+        & (F.col("contamination_flag") == NOT_CONTAMINATED)
+    )
+
+
+def experiment_rows(spec: ExperimentSpec, outcomes: DataFrame) -> DataFrame:
+    """The experiment's rows of its outcome table (gold.user_outcomes is shared)."""
+    from pyspark.sql import functions as F
+
+    return outcomes.where(F.col("experiment") == spec.name) if spec.funnel == "shop" else outcomes
+
+
+def require_caps(spec: ExperimentSpec, caps: dict | None) -> dict:
+    """``caps`` with an entry for every capped metric, or ValueError: summing a capped
+    metric uncapped would be a number computed from the wrong values."""
+    caps = dict(caps or {})
+    missing = [m.name for m in spec.metrics
+               if definition(m.name, spec.funnel).cap_kind and m.name not in caps]  # fmt: skip
+    if missing:
+        raise ValueError(f"{spec.name}: no cap given for the capped metrics {missing}; "
+                         "compute them with metric_caps first")  # fmt: skip
+    return caps
+
+
+def transform_shop(
+    spec: ExperimentSpec, user_outcomes: DataFrame, ds: str, caps: dict | None = None
+) -> DataFrame:
     """user_outcomes rows of (ds, experiment) -> seed 002 sufficient statistics."""
     from pyspark.sql import functions as F
 
     from include.table_catalog_experiments import shop_aggregated_contract
 
-    clean = (F.col("contamination_flag") == NOT_CONTAMINATED) & F.col("window_complete")
+    caps = require_caps(spec, caps)
+    clean = clean_cohort(spec)
     x = F.col("engagement_intensity").cast("double")
 
     def clean_sum(value):
@@ -180,8 +217,7 @@ def transform_shop(spec: ExperimentSpec, user_outcomes: DataFrame, ds: str) -> D
         clean_sum(x).alias("intensity_sum"),
         clean_sum(x * x).alias("intensity_sum_sq"),
     ]
-    rows = user_outcomes.where(F.col("experiment") == spec.name)
-    caps = metric_caps(spec, rows.where(clean))
+    rows = experiment_rows(spec, user_outcomes)
     pending = (F.col("contamination_flag") == NOT_CONTAMINATED) & ~F.col("window_complete")
     aggs += metric_sums(spec, clean, x, "intensity_sum_xy", caps, pending=pending)
     out = with_caps(
@@ -195,19 +231,21 @@ def transform_shop(spec: ExperimentSpec, user_outcomes: DataFrame, ds: str) -> D
     return cast_to_contract(out, contract)
 
 
-def transform(spec: ExperimentSpec, outcomes: DataFrame, ds: str) -> DataFrame:
+def transform(
+    spec: ExperimentSpec, outcomes: DataFrame, ds: str, caps: dict | None = None
+) -> DataFrame:
+    """Outcome rows of ds -> sufficient statistics per variant and segment. ``caps``: the
+    capped metrics' caps (:func:`metric_caps`, computed by ``main`` on the clean cohort);
+    no Spark action runs here."""
     from pyspark.sql import functions as F
 
     if spec.funnel == "shop":
-        return transform_shop(spec, outcomes, ds)
+        return transform_shop(spec, outcomes, ds, caps)
 
     from include.table_catalog_experiments import aggregated_contract
 
-    clean = (
-        (F.col("is_eligible_visitor") == 1)
-        & (F.col("duplication_rank") == 1)
-        & (F.col("contamination_flag") == NOT_CONTAMINATED)
-    )
+    caps = require_caps(spec, caps)
+    clean = clean_cohort(spec)
     x = F.col("pre_exposure_sessions").cast("double")
 
     def clean_sum(value):
@@ -228,7 +266,6 @@ def transform(spec: ExperimentSpec, outcomes: DataFrame, ds: str) -> DataFrame:
         clean_sum(x).alias("sum_x"),
         clean_sum(x * x).alias("sum_x_sq"),
     ]
-    caps = metric_caps(spec, outcomes.where(clean), ds)
     aggs += metric_sums(spec, clean, x, caps=caps, ds=ds)
     out = with_caps(
         with_segments(outcomes, spec)
@@ -253,7 +290,9 @@ def main(spark: SparkSession, ds: str, settings, params: dict | None = None) -> 
         outcomes = read_partition(spark, USER_OUTCOMES, ds, settings)
     else:
         outcomes = read_partition(spark, contract_for(spec.name, "outcomes"), ds, settings)
-    out = write_partition(spark, transform(spec, outcomes, ds), contract, ds, settings)
+    # the caps of the capped metrics: one pass over the clean cohort, before the aggregate
+    caps = metric_caps(spec, experiment_rows(spec, outcomes).where(clean_cohort(spec)), ds)
+    out = write_partition(spark, transform(spec, outcomes, ds, caps), contract, ds, settings)
     # rows in: the experiment's outcome rows, counted on the input; rows out: the outcome
     # rows the written aggregate covers, per segment (each segment splits every row once)
     rows_in = outcomes.where(F.col("experiment") == spec.name).count()

@@ -72,8 +72,20 @@ def _outcomes(spark):
     return spark.createDataFrame(rows, USER_OUTCOMES.spark_schema())
 
 
+def _aggregate(spec, outcomes, ds):
+    """What the job does: the caps on the clean cohort, then the aggregate with them."""
+    rows = aggregated.experiment_rows(spec, outcomes).where(aggregated.clean_cohort(spec))
+    return aggregated.transform(spec, outcomes, ds, aggregated.metric_caps(spec, rows, ds))
+
+
+def test_a_capped_metric_without_its_cap_is_refused(spark, spec):
+    with pytest.raises(ValueError, match=r"no cap given for the capped metrics "
+                                         r"\['spend_p80', 'spend_abs45'\]"):  # fmt: skip
+        aggregated.transform(spec, _outcomes(spark), DS)
+
+
 def test_caps_and_ratio_sums_by_hand(spark, spec):
-    agg = aggregated.transform(spec, _outcomes(spark), DS).where("segment = 'overall'")
+    agg = _aggregate(spec, _outcomes(spark), DS).where("segment = 'overall'")
     got = {r.variant: r.asDict() for r in agg.collect()}
     control, treatment = got["control"], got["treatment"]
     # the pooled 80th percentile of the clean users, the same on every row
@@ -104,7 +116,7 @@ def test_caps_and_ratio_sums_by_hand(spark, spec):
 def test_the_readout_reads_the_cap_and_the_ratio(spark, spec):
     from spark_jobs.readouts import experiment as job
 
-    rows = [r.asDict() for r in aggregated.transform(spec, _outcomes(spark), DS).collect()]
+    rows = [r.asDict() for r in _aggregate(spec, _outcomes(spark), DS).collect()]
     assert job.metric_cap_values(rows, spec) == {"spend_p80": pytest.approx(68.0),
                                                  "spend_abs45": 45.0}  # fmt: skip
     run = job.parse_params({"experiment": spec.name}, spec)
@@ -176,7 +188,7 @@ def test_a_metric_window_of_its_own(spark, tmp_path, monkeypatch):
         for i, (v, e, conv, when, flag) in enumerate(units)
     ]  # fmt: skip
     outcomes = spark.createDataFrame(rows, contract.spark_schema())
-    agg = aggregated.transform(spec, outcomes, "2024-01-20").where("segment = 'overall'")
+    agg = _aggregate(spec, outcomes, "2024-01-20").where("segment = 'overall'")
     got = {r.variant: r.asDict() for r in agg.collect()}
     control, treatment = got["control"], got["treatment"]
     assert (control["conv14_n"], control["conv14_sum"], control["conv14_open_units"]) == (3, 1, 1)
