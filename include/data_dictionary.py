@@ -884,6 +884,10 @@ COMMENTS: dict[str, dict[str, str]] = {
             "an account"
         ),
         "user_type": _USER_TYPE,
+        "support_ticket_times": (
+            "Sorted UTC creation times of the support tickets of user_id (silver.support_tickets) "
+            "landed from start minus the look-back to ds; empty without an account"
+        ),
         "ds": _AS_OF,
     },
     "experiment_outcomes": {
@@ -955,6 +959,10 @@ COMMENTS: dict[str, dict[str, str]] = {
         "contamination_flag": _CONTAMINATION,
         "duplication_rank": _DUPLICATION,
         "user_type": _USER_TYPE,
+        "support_tickets_14d": (
+            "Tickets of the account of an eligible visitor dated in [exposure date, + 14 days), "
+            "landed by ds; 0 without an account. Complete once exposure date + 13 <= ds"
+        ),
         "ds": _AS_OF,
     },
     "experiment_aggregated": {

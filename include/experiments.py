@@ -26,6 +26,8 @@ FUNNELS = ("saas", "shop")
 # the statistics types an experiment file may spell per library kind ("count" is a mean)
 TYPES_OF_KIND = {"binomial": ("conversion",), "mean": ("revenue", "count"), "ratio": ("ratio",)}
 METRIC_ROLES = ("primary", "secondary", "guardrail")
+# the roles the verdict reads (include.stats.verdict): a secondary metric never decides
+DECISION_ROLES = ("primary", "guardrail")
 # Dimensions of the gold base table an experiment may segment by.
 SEGMENT_COLUMNS = (
     "region",
@@ -79,6 +81,7 @@ class Metric:
     type: str
     role: str
     higher_is_better: bool = True
+    window_days: int | None = None  # the library metric's window of its own (SaaS)
 
 
 @dataclass(frozen=True)
@@ -133,7 +136,7 @@ class ExperimentSpec:
         """
         days = [self.end_date + timedelta(days=LATE_ARRIVAL_DAYS), self.outcomes_last_day]
         if self.funnel == "saas":
-            days += [self.retention_last_day, self.usage_last_day]
+            days += [self.retention_last_day, self.usage_last_day, self.decision_day]
         return max(days)
 
     @property
@@ -143,13 +146,21 @@ class ExperimentSpec:
 
         SaaS funnel: every outcome the readout decides on is counted up to the end date
         (seed 001: activation and conversion before the end), so nothing it tests changes
-        once the end date's late arrivals landed: end + the late day. The follow-up of the
+        once the end date's late arrivals landed: end + the late day; a primary or guardrail
+        metric with a window of its own (``support_tickets_14d``: 14 days from the exposure
+        date) is final once the window of the last exposure day closed, so the decision
+        waits for it: end + days - 1 + the late day. The follow-up of the
         details table (retention, usage) keeps the experiment open until ``final_day``, but
         it is a deep dive, never a decision metric. Shop funnel: the last outcome window
         closes on ``final_day`` (= ``outcomes_last_day``).
         """
         if self.funnel == "saas":
-            return self.end_date + timedelta(days=LATE_ARRIVAL_DAYS)
+            windows = [
+                m.window_days - 1
+                for m in self.metrics
+                if m.role in DECISION_ROLES and m.window_days is not None
+            ]
+            return self.end_date + timedelta(days=max([0, *windows]) + LATE_ARRIVAL_DAYS)
         return self.final_day
 
     @property
@@ -335,7 +346,9 @@ def parse_experiment(raw: dict) -> ExperimentSpec:
         _require(given in TYPES_OF_KIND[found.kind], name,
                  f"metrics[{i}].type {given!r} contradicts the library: {metric_name} is "
                  f"{found.kind} ({', '.join(TYPES_OF_KIND[found.kind])})")  # fmt: skip
-        metrics.append(Metric(metric_name, given, role, found.higher_is_better))
+        metrics.append(
+            Metric(metric_name, given, role, found.higher_is_better, found.window_days)
+        )
     _require(bool(metrics), name, "needs at least one metric")
     _require(len({m.name for m in metrics}) == len(metrics), name, "metric names must be unique")
     segments = tuple(_list(raw.get("segments") or [], "segments", name))

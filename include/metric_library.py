@@ -11,7 +11,9 @@ pooled arms' clean units, computed with the aggregate of each day and stored wit
 whether it has a conversion window of its own (``window: {days: 14, date_column:
 conversion_date}``, SaaS funnel: the outcome counts only when that date falls within the
 days from the unit's exposure date, and a unit joins the metric only once its window has
-closed as of ds; a shop metric's window is the experiment's ``outcome_window_days``),
+closed as of ds; ``window: {days: 14}`` alone, on a column the outcomes job already counts
+within those days, such as ``support_tickets_14d``, only waits for the window to close; a
+shop metric's window is the experiment's ``outcome_window_days``),
 what a mean or a ratio counts in (``unit``: ``usd``, the default, or ``count``: how the page
 writes its means and lifts), which way is good (``higher_is_better``) and a line for the
 reader. An experiment file
@@ -154,20 +156,36 @@ def parse_library(raw: object, source: str) -> dict[str, MetricDefinition]:
 
 def parse_window(raw: object, body: dict, where: str, fail) -> tuple[int | None, str | None]:
     """None -> no window of its own; ``{days: N, date_column: C}`` -> (N, C): a SaaS binomial
-    or mean metric, N >= 1 whole days, C a DATE column of the experiment's outcomes."""
+    or mean metric, N >= 1 whole days, C a DATE column of the experiment's outcomes;
+    ``{days: N}`` -> (N, None): a column the outcomes job already counts within N days of
+    the exposure date (``WINDOWED_COLUMNS``, e.g. support_tickets_14d), N its days: the
+    metric only waits for each unit's window to close."""
     if raw is None:
         return None, None
     if body["funnel"] != "saas":
         fail(f"{where}.window: a shop metric's window is the experiment's outcome_window_days")
     if body["kind"] == "ratio":
         fail(f"{where}.window: a ratio metric has no window of its own")
-    if not isinstance(raw, dict) or set(raw) != set(WINDOW_KEYS):
-        fail(f"{where}.window must be {{days: N, date_column: C}}, got {raw!r}")
-    days, column = raw["days"], raw["date_column"]
+    if not isinstance(raw, dict) or "days" not in raw or not set(raw) <= set(WINDOW_KEYS):
+        fail(f"{where}.window must be {{days: N, date_column: C}} or {{days: N}}, got {raw!r}")
+    days, column = raw["days"], raw.get("date_column")
     if isinstance(days, bool) or not isinstance(days, int) or days < 1:
         fail(f"{where}.window.days must be a whole number of days >= 1, got {days!r}")
-    from include.table_catalog_experiments import outcomes_contract
+    from include.table_catalog_experiments import WINDOWED_COLUMNS, outcomes_contract
 
+    own = WINDOWED_COLUMNS.get(body["column"])
+    if column is None:
+        if own is None:
+            fail(f"{where}.window has no date_column and {body['column']!r} is not counted "
+                 f"within a window of its own (columns that are: "
+                 f"{', '.join(sorted(WINDOWED_COLUMNS))})")  # fmt: skip
+        if own != days:
+            fail(f"{where}.window.days {days} disagrees with {body['column']!r}, counted "
+                 f"within {own} days of the exposure date")  # fmt: skip
+        return days, None
+    if own is not None:
+        fail(f"{where}.window.date_column: {body['column']!r} is already counted within "
+             f"{own} days of the exposure date; give {{days: {own}}} alone")  # fmt: skip
     if outcomes_contract("any_experiment").column_types.get(column) != "DATE":
         fail(f"{where}.window.date_column {column!r} is not a DATE column of "
              f"gold.<experiment>_outcomes")  # fmt: skip

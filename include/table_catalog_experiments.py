@@ -18,6 +18,9 @@ from include.contracts import TableContract, register, validate_identifier
 TS_ARRAY = "ARRAY<TIMESTAMP>"
 BOOKINGS = "ARRAY<STRUCT<booked_at: TIMESTAMP, mrr: DECIMAL(12,2)>>"
 KINDS = ("base", "outcomes", "aggregated", "details")
+# columns of gold.<experiment>_outcomes that count an outcome within their own number of
+# days from the unit's exposure date (a metric on one names the same days as its window)
+WINDOWED_COLUMNS: dict[str, int] = {"support_tickets_14d": 14}
 
 
 def base_contract(experiment: str) -> TableContract:
@@ -36,7 +39,8 @@ def base_contract(experiment: str) -> TableContract:
             f"activation_times {TS_ARRAY}, paid_start_times {TS_ARRAY}, bookings {BOOKINGS}, "
             f"onboarding_start_times {TS_ARRAY}, onboarding_complete_times {TS_ARRAY}, "
             f"checkout_start_times {TS_ARRAY}, checkout_complete_times {TS_ARRAY}, "
-            "first_paid_at TIMESTAMP, pre_exposure_app_days INT, user_type STRING, ds STRING"
+            "first_paid_at TIMESTAMP, pre_exposure_app_days INT, user_type STRING, "
+            f"support_ticket_times {TS_ARRAY}, ds STRING"
         ),
         primary_key=("experiment", "unit_id"),
         description=(
@@ -64,7 +68,8 @@ def outcomes_contract(experiment: str) -> TableContract:
             "total_revenue DECIMAL(12,2), onboarding_start_date DATE, "
             "onboarding_complete_date DATE, checkout_start_date DATE, "
             "checkout_complete_date DATE, is_fraud INT, is_closed INT, "
-            "contamination_flag STRING, duplication_rank INT, user_type STRING, ds STRING"
+            "contamination_flag STRING, duplication_rank INT, user_type STRING, "
+            "support_tickets_14d INT, ds STRING"
         ),
         primary_key=("experiment", "unit_id"),
         suite="gold_experiment_outcomes",

@@ -11,7 +11,9 @@ import dataclasses
 from dataclasses import dataclass, field
 from datetime import date
 
-SAAS_METRICS: tuple[str, ...] = ("activation", "conversion", "new_booking", "nb_mrr")
+SAAS_METRICS: tuple[str, ...] = (
+    "activation", "conversion", "new_booking", "nb_mrr", "support_tickets_14d",
+)
 SHOP_METRICS: tuple[str, ...] = ("purchase", "revenue")
 
 
@@ -157,7 +159,11 @@ def default_experiments() -> tuple[ExperimentConfig, ...]:
             kind="saas",
             start_date="2024-01-01",
             end_date="2024-03-31",
-            effects={"activation": 0.10, "conversion": 0.12, "new_booking": 0.12, "nb_mrr": 0.15},
+            # fewer support tickets in the 14 days from exposure: a lower-is-better guardrail
+            effects={
+                "activation": 0.10, "conversion": 0.12, "new_booking": 0.12, "nb_mrr": 0.15,
+                "support_tickets_14d": -0.20,
+            },  # fmt: skip
         ),
         ExperimentConfig(
             name="pdp_redesign",

@@ -40,11 +40,15 @@ from include.generator.subscribers import (
     TRIAL_DAYS,
     Subscribers,
     homepage_visitors,
+    planted_lifts,
     variant_of,
 )
 from include.raw_sources import ACTION_TYPES
 
 A = {name: i for i, name in enumerate(ACTION_TYPES)}
+# an exposed account's support tickets in this many days from its exposure date carry the
+# arm's planted lift on support_tickets_14d (the metric library's 14-day window)
+TICKET_WINDOW_DAYS = 14
 
 
 @dataclass
@@ -508,10 +512,29 @@ def accounts_table(subs: Subscribers, day: date, user_ids: np.ndarray) -> pd.Dat
 def tickets_and_nps(
     cfg: GeneratorConfig, subs: Subscribers, day: date
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Support tickets (more from detractors) and NPS answers due on ``day``."""
-    rows = live_rows(subs, day)
+    """Support tickets (more from detractors) and NPS answers due on ``day``.
+
+    An account files at most one ticket a day, with a chance set by its NPS, while it is in
+    trial or paying; an account exposed to the saas experiment can also file one in the 14
+    days from its exposure date (``TICKET_WINDOW_DAYS``) even when it is neither (a lapsed
+    trial asking about billing), and there its chance carries the arm's planted lift on
+    ``support_tickets_14d``. So the tickets of an exposed account's window do not depend on
+    whether the experiment moved it to paying, and the planted lift is the true relative
+    lift of tickets per eligible visitor in the window."""
+    lo, hi = _day_bounds(day)
+    exposure_day = subs.exposure_ms - subs.exposure_ms % MS_PER_DAY
+    in_window = (
+        (subs.variant >= 0)
+        & (exposure_day <= lo)
+        & (lo < exposure_day + TICKET_WINDOW_DAYS * MS_PER_DAY)
+        & (subs.signup_ms < hi)
+        & (subs.closed_ms >= hi)
+    )
+    rows = np.union1d(live_rows(subs, day), np.flatnonzero(in_window))
     rng = stream(cfg.seed, day, "tickets")
-    p = np.where(subs.nps[rows] <= 6, 0.012, 0.004)
+    planted = planted_lifts(cfg, subs.variant[rows], "support_tickets_14d")
+    lift = np.where(in_window[rows], planted, 0.0)
+    p = np.where(subs.nps[rows] <= 6, 0.012, 0.004) * (1 + lift)
     rows = rows[rng.random(len(rows)) < p]
     created = np.sort(sample_times(rng, day, len(rows)))
     resolved = created + (rng.exponential(20.0, len(rows)) * 3_600_000).astype(np.int64) + 600_000

@@ -232,7 +232,7 @@ def _running(exp: ExperimentConfig, ms: np.ndarray) -> np.ndarray:
     return (ms >= start) & (ms < end)
 
 
-def _lifts(cfg: GeneratorConfig, variant: np.ndarray, metric: str) -> np.ndarray:
+def planted_lifts(cfg: GeneratorConfig, variant: np.ndarray, metric: str) -> np.ndarray:
     """Relative lift on ``metric`` for each row's variant (0 for control / unexposed)."""
     exp = cfg.experiment("saas")
     if exp is None:
@@ -256,7 +256,7 @@ def _lifecycle(
 
     day = MS_PER_DAY
     variant = exposure["variant"].copy()
-    lift_act = np.where(exposure["exp_signup"], _lifts(cfg, variant, "activation"), 0.0)
+    lift_act = np.where(exposure["exp_signup"], planted_lifts(cfg, variant, "activation"), 0.0)
     p_act = np.clip(f.activation * (1 + lift_act), 0, 1)
     activated = u("activated") < p_act
     act_ms = signup_ms + 600_000 + (u("act_time") * (TRIAL_DAYS * day - 3_600_000)).astype(np.int64)
@@ -264,7 +264,7 @@ def _lifecycle(
 
     # Trial conversion: lift on conversion per visitor = lift_conv, so conditional on
     # activation the arm gets (1 + lift_conv) / (1 + lift_act).
-    lift_conv = np.where(exposure["exp_signup"], _lifts(cfg, variant, "conversion"), 0.0)
+    lift_conv = np.where(exposure["exp_signup"], planted_lifts(cfg, variant, "conversion"), 0.0)
     p_trial = np.clip(f.trial_conversion * (1 + lift_conv) / (1 + lift_act), 0, 1)
     trial_conv = activated & (u("trial_conv") < p_trial)
     billing_lag = (60_000 + u("billing_lag") * 3_600_000).astype(np.int64)
@@ -282,14 +282,14 @@ def _lifecycle(
         hybrid = returns & ~exposure["exp_signup"] & _running(exp, return_ms) & in_traffic
         variant = np.where(hybrid, variant_of(seed, exp, attrs["anon"]), variant)
     exposed = exposure["exp_signup"] | hybrid
-    lift_late = np.where(exposed, _lifts(cfg, variant, "conversion"), 0.0)
+    lift_late = np.where(exposed, planted_lifts(cfg, variant, "conversion"), 0.0)
     p_late = np.clip(f.late_conversion * (1 + lift_late), 0, 1)
     late_conv = returns & (u("late_conv") < p_late)
     late_ms = return_ms + (300_000 + u("late_time") * 6 * day).astype(np.int64)
 
     paid_ms = np.where(trial_conv, trial_end + billing_lag, np.where(late_conv, late_ms, NEVER))
-    lift_mrr = np.where(exposed, _lifts(cfg, variant, "nb_mrr"), 0.0)
-    lift_c = np.where(exposed, _lifts(cfg, variant, "conversion"), 0.0)
+    lift_mrr = np.where(exposed, planted_lifts(cfg, variant, "nb_mrr"), 0.0)
+    lift_c = np.where(exposed, planted_lifts(cfg, variant, "conversion"), 0.0)
     mrr_factor = (1 + lift_mrr) / (1 + lift_c)
 
     trial_cancel = ~activated & (u("trial_cancel") < f.trial_cancel)

@@ -22,7 +22,7 @@ from include.generator.calendar import (
     day_start_ms,
     day_weight,
 )
-from include.generator.config import GeneratorConfig
+from include.generator.config import SAAS_METRICS, SHOP_METRICS, GeneratorConfig
 from include.generator.shop import Cohort
 from include.generator.subscribers import MAX_MONTHS, NEVER, Subscribers
 
@@ -95,9 +95,7 @@ def experiment_section(
     f = cfg.funnel
     result = {}
     for exp in cfg.experiments:
-        metrics = ("activation", "conversion", "new_booking", "nb_mrr")
-        if exp.kind == "shop":
-            metrics = ("purchase", "revenue")
+        metrics = SAAS_METRICS if exp.kind == "saas" else SHOP_METRICS
         section = {
             "kind": exp.kind,
             "variants": list(exp.variants),

@@ -11,7 +11,7 @@ the planted truth).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -28,16 +28,25 @@ class World:
     name: str
     generator: GeneratorConfig
     first_day: str
+    # {experiment: {metric: role}}: roles the world gives instead of the repository file's
+    roles: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def experiment_documents(self) -> dict[str, dict]:
         """{name: the YAML document} of every experiment the generator plants: the
-        repository's file of that name with the world's start and end dates."""
+        repository's file of that name with the world's start and end dates (and its
+        ``roles``)."""
         import yaml
 
         docs = {}
         for exp in self.generator.experiments:
             doc = yaml.safe_load((REPO_EXPERIMENTS / f"{exp.name}.yaml").read_text())
             doc["start_date"], doc["end_date"] = exp.start_date, exp.end_date
+            given = self.roles.get(exp.name, {})
+            unknown = set(given) - {m["name"] for m in doc["metrics"]}
+            if unknown:
+                raise ValueError(f"world {self.name}: {exp.name} has no metric {sorted(unknown)}")
+            for m in doc["metrics"]:
+                m["role"] = given.get(m["name"], m["role"])
             docs[exp.name] = doc
         return docs
 
@@ -73,7 +82,10 @@ def truth_world(events_per_day: int = 50_000, seed: int = 29) -> World:
       (P(activate within the trial | signup) 0.45 -> 0.81). Conversion, new booking and
       nb_mrr are planted +80 % too but cannot be seen: a conversion comes at the end of the
       strict 14-day trial (seed 004) and must fall before the end date (seed 001), so an
-      8-day experiment has none. Planted verdict: ship.
+      8-day experiment has none. Planted verdict: ship. Support tickets in 14 days are
+      planted -50 %; the world reports support_tickets_14d as a secondary metric (a 14-day
+      guardrail would hold the decision to 01-22, ten more days to run), and on 01-09 no
+      unit's 14 days have passed, so it has no units yet.
     * pdp_redesign (shop), 2024-01-01 .. 01-03, decision day 01-12 (the last 7-day window
       closes, seed 002): purchase -50 % and revenue per visitor -50 %. Planted verdict:
       do not ship.
@@ -85,7 +97,8 @@ def truth_world(events_per_day: int = 50_000, seed: int = 29) -> World:
     """
     saas = ExperimentConfig(
         name="homepage_cta_test", kind="saas", start_date="2024-01-01", end_date="2024-01-08",
-        effects={"activation": 0.8, "conversion": 0.8, "new_booking": 0.8, "nb_mrr": 0.8},
+        effects={"activation": 0.8, "conversion": 0.8, "new_booking": 0.8, "nb_mrr": 0.8,
+                 "support_tickets_14d": -0.5},
     )  # fmt: skip
     shop = ExperimentConfig(
         name="pdp_redesign", kind="shop", start_date="2024-01-01", end_date="2024-01-03",
@@ -94,7 +107,8 @@ def truth_world(events_per_day: int = 50_000, seed: int = 29) -> World:
     cfg = GeneratorConfig(
         seed=seed, events_per_day=events_per_day, epoch="2023-12-01", experiments=(saas, shop)
     ).validate()
-    return World("truth", cfg, first_day="2024-01-01")
+    roles = {"homepage_cta_test": {"support_tickets_14d": "secondary"}}
+    return World("truth", cfg, first_day="2024-01-01", roles=roles)
 
 
 def default_world(events_per_day: int = 20_000, seed: int = 42) -> World:

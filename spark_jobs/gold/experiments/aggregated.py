@@ -59,16 +59,19 @@ def metric_value(found, ds: str | None):
     """``(y, closed)`` of one library metric: the per-unit value (a ratio's numerator) and,
     for a metric with a window of its own (SaaS), the condition that the unit's window has
     closed as of ds (None otherwise). Windowed: ``y`` counts only when the metric's date
-    falls in ``[exposure_date, exposure_date + days)``, and the window has closed once its
-    last day, ``exposure_date + days - 1``, is on or before ds."""
+    falls in ``[exposure_date, exposure_date + days)`` (a window without a date column: the
+    column is counted within the window already), and the window has closed once its last
+    day, ``exposure_date + days - 1``, is on or before ds."""
     from pyspark.sql import functions as F
 
     y = F.col(found.column).cast("double")
     if found.window_days is None:
         return y, None
     exposed = F.col("exposure_date")
-    inside = F.col(found.window_date_column) < F.date_add(exposed, found.window_days)
     closed = F.date_add(exposed, found.window_days - 1) <= F.to_date(F.lit(ds))
+    if found.window_date_column is None:
+        return y, closed
+    inside = F.col(found.window_date_column) < F.date_add(exposed, found.window_days)
     return F.when(inside, y).otherwise(F.lit(0.0)), closed
 
 

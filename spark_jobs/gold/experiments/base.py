@@ -178,6 +178,15 @@ def funnel_arrays(web: DataFrame) -> DataFrame:
     )
 
 
+def ticket_arrays(tickets: DataFrame) -> DataFrame:
+    """Per user: the sorted creation times of the account's support tickets."""
+    from pyspark.sql import functions as F
+
+    return tickets.groupBy("user_id").agg(
+        F.array_sort(F.collect_list("created_at")).alias("support_ticket_times")
+    )
+
+
 def web_rows_used(web: DataFrame, spec: ExperimentSpec) -> DataFrame:
     """The web events base looks at: the experiment's exposure events and logged-in funnel steps.
 
@@ -277,13 +286,15 @@ def transform(
     web: DataFrame,
     first_paid: DataFrame | None = None,
     usage: DataFrame | None = None,
+    tickets: DataFrame | None = None,
 ) -> DataFrame:
     """Silver inputs (already bounded to the read window) -> base rows as of ds.
 
     ``first_paid``: ``user_id -> first_paid_at`` (``common.first_paid``, every landing day up
     to ds); None: no account has converted before (an empty state). ``usage``:
     ``silver.product_usage`` rows of the read window; None: no in-app use (every id is
-    web-only)."""
+    web-only). ``tickets``: ``silver.support_tickets`` rows of the read window; None: no
+    ticket (every ``support_ticket_times`` is empty)."""
     from pyspark.sql import functions as F
 
     from include.table_catalog_experiments import base_contract
@@ -312,6 +323,10 @@ def transform(
         joined = joined.withColumn("first_paid_at", F.lit(None).cast("timestamp"))
     else:
         joined = joined.join(first_paid.select("user_id", "first_paid_at"), "user_id", "left")
+    if tickets is None:
+        joined = joined.withColumn("support_ticket_times", F.lit(None).cast("array<timestamp>"))
+    else:
+        joined = joined.join(ticket_arrays(tickets), "user_id", "left")
     if usage is None:
         joined = joined.withColumn("pre_exposure_app_days", F.lit(None).cast("int"))
     else:
@@ -337,6 +352,7 @@ def transform(
         ],
         F.coalesce("bookings", F.array()).alias("bookings"),
         *[F.coalesce(f"{s}_times", empty_ts).alias(f"{s}_times") for s in FUNNEL_STEPS],
+        F.coalesce("support_ticket_times", empty_ts).alias("support_ticket_times"),
         "first_paid_at",
         app_days.alias("pre_exposure_app_days"),
         F.when(app_days > 0, F.lit("hybrid")).otherwise(F.lit("web_only")).alias("user_type"),
@@ -354,6 +370,7 @@ def main(spark: SparkSession, ds: str, settings, params: dict | None = None) -> 
         SILVER_EXPERIMENT_ASSIGNMENTS,
         SILVER_PRODUCT_USAGE,
         SILVER_SESSIONS,
+        SILVER_SUPPORT_TICKETS,
     )
     from include.tables import write_partition
     from spark_jobs.gold.experiments.common import read_range
@@ -384,6 +401,7 @@ def main(spark: SparkSession, ds: str, settings, params: dict | None = None) -> 
             pin(web_rows_used(bounded(FCT_WEBSITE_EVENTS), spec)),
             first_paid(spark, ds, settings),
             bounded(SILVER_PRODUCT_USAGE).select("user_id", "usage_date", "logins"),
+            bounded(SILVER_SUPPORT_TICKETS).select("user_id", "created_at"),
         )
         if spec.exposure_range(ds) is None:
             rows, exposed_ids = rows.limit(0), 0

@@ -25,6 +25,10 @@ seed states its rules on dates ("on or after the first exposure date"):
 - **onboarding / checkout** (optional steps): need a valid activation, lie within [exposure
   date, end date]; completion = the earliest such complete, start = the earliest such start
   on/before the completion; a completion without a start is valid and leaves the start null;
+- **support tickets** (``support_tickets_14d``): an eligible visitor's account's tickets
+  created on a date within 14 days from the exposure date (``[exposure date, exposure date +
+  14)``; the window of ``WINDOWED_COLUMNS``), 0 for a visitor without an account or an
+  ineligible id; the metric waits for the window to close (``metric_library``);
 - fraud / closure flags, ``contamination_flag`` and ``duplication_rank`` carried from base.
 """
 
@@ -139,6 +143,24 @@ def with_booking(df: DataFrame) -> DataFrame:
     )
 
 
+def with_support_tickets(df: DataFrame) -> DataFrame:
+    """``support_tickets_14d``: tickets dated within the window from the exposure date."""
+    from pyspark.sql import functions as F
+
+    from include.table_catalog_experiments import WINDOWED_COLUMNS
+
+    days = WINDOWED_COLUMNS["support_tickets_14d"]
+    exposed = F.col("exposure_date")
+    inside = F.filter(
+        "support_ticket_times",
+        lambda t: (F.to_date(t) >= exposed) & (F.to_date(t) < F.date_add(exposed, days)),
+    )
+    eligible = F.col("is_eligible_visitor") == 1
+    return df.withColumn(
+        "support_tickets_14d", F.when(eligible, F.size(inside)).otherwise(F.lit(0))
+    )
+
+
 def with_optional_step(df: DataFrame, spec: ExperimentSpec, step: str) -> DataFrame:
     """``{step}_start_date`` / ``{step}_complete_date`` under seed 001's optional-step rules."""
     from pyspark.sql import functions as F
@@ -170,6 +192,7 @@ def transform(spec: ExperimentSpec, base: DataFrame, ds: str) -> DataFrame:
         .transform(with_booking)
         .transform(lambda d: with_optional_step(d, spec, "onboarding"))
         .transform(lambda d: with_optional_step(d, spec, "checkout"))
+        .transform(with_support_tickets)
         .withColumn("is_fraud", F.col("is_fraud").cast("int"))
         .withColumn("is_closed", F.col("is_closed").cast("int"))
         .withColumn("ds", F.lit(ds))

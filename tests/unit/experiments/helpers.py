@@ -76,6 +76,7 @@ def base_row(unit_id: str, **kw) -> dict:
         "first_paid_at": None,
         "pre_exposure_app_days": 0,
         "user_type": "web_only",
+        "support_ticket_times": [],
         "ds": "2024-04-30",
     }
     for key, value in kw.items():

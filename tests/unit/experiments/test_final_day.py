@@ -49,6 +49,26 @@ def test_the_decision_day_is_when_the_decision_metrics_are_final():
     assert spec(**SHOP).decision_day == date(2024, 3, 9)
 
 
+
+def test_a_windowed_guardrail_holds_the_decision_until_the_last_window_closes():
+    """support_tickets_14d (14 days from the exposure date) as a guardrail: the last
+    eligible exposure is on the end date 01-08, its 14 days end 01-08 + 13 = 01-21, and its
+    late tickets land a day later: 01-22. As a secondary metric it never decides, so the
+    decision day stays at 01-08 + 1 = 01-09; conversion_14d as a primary holds it too."""
+    tickets = [{"name": "activation", "role": "primary"},
+               {"name": "support_tickets_14d", "role": "guardrail"}]  # fmt: skip
+    assert spec(end_date="2024-01-08", metrics=tickets).decision_day == date(2024, 1, 22)
+    tickets[1]["role"] = "secondary"
+    assert spec(end_date="2024-01-08", metrics=tickets).decision_day == date(2024, 1, 9)
+    conv14 = [{"name": "conversion_14d", "role": "primary"}]
+    assert spec(end_date="2024-01-08", metrics=conv14).decision_day == date(2024, 1, 22)
+    # the repository's experiment: 03-31 + 13 + 1 = 04-14, before the final day (06-01)
+    from include.experiments import load_experiment
+
+    homepage = load_experiment("homepage_cta_test")
+    assert (homepage.decision_day, homepage.final_day) == (date(2024, 4, 14), date(2024, 6, 1))
+
+
 def test_shop_final_day_is_the_last_outcome_window_partition():
     # 2024-02-29 + 7 + 2 = 2024-03-09; no retention or usage follow-up in the shop funnel
     s = spec(**SHOP)

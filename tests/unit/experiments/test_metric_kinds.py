@@ -131,6 +131,35 @@ def test_the_readout_reads_the_cap_and_the_ratio(spark, spec):
     assert (aov["control_mean"], aov["variant_mean"]) == (pytest.approx(500 / 7), 40.0)
 
 
+def _saas_case(spark, tmp_path, monkeypatch, library, name, metrics, units):
+    """A SaaS experiment on ``library`` (control / treatment, 2024 Q1) and its overall
+    aggregate as of 2024-01-20 from outcome rows ``units`` ({column: value} over a clean,
+    eligible, first-of-person default)."""
+    from include.table_catalog_experiments import outcomes_contract
+
+    lib = tmp_path / "metrics.yaml"
+    lib.write_text(library)
+    monkeypatch.setenv("LAKEHOUSE_METRICS_FILE", str(lib))
+    spec = parse_experiment({
+        "name": name, "funnel": "saas", "control": "control",
+        "variants": [{"name": "control", "weight": 0.5}, {"name": "treatment", "weight": 0.5}],
+        "start_date": "2024-01-01", "end_date": "2024-03-31", "metrics": metrics,
+    })  # fmt: skip
+    contract = outcomes_contract(name)
+    rows = [
+        {c: None for c in contract.columns}
+        | {"experiment": name, "unit_id": f"u{i}", "contamination_flag": "Not Contaminated",
+           "is_eligible_visitor": 1, "duplication_rank": 1, "pre_exposure_sessions": 0,
+           "is_converted": 0, "is_activated": 0, "new_booking_flag": 0, "nb_mrr": Decimal("0"),
+           "ds": "2024-01-20"}
+        | unit
+        for i, unit in enumerate(units)
+    ]  # fmt: skip
+    outcomes = spark.createDataFrame(rows, contract.spark_schema())
+    agg = _aggregate(spec, outcomes, "2024-01-20").where("segment = 'overall'").collect()
+    return spec, agg
+
+
 WINDOW_LIBRARY = """\
 metrics:
   conversion: {kind: binomial, funnel: saas, column: is_converted}
@@ -157,18 +186,6 @@ def test_a_metric_window_of_its_own(spark, tmp_path, monkeypatch):
     1 of 2."""
     from datetime import date
 
-    from include.table_catalog_experiments import outcomes_contract
-
-    lib = tmp_path / "metrics.yaml"
-    lib.write_text(WINDOW_LIBRARY)
-    monkeypatch.setenv("LAKEHOUSE_METRICS_FILE", str(lib))
-    spec = parse_experiment({
-        "name": "saas_window", "funnel": "saas", "control": "control",
-        "variants": [{"name": "control", "weight": 0.5}, {"name": "treatment", "weight": 0.5}],
-        "start_date": "2024-01-01", "end_date": "2024-03-31",
-        "metrics": [{"name": "conversion", "role": "primary"},
-                    {"name": "conv14", "role": "secondary"}],
-    })  # fmt: skip
     units = [
         ("control", date(2024, 1, 1), 1, date(2024, 1, 10), "Not Contaminated"),
         ("control", date(2024, 1, 2), 1, date(2024, 1, 16), "Not Contaminated"),
@@ -178,18 +195,13 @@ def test_a_metric_window_of_its_own(spark, tmp_path, monkeypatch):
         ("treatment", date(2024, 1, 10), 0, None, "Not Contaminated"),
         ("control", date(2024, 1, 1), 1, date(2024, 1, 2), "Multiple Variants"),
     ]
-    contract = outcomes_contract("saas_window")
-    rows = [
-        {c: None for c in contract.columns}
-        | {"experiment": "saas_window", "unit_id": f"u{i}", "variant": v, "exposure_date": e,
-           "is_converted": conv, "conversion_date": when, "contamination_flag": flag,
-           "is_eligible_visitor": 1, "duplication_rank": 1, "pre_exposure_sessions": 0,
-           "is_activated": 0, "new_booking_flag": 0, "nb_mrr": Decimal("0"), "ds": "2024-01-20"}
-        for i, (v, e, conv, when, flag) in enumerate(units)
-    ]  # fmt: skip
-    outcomes = spark.createDataFrame(rows, contract.spark_schema())
-    agg = _aggregate(spec, outcomes, "2024-01-20").where("segment = 'overall'")
-    got = {r.variant: r.asDict() for r in agg.collect()}
+    spec, agg = _saas_case(
+        spark, tmp_path, monkeypatch, WINDOW_LIBRARY, "saas_window",
+        [{"name": "conversion", "role": "primary"}, {"name": "conv14", "role": "secondary"}],
+        [{"variant": v, "exposure_date": e, "is_converted": conv, "conversion_date": when,
+          "contamination_flag": flag} for v, e, conv, when, flag in units],
+    )  # fmt: skip
+    got = {r.variant: r.asDict() for r in agg}
     control, treatment = got["control"], got["treatment"]
     assert (control["conv14_n"], control["conv14_sum"], control["conv14_open_units"]) == (3, 1, 1)
     assert (treatment["conv14_n"], treatment["conv14_sum"], treatment["conv14_open_units"]) == (
@@ -201,9 +213,65 @@ def test_a_metric_window_of_its_own(spark, tmp_path, monkeypatch):
     from spark_jobs.readouts import experiment as job
 
     records = job.build_result(spec, job.parse_params({"experiment": spec.name}, spec),
-                               [r.asDict() for r in agg.collect()], {})["records"]  # fmt: skip
+                               [r.asDict() for r in agg], {})["records"]  # fmt: skip
     conv14 = next(r for r in records if r["metric"] == "conv14")
     assert (conv14["window_days"], conv14["open_window_units"]) == (14, 2)
     assert (conv14["control_n"], conv14["variant_n"]) == (3, 1)
     conversion = next(r for r in records if r["metric"] == "conversion")
     assert (conversion["window_days"], conversion["open_window_units"]) == (None, None)
+
+
+TICKETS_LIBRARY = """\
+metrics:
+  conversion: {kind: binomial, funnel: saas, column: is_converted}
+  tickets:
+    kind: mean
+    funnel: saas
+    column: support_tickets_14d
+    unit: count
+    window: {days: 14}
+    higher_is_better: false
+"""
+
+
+def test_a_column_counted_in_its_window_waits_for_the_window(spark, tmp_path, monkeypatch):
+    """support_tickets_14d is counted within [exposure date, + 14 days) by the outcomes job;
+    the metric (window {days: 14}, no date column) takes it as it is, from the units whose
+    14 days have passed as of ds 2024-01-20 (last day exposure + 13 <= ds):
+
+        control   exposed 01-01, 2 tickets: closed (last day 01-14)
+        control   exposed 01-07, 0 tickets: closed (01-20 = ds)
+        control   exposed 01-08, 1 ticket:  open (01-21)              -> left out, open
+        treatment exposed 01-03, 1 ticket:  closed (01-16)
+        treatment exposed 01-06, 3 tickets: closed (01-19)
+        treatment exposed 01-10, 5 tickets: open                      -> left out, open
+    control: n 2, sum 2, sum of squares 4; treatment: n 2, sum 4, sum of squares 1 + 9 = 10.
+    The readout's row is a lower-is-better count with a 14-day window and 2 open units."""
+    from datetime import date
+
+    units = [
+        ("control", date(2024, 1, 1), 2), ("control", date(2024, 1, 7), 0),
+        ("control", date(2024, 1, 8), 1), ("treatment", date(2024, 1, 3), 1),
+        ("treatment", date(2024, 1, 6), 3), ("treatment", date(2024, 1, 10), 5),
+    ]  # fmt: skip
+    spec, agg = _saas_case(
+        spark, tmp_path, monkeypatch, TICKETS_LIBRARY, "saas_tickets",
+        [{"name": "conversion", "role": "primary"}, {"name": "tickets", "role": "guardrail"}],
+        [{"variant": v, "exposure_date": e, "support_tickets_14d": n} for v, e, n in units],
+    )  # fmt: skip
+    got = {r.variant: r.asDict() for r in agg}
+    control, treatment = got["control"], got["treatment"]
+    assert (control["tickets_n"], control["tickets_sum"], control["tickets_sum_sq"]) == (2, 2, 4)
+    assert (treatment["tickets_n"], treatment["tickets_sum"], treatment["tickets_sum_sq"]) == (
+        2, 4, 10)  # fmt: skip
+    assert (control["tickets_open_units"], treatment["tickets_open_units"]) == (1, 1)
+    assert (control["conversion_n"], treatment["conversion_n"]) == (3, 3)
+
+    from spark_jobs.readouts import experiment as job
+
+    records = job.build_result(spec, job.parse_params({"experiment": spec.name}, spec),
+                               [r.asDict() for r in agg], {})["records"]  # fmt: skip
+    tickets = next(r for r in records if r["metric"] == "tickets")
+    assert (tickets["window_days"], tickets["open_window_units"]) == (14, 2)
+    assert (tickets["higher_is_better"], tickets["role"]) == (False, "guardrail")
+    assert (tickets["control_mean"], tickets["variant_mean"]) == (1.0, 2.0)

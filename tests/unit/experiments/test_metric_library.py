@@ -32,7 +32,25 @@ def test_the_repository_s_metrics_moved_in_unchanged():
     moved = {n: (d.funnel, d.column, d.kind) for n, d in lib.items() if n in expected}
     assert moved == expected
     assert all(lib[n].cap_kind is None and lib[n].denominator is None for n in expected)
-    assert all(d.higher_is_better and d.description for d in lib.values())
+    assert all(d.description for d in lib.values())
+    lower = {n for n, d in lib.items() if not d.higher_is_better}
+    assert lower == {"support_tickets_14d"}
+
+
+def test_the_demo_s_lower_is_better_guardrail():
+    """support_tickets_14d: a count per visitor, counted by the outcomes job within 14 days
+    of the exposure date, so its window names the days alone; homepage_cta_test watches it
+    as a guardrail."""
+    from include.experiments import load_experiment
+
+    tickets = library()["support_tickets_14d"]
+    assert (tickets.kind, tickets.funnel, tickets.column, tickets.unit) == (
+        "mean", "saas", "support_tickets_14d", "count")  # fmt: skip
+    assert (tickets.window_days, tickets.window_date_column, tickets.higher_is_better) == (
+        14, None, False)  # fmt: skip
+    spec = load_experiment("homepage_cta_test")
+    metric = next(m for m in spec.metrics if m.name == "support_tickets_14d")
+    assert (metric.role, metric.higher_is_better, metric.window_days) == ("guardrail", False, 14)
 
 
 def test_the_demo_s_capped_and_ratio_metrics():
@@ -60,10 +78,18 @@ def _saas(**body) -> dict:
                                  **body}}}  # fmt: skip
 
 
+def _tickets(**body) -> dict:
+    return {"metrics": {"tickets": {"kind": "mean", "funnel": "saas", "unit": "count",
+                                    "column": "support_tickets_14d", **body}}}  # fmt: skip
+
+
 def test_a_window_is_parsed():
     lib = parse_library(_saas(window={"days": 14, "date_column": "conversion_date"}), SRC)
     assert (lib["paid"].window_days, lib["paid"].window_date_column) == (14, "conversion_date")
     assert parse_library(_saas(), SRC)["paid"].window_days is None
+    # a column already counted within its days: the window only waits for them
+    tickets = parse_library(_tickets(window={"days": 14}), SRC)["tickets"]
+    assert (tickets.window_days, tickets.window_date_column) == (14, None)
 
 
 def test_units():
@@ -105,7 +131,18 @@ def test_caps_are_parsed():
         (_ratio(denominator="sessions"), r"denominator 'sessions' is not a column of "
                                          r"gold.user_outcomes"),
         (_mean(window={"days": 14, "date_column": "x"}), r"metrics.spend.window: a shop metric"),
-        (_saas(window={"days": 14}), r"metrics.paid.window must be \{days: N, date_column: C\}"),
+        (_saas(window={"days": 14}), r"metrics.paid.window has no date_column and "
+                                     r"'is_converted' is not counted within a window of its "
+                                     r"own \(columns that are: support_tickets_14d\)"),
+        (_saas(window={"date_column": "conversion_date"}),
+         r"metrics.paid.window must be \{days: N, date_column: C\} or \{days: N\}"),
+        (_saas(window={"days": 14, "date_column": "conversion_date", "hours": 3}),
+         r"metrics.paid.window must be \{days: N, date_column: C\} or \{days: N\}"),
+        (_tickets(window={"days": 7}), r"metrics.tickets.window.days 7 disagrees with "
+                                       r"'support_tickets_14d', counted within 14 days"),
+        (_tickets(window={"days": 14, "date_column": "conversion_date"}),
+         r"metrics.tickets.window.date_column: 'support_tickets_14d' is already counted "
+         r"within 14 days of the exposure date; give \{days: 14\} alone"),
         (_saas(window={"days": 0, "date_column": "conversion_date"}),
          r"window.days must be a whole number of days >= 1, got 0"),
         (_saas(window={"days": 7.5, "date_column": "conversion_date"}),

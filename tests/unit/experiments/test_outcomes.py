@@ -233,3 +233,27 @@ def test_fraud_closed_flags_carried(spark):
     result = outcomes.transform(spec(), _base(spark, rows), "2024-04-30")
     got = {r.unit_id: (r.is_fraud, r.is_closed) for r in result.collect()}
     assert got == {"f": (1, 0), "c": (0, 1)}
+
+
+def test_support_tickets_within_14_days_of_the_exposure_date(spark):
+    """Exposure 2024-02-01 10:00: the window is [02-01, 02-15) by date.
+
+        in_window  01-31 23:00 (before), 02-01 08:00 (the exposure date, before the exposure
+                   time: dates compare), 02-14 23:59:59 (the last day), 02-15 00:00 (out) -> 2
+        three      02-03, 02-03 (two on one day), 02-10                                  -> 3
+        no_account no account, no ticket                                                 -> 0
+        ineligible paying since 2023-12 (not an eligible visitor), a ticket on 02-02     -> 0
+    """
+    rows = [
+        base_row("in_window", support_ticket_times=[
+            "2024-01-31 23:00:00", "2024-02-01 08:00:00", "2024-02-14 23:59:59",
+            "2024-02-15 00:00:00"]),
+        base_row("three", support_ticket_times=[
+            "2024-02-03 09:00:00", "2024-02-03 17:00:00", "2024-02-10 12:00:00"]),
+        base_row("no_account", user_id=None),
+        base_row("ineligible", customer_type="existing", paid_start_times=["2023-12-01 00:00:00"],
+                 support_ticket_times=["2024-02-02 12:00:00"]),
+    ]  # fmt: skip
+    result = outcomes.transform(spec(), _base(spark, rows), "2024-04-30")
+    got = {r.unit_id: r.support_tickets_14d for r in result.collect()}
+    assert got == {"in_window": 2, "three": 3, "no_account": 0, "ineligible": 0}

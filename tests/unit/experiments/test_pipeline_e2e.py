@@ -42,6 +42,7 @@ metrics:
   - {name: conversion, type: conversion, role: primary}
   - {name: new_booking, type: conversion, role: guardrail}
   - {name: nb_mrr, type: revenue, role: primary}
+  - {name: support_tickets_14d, role: guardrail}
   - {name: conversion_14d, role: secondary}
 segments: [region, device_type, package, customer_type, list_size_group, traffic_source]
 """

@@ -186,3 +186,49 @@ def test_billing_events_fall_on_their_day_in_order(small_day):
     booked = {r["user_id"]: r["event_time"] for r in billing if r["event_type"] == "booking"}
     assert paid.keys() == booked.keys()
     assert all(booked[u] >= paid[u] for u in paid)
+
+
+def _window_tickets(cfg, subs, days):
+    """{arm: (tickets, account-days)} of exposed accounts inside their 14 days from the
+    exposure date, and the tickets of accounts that were neither in trial nor paying then."""
+    from datetime import timedelta
+
+    from include.generator.saas_day import TICKET_WINDOW_DAYS, live_rows, tickets_and_nps
+
+    index = {u: i for i, u in enumerate(subs.user_id)}
+    exposure_day = subs.exposure_ms - subs.exposure_ms % MS_PER_DAY
+    out = {0: [0, 0], 1: [0, 0]}
+    not_live = 0
+    for k in range(days):
+        day = date(2024, 1, 1) + timedelta(days=k)
+        lo = (day.toordinal() - date(1970, 1, 1).toordinal()) * MS_PER_DAY
+        inside = (subs.variant >= 0) & (exposure_day <= lo) & (
+            lo < exposure_day + TICKET_WINDOW_DAYS * MS_PER_DAY) & (subs.signup_ms < lo
+            + MS_PER_DAY) & (subs.closed_ms >= lo + MS_PER_DAY)  # fmt: skip
+        for arm in (0, 1):
+            out[arm][1] += int((inside & (subs.variant == arm)).sum())
+        tickets, _ = tickets_and_nps(cfg, subs, day)
+        rows = np.array([index[u] for u in tickets["user_id"]], dtype=np.int64)
+        live = np.isin(rows, live_rows(subs, day))
+        not_live += int((~live).sum())
+        for arm in (0, 1):
+            out[arm][0] += int((inside[rows] & (subs.variant[rows] == arm)).sum())
+    return out, not_live
+
+
+def test_support_tickets_carry_the_planted_lift_inside_the_14_days(subs):
+    """An exposed account files tickets in the 14 days from its exposure date with its arm's
+    planted lift on support_tickets_14d, trial or paying or not (so the lift is the true
+    lift per visitor). Planted -99 %: the treatment's windows hold (almost) no ticket while
+    the control's hold hundreds; some of those come from lapsed accounts (neither in trial
+    nor paying), which file only inside a window."""
+    saas, shop = POP.experiments
+    gone = replace(POP, experiments=(
+        replace(saas, effects={**saas.effects, "support_tickets_14d": -0.99}), shop))
+    arms, not_live = _window_tickets(gone, subs, 60)
+    (control_t, control_days), (treatment_t, treatment_days) = arms[0], arms[1]
+    assert control_days > 10_000 and treatment_days > 10_000
+    assert control_t > 100
+    # -99 %: the treatment's rate is at most a few % of the control's
+    assert treatment_t / treatment_days < 0.05 * control_t / control_days
+    assert not_live > 0

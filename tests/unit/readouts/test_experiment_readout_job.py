@@ -88,15 +88,16 @@ def test_main_writes_readouts_slice_versions_and_report(spark, lakehouse_env):
     records = [r for r in out if r.role != "diagnostic"]
     assert len(records) == len(spec.metrics) * 2  # overall + region=emea
     # the page's other results are rows too: the split, CUPED per metric (the covariate
-    # sums exist; not for conversion_14d, whose own 14-day window makes its units other
-    # than the covariate's), the MRR impact of the treatment arm
+    # sums exist; not for conversion_14d or support_tickets_14d, whose own 14-day windows
+    # make their units other than the covariate's), the MRR impact of the treatment arm
     assert sorted((r.metric, r.variant) for r in out if r.role == "diagnostic") == sorted(
         [("sample_ratio", "all"), ("mrr_impact", "treatment")]
         + [(f"cuped:{m}", "treatment")
            for m in ("activation", "conversion", "new_booking", "nb_mrr")]  # fmt: skip
     )
     assert {m.name for m in spec.metrics} == {"activation", "conversion", "new_booking",
-                                              "nb_mrr", "conversion_14d"}  # fmt: skip
+                                              "nb_mrr", "support_tickets_14d",
+                                              "conversion_14d"}  # fmt: skip
     assert {r.readout for r in out} == {"experiment_homepage_cta_test"}
     assert {r.segment for r in out} == {"overall", "region=emea"}
     assert all(r.alpha == 0.1 for r in out)
