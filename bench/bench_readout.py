@@ -139,6 +139,7 @@ def synth_saas(spark, spec, ds: str, rows: int, seed: int):
         F.randn(seed * 100 + 19).alias("_z_mrr"),
         u(20).alias("_u_lag"),
         u(21).alias("_u_fraud"),
+        u(22).alias("_u_tickets"),
     )
     exposure_date = F.to_date("first_exposure_at")
     lag = F.floor(F.col("_u_lag") * 6).cast("int")
@@ -195,6 +196,15 @@ def synth_saas(spark, spec, ds: str, rows: int, seed: int):
         .withColumn("checkout_complete_date", F.lit(None).cast("date"))
         .withColumn("is_fraud", (F.col("_u_fraud") < 0.002).cast("int"))
         .withColumn("is_closed", F.lit(0))
+        # an account's tickets in 14 days: 0, 1 or 2 (0.10 / 0.02 of accounts; treatment -20 %)
+        .withColumn(
+            "support_tickets_14d",
+            F.when(
+                F.col("user_id").isNotNull(),
+                (F.col("_u_tickets") < F.when(treated, 0.08).otherwise(0.10)).cast("int")
+                + (F.col("_u_tickets") < F.when(treated, 0.016).otherwise(0.02)).cast("int"),
+            ).otherwise(0),
+        )
         .withColumn("ds", F.lit(ds))
     )
     outcomes = cast_to_contract(outcomes, outcomes_contract(spec.name))

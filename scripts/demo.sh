@@ -4,8 +4,9 @@
 # the local stack (MinIO, Delta, Hive metastore), then prints what it produced.
 #   scripts/demo.sh START DAYS SCALE [WORLD]
 # WORLD (include/generator/worlds.py): "default", the repository's experiments as configured;
-# "truth", a world where both experiments reach their decision day in 12 days (its own days
-# and scale replace START, DAYS and SCALE), the readouts then printed beside the planted truth.
+# "compact" (make demo's default), both experiments decided in 5 days; "truth", decided in 12
+# days (a world's own days and scale replace START, DAYS and SCALE), the readouts then printed
+# beside the planted truth.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 WORLD="${4:-default}"

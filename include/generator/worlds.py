@@ -11,6 +11,7 @@ the planted truth).
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -30,17 +31,20 @@ class World:
     first_day: str
     # {experiment: {metric: role}}: roles the world gives instead of the repository file's
     roles: dict[str, dict[str, str]] = field(default_factory=dict)
+    # {experiment: {key: value}}: other keys of the file the world sets (outcome_window_days)
+    settings: dict[str, dict[str, object]] = field(default_factory=dict)
 
     def experiment_documents(self) -> dict[str, dict]:
         """{name: the YAML document} of every experiment the generator plants: the
         repository's file of that name with the world's start and end dates (and its
-        ``roles``)."""
+        ``roles`` and ``settings``)."""
         import yaml
 
         docs = {}
         for exp in self.generator.experiments:
             doc = yaml.safe_load((REPO_EXPERIMENTS / f"{exp.name}.yaml").read_text())
             doc["start_date"], doc["end_date"] = exp.start_date, exp.end_date
+            doc.update(self.settings.get(exp.name, {}))
             given = self.roles.get(exp.name, {})
             unknown = set(given) - {m["name"] for m in doc["metrics"]}
             if unknown:
@@ -111,6 +115,30 @@ def truth_world(events_per_day: int = 50_000, seed: int = 29) -> World:
     return World("truth", cfg, first_day="2024-01-01", roles=roles)
 
 
+def compact_world(events_per_day: int = 50_000, seed: int = 29) -> World:
+    """What ``make demo`` runs by default: both experiments decided in 5 days (2024-01-01 ..
+    01-05), at the truth world's scale and effects (issue 32).
+
+    * homepage_cta_test, 2024-01-01 .. 01-04, decision day 01-05: activation +80 %, the
+      rest as in the truth world (support_tickets_14d secondary: no 14 days pass).
+      Planted verdict: ship.
+    * pdp_redesign, 2024-01-01 .. 01-02 with a 1-day outcome window (seed 002's is 7 days:
+      a purchase counts within a day of the first product view here), decision day 01-02 +
+      1 + 2 late days = 01-05: purchase -50 %, revenue -50 %. The generator times a
+      purchase independently of the arm, so a shorter window keeps the planted relative
+      lift. Planted verdict: do not ship.
+
+    The same seed, scale and lifts as the truth world; the long form (``make demo
+    START=... DAYS=... SCALE=...``) runs the default world."""
+    truth = truth_world(events_per_day, seed)
+    saas, shop = truth.generator.experiments
+    saas = dataclasses.replace(saas, end_date="2024-01-04")
+    shop = dataclasses.replace(shop, end_date="2024-01-02")
+    cfg = dataclasses.replace(truth.generator, experiments=(saas, shop)).validate()
+    return World("compact", cfg, first_day="2024-01-01", roles=truth.roles,
+                 settings={"pdp_redesign": {"outcome_window_days": 1}})  # fmt: skip
+
+
 def default_world(events_per_day: int = 20_000, seed: int = 42) -> World:
     """The repository's experiments as configured (``experiments/*.yaml``, 2024) and the
     generator's defaults: what ``make demo`` runs unless told otherwise."""
@@ -118,9 +146,9 @@ def default_world(events_per_day: int = 20_000, seed: int = 42) -> World:
     return World(DEFAULT, cfg, first_day="2024-01-01")
 
 
-WORLDS = {DEFAULT: default_world, "truth": truth_world}
+WORLDS = {DEFAULT: default_world, "truth": truth_world, "compact": compact_world}
 # the scale each world is meant for (the truth world's effects are detectable at it)
-WORLD_SCALES = {DEFAULT: 20_000, "truth": 50_000}
+WORLD_SCALES = {DEFAULT: 20_000, "truth": 50_000, "compact": 50_000}
 
 
 def world(name: str | None = None, events_per_day: int | None = None) -> World:

@@ -10,7 +10,7 @@ from datetime import date
 
 import pytest
 
-from include.generator.worlds import truth_world
+from include.generator.worlds import compact_world, truth_world
 from include.truth_check import compare, judge, planted_verdict, realised_lifts
 from tests.unit.experiments.helpers import spec
 
@@ -129,6 +129,48 @@ def test_the_truth_world_decides_both_experiments_within_its_days(tmp_path):
     assert gen["homepage_cta_test"].effect("treatment", "activation") == 0.8
     assert gen["pdp_redesign"].effect("treatment", "purchase") == -0.5
     assert gen["pdp_redesign"].effect("control", "purchase") == 0.0
+
+
+def test_the_truth_world_reports_the_14_day_guardrail_as_secondary(tmp_path):
+    """A 14-day guardrail would hold the 8-day experiment's decision to 01-08 + 13 + 1 =
+    01-22; the world names it secondary, so the decision stays on 01-09."""
+    import yaml
+
+    folder = truth_world().write_experiments(tmp_path)
+    doc = yaml.safe_load((folder / "homepage_cta_test.yaml").read_text())
+    roles = {m["name"]: m["role"] for m in doc["metrics"]}
+    assert roles["support_tickets_14d"] == "secondary" and roles["new_booking"] == "guardrail"
+    gen = {e.name: e for e in truth_world().generator.experiments}
+    assert gen["homepage_cta_test"].effect("treatment", "support_tickets_14d") == -0.5
+
+
+def test_the_compact_world_decides_both_experiments_in_five_days(tmp_path):
+    """make demo's world: homepage 01-01 .. 01-04, decided on 01-04 + 1 late day = 01-05;
+    pdp_redesign 01-01 .. 01-02 with a 1-day outcome window, decided on 01-02 + 1 + 2 late
+    days = 01-05; so five days, at the truth world's scale and lifts."""
+    import yaml
+
+    world = compact_world()
+    specs = world.specs()
+    assert specs["homepage_cta_test"].decision_day == date(2024, 1, 5)
+    assert specs["pdp_redesign"].decision_day == date(2024, 1, 5)
+    assert specs["pdp_redesign"].outcome_window_days == 1
+    assert world.days() == [f"2024-01-0{d}" for d in range(1, 6)]
+    assert world.generator.events_per_day == 50_000
+    doc = yaml.safe_load((world.write_experiments(tmp_path) / "pdp_redesign.yaml").read_text())
+    assert (doc["end_date"], doc["outcome_window_days"]) == ("2024-01-02", 1)
+    gen = {e.name: e for e in world.generator.experiments}
+    assert gen["homepage_cta_test"].effect("treatment", "activation") == 0.8
+    assert gen["pdp_redesign"].effect("treatment", "purchase") == -0.5
+
+
+def test_a_world_cannot_give_a_role_to_a_metric_the_experiment_does_not_name():
+    import dataclasses
+
+    bad = dataclasses.replace(truth_world(), roles={"homepage_cta_test": {"refunds": "primary"}})
+    message = r"world truth: homepage_cta_test has no metric \['refunds'\]"
+    with pytest.raises(ValueError, match=message):
+        bad.experiment_documents()
 
 
 def test_judge_takes_the_planted_lifts_and_the_sample_from_the_manifests():

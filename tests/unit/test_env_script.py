@@ -130,5 +130,6 @@ def test_a_world_s_demo_takes_the_world_s_days_and_scale(tmp_path):
     assert world("default").generator.events_per_day == 20_000
     assert world("truth").generator.events_per_day == 50_000
     assert world("truth", 1000).days()[-1] == "2024-01-12"
+    assert world("compact").generator.events_per_day == 50_000
     with pytest.raises(ValueError, match="unknown world"):
         world("x")
