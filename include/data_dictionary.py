@@ -666,12 +666,17 @@ COMMENTS: dict[str, dict[str, str]] = {
             "experiment readout, the group sequential test over all daily looks"
         ),
         "bayes_method": "Bayesian model: beta_binomial (conversion) or normal_means (means)",
-        "prob_beat_control": "Posterior probability that the variant mean exceeds the control mean",
+        "prob_beat_control": (
+            "Posterior probability that the variant beats the control in the good direction "
+            "(its mean is higher; lower when higher_is_better is false)"
+        ),
         "expected_loss": (
-            "Expected loss of shipping the variant, E[max(control - variant, 0)], in metric units"
+            "Expected loss of shipping the variant in the good direction, E[max(control - "
+            "variant, 0)] (flipped when lower is better), in metric units"
         ),
         "expected_loss_control": (
-            "Expected loss of keeping control, E[max(variant - control, 0)], in metric units"
+            "Expected loss of keeping control in the good direction, E[max(variant - control, "
+            "0)] (flipped when lower is better), in metric units"
         ),
         "credible_low": "Lower bound of the 95% credible interval of the absolute lift",
         "credible_high": "Upper bound of the 95% credible interval of the absolute lift",

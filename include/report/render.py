@@ -93,6 +93,9 @@ STATUS_TEXT = {
 ROLE_ORDER = {"primary": 0, "guardrail": 1, "secondary": 2}
 
 
+TYPE_LABELS = {"conversion": "rate", "revenue": "mean", "ratio": "ratio"}
+
+
 @cache
 def _env(autoescape: bool) -> Environment:
     env = Environment(
@@ -308,7 +311,9 @@ def _metric_tables(bundle: ReadoutBundle) -> list[dict[str, Any]]:
                 "metric": metric,
                 "label": bundle.label(metric),
                 "role": str(row.get("role") or "secondary"),
-                "type": str(row.get("metric_type") or ""),
+                # what the reader knows the metric as: a rate, a mean or a ratio (the
+                # statistics types are conversion, revenue and ratio; a count is a mean)
+                "type": TYPE_LABELS.get(str(row.get("metric_type")), ""),
                 "lower_is_better": row.get("higher_is_better") is False,
                 # a capped mean says its cap; a ratio, that the delta method tested it
                 "cap": _cap_text(row, bundle.unit(metric)),

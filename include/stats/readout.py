@@ -277,7 +277,7 @@ def _row(
     return {
         **base,
         **frequentist,
-        **_bayesian(control, treatment, metric_type, cfg),
+        **_bayesian(control, treatment, metric_type, cfg, base["higher_is_better"]),
         **_power(control, treatment, metric_type, spec, cfg, power_alpha),
     }
 
@@ -307,18 +307,32 @@ def _frequentist(
 
 
 def _bayesian(
-    control: SufficientStats, treatment: SufficientStats, metric_type: str, cfg: Mapping
+    control: SufficientStats,
+    treatment: SufficientStats,
+    metric_type: str,
+    cfg: Mapping,
+    higher_is_better: bool = True,
 ) -> dict[str, Any]:
+    """The posterior comparison. ``prob_beat_control`` is the probability that the variant
+    beats the control in the metric's good direction, and ``expected_loss`` what choosing
+    it costs in that direction: for a lower-is-better metric, P(variant below control) and
+    E[max(variant - control, 0)] (the posterior of the difference is the same; the win is
+    the other side of it)."""
     common = {"credibility": cfg["credibility"], "seed": cfg["seed"], "draws": cfg["mc_draws"]}
     if metric_type == CONVERSION:
         res = beta_binomial(control, treatment, cfg["prior_alpha"], cfg["prior_beta"], **common)
     else:
         res = normal_means(control, treatment, **common)
+    beat, loss, loss_control = (
+        res.prob_beat_control, res.expected_loss_treatment, res.expected_loss_control
+    )
+    if not higher_is_better:
+        beat, loss, loss_control = 1.0 - beat, loss_control, loss
     return {
         "bayes_method": res.method,
-        "prob_beat_control": res.prob_beat_control,
-        "expected_loss": res.expected_loss_treatment,
-        "expected_loss_control": res.expected_loss_control,
+        "prob_beat_control": beat,
+        "expected_loss": loss,
+        "expected_loss_control": loss_control,
         "credible_low": res.abs_ci_low,
         "credible_high": res.abs_ci_high,
         "rel_credible_low": res.rel_ci_low,

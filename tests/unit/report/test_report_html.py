@@ -200,6 +200,18 @@ def test_a_capped_metric_shows_its_cap_and_a_ratio_its_test(bundle: ReadoutBundl
     assert render_html(replace(bundle, records=ratio)).count("ratio (delta method)") == 1
 
 
+
+def test_each_metric_table_names_its_kind_as_a_reader_knows_it(bundle: ReadoutBundle) -> None:
+    """The statistics engine's types (conversion, revenue, ratio) read as rate, mean and
+    ratio: a count of support tickets is a mean, not "revenue"."""
+    import re
+
+    out = render_html(bundle)
+    kinds = re.findall(r'<span class="muted small">(rate|mean|ratio|revenue|conversion)\b', out)
+    assert kinds and set(kinds) <= {"rate", "mean"}, kinds
+    assert {r["metric_type"] for r in bundle.records} >= {"conversion", "revenue"}
+
+
 def test_a_count_metric_is_written_as_a_number_not_money(bundle: ReadoutBundle) -> None:
     """nb_mrr declared ``unit: count`` (as engagement_intensity is in the library): its
     means, lift and cap read as plain numbers; without the unit they stay dollars."""

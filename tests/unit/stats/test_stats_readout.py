@@ -287,3 +287,38 @@ def test_verdict_flat_and_underpowered_keeps_running_until_powered_or_window_end
     assert any("with the test powered" in r for r in verdict.reasons)
     # one primary powered, the other not: still running
     assert decide([powered[0], rows[1]], trust, cfg).verdict == "keep_running"
+
+
+def test_p_beat_and_the_expected_loss_follow_the_metric_s_direction() -> None:
+    """One lower-is-better mean, by hand: control n 10,000, mean 0.10, variance 0.09
+    (sum 1,000, sum of squares 0.09 x 9,999 + 1,000 x 0.10 = 1,000 + 899.91 / 10); the
+    variant 10,000 at mean 0.09, variance 0.09 (sum 900, sum of squares 0.09 x 9,999 + 900
+    x 0.09). The posterior of variant - control is about normal, mean -0.01, sd sqrt(2 x
+    0.09 / 10,000) = 0.004243: P(variant below control) = Phi(0.01 / 0.004243) = Phi(2.357)
+    = 0.9908. Lower is better, so that is the variant's chance to beat the control, and
+    shipping it costs E[max(variant - control, 0)] = sd phi(z) - 0.01 Phi(-z) =
+    0.004243 x 0.02494 - 0.01 x 0.00921 = 1.37e-5."""
+    from scipy.stats import norm
+
+    n, var = 10_000, 0.09
+    cells = [
+        {"metric": "tickets", "variant": v, "segment": "overall", "n": n, "sum": n * mean,
+         "sum_sq": var * (n - 1) + n * mean**2}
+        for v, mean in (("control", 0.10), ("treatment", 0.09))
+    ]  # fmt: skip
+    sd = math.sqrt(2 * var / n)
+    z = 0.01 / sd
+    assert z == pytest.approx(2.357, abs=1e-3)
+    rows = {}
+    for better in (False, True):
+        config = {**CONFIG, "metrics": {"tickets": {
+            "type": "revenue", "role": "guardrail", "higher_is_better": better}}}  # fmt: skip
+        (rows[better],) = build_readout(cells, config)
+    lower = rows[False]
+    assert lower["prob_beat_control"] == pytest.approx(norm.cdf(z), abs=0.002)  # 0.9908
+    expected_loss = sd * norm.pdf(z) - 0.01 * norm.cdf(-z)
+    assert lower["expected_loss"] == pytest.approx(expected_loss, rel=0.05)  # 1.37e-5
+    assert lower["expected_loss_control"] == pytest.approx(expected_loss + 0.01, rel=0.01)
+    # the same posterior read the other way for a higher-is-better metric
+    assert rows[True]["prob_beat_control"] == pytest.approx(1 - lower["prob_beat_control"])
+    assert rows[True]["expected_loss"] == pytest.approx(lower["expected_loss_control"])
