@@ -157,6 +157,7 @@ def test_the_compact_world_decides_both_experiments_in_five_days(tmp_path):
     assert specs["pdp_redesign"].outcome_window_days == 1
     assert world.days() == [f"2024-01-0{d}" for d in range(1, 6)]
     assert world.generator.events_per_day == 50_000
+    assert world.generator.funnel.signup_share == 0.4  # five times the default's signups
     doc = yaml.safe_load((world.write_experiments(tmp_path) / "pdp_redesign.yaml").read_text())
     assert (doc["end_date"], doc["outcome_window_days"]) == ("2024-01-02", 1)
     gen = {e.name: e for e in world.generator.experiments}
