@@ -134,7 +134,8 @@ def test_the_readout_reads_the_cap_and_the_ratio(spark, spec):
 def _saas_case(spark, tmp_path, monkeypatch, library, name, metrics, units):
     """A SaaS experiment on ``library`` (control / treatment, 2024 Q1) and its overall
     aggregate as of 2024-01-20 from outcome rows ``units`` ({column: value} over a clean,
-    eligible, first-of-person default)."""
+    eligible, first-of-person default): the control's and the treatment's aggregate rows
+    and the readout's overall records by metric."""
     from include.table_catalog_experiments import outcomes_contract
 
     lib = tmp_path / "metrics.yaml"
@@ -157,7 +158,12 @@ def _saas_case(spark, tmp_path, monkeypatch, library, name, metrics, units):
     ]  # fmt: skip
     outcomes = spark.createDataFrame(rows, contract.spark_schema())
     agg = _aggregate(spec, outcomes, "2024-01-20").where("segment = 'overall'").collect()
-    return spec, agg
+    from spark_jobs.readouts import experiment as job
+
+    records = job.build_result(spec, job.parse_params({"experiment": spec.name}, spec),
+                               [r.asDict() for r in agg], {})["records"]  # fmt: skip
+    got = {r.variant: r.asDict() for r in agg}
+    return got["control"], got["treatment"], {r["metric"]: r for r in records}
 
 
 WINDOW_LIBRARY = """\
@@ -195,14 +201,12 @@ def test_a_metric_window_of_its_own(spark, tmp_path, monkeypatch):
         ("treatment", date(2024, 1, 10), 0, None, "Not Contaminated"),
         ("control", date(2024, 1, 1), 1, date(2024, 1, 2), "Multiple Variants"),
     ]
-    spec, agg = _saas_case(
+    control, treatment, records = _saas_case(
         spark, tmp_path, monkeypatch, WINDOW_LIBRARY, "saas_window",
         [{"name": "conversion", "role": "primary"}, {"name": "conv14", "role": "secondary"}],
         [{"variant": v, "exposure_date": e, "is_converted": conv, "conversion_date": when,
           "contamination_flag": flag} for v, e, conv, when, flag in units],
     )  # fmt: skip
-    got = {r.variant: r.asDict() for r in agg}
-    control, treatment = got["control"], got["treatment"]
     assert (control["conv14_n"], control["conv14_sum"], control["conv14_open_units"]) == (3, 1, 1)
     assert (treatment["conv14_n"], treatment["conv14_sum"], treatment["conv14_open_units"]) == (
         1, 1, 1)  # fmt: skip
@@ -210,14 +214,10 @@ def test_a_metric_window_of_its_own(spark, tmp_path, monkeypatch):
     assert (treatment["conversion_n"], treatment["conversion_sum"]) == (2, 1)
     assert "conversion_open_units" not in control  # no window of its own on the SaaS funnel
 
-    from spark_jobs.readouts import experiment as job
-
-    records = job.build_result(spec, job.parse_params({"experiment": spec.name}, spec),
-                               [r.asDict() for r in agg], {})["records"]  # fmt: skip
-    conv14 = next(r for r in records if r["metric"] == "conv14")
+    conv14 = records["conv14"]
     assert (conv14["window_days"], conv14["open_window_units"]) == (14, 2)
     assert (conv14["control_n"], conv14["variant_n"]) == (3, 1)
-    conversion = next(r for r in records if r["metric"] == "conversion")
+    conversion = records["conversion"]
     assert (conversion["window_days"], conversion["open_window_units"]) == (None, None)
 
 
@@ -254,24 +254,18 @@ def test_a_column_counted_in_its_window_waits_for_the_window(spark, tmp_path, mo
         ("control", date(2024, 1, 8), 1), ("treatment", date(2024, 1, 3), 1),
         ("treatment", date(2024, 1, 6), 3), ("treatment", date(2024, 1, 10), 5),
     ]  # fmt: skip
-    spec, agg = _saas_case(
+    control, treatment, records = _saas_case(
         spark, tmp_path, monkeypatch, TICKETS_LIBRARY, "saas_tickets",
         [{"name": "conversion", "role": "primary"}, {"name": "tickets", "role": "guardrail"}],
         [{"variant": v, "exposure_date": e, "support_tickets_14d": n} for v, e, n in units],
     )  # fmt: skip
-    got = {r.variant: r.asDict() for r in agg}
-    control, treatment = got["control"], got["treatment"]
     assert (control["tickets_n"], control["tickets_sum"], control["tickets_sum_sq"]) == (2, 2, 4)
     assert (treatment["tickets_n"], treatment["tickets_sum"], treatment["tickets_sum_sq"]) == (
         2, 4, 10)  # fmt: skip
     assert (control["tickets_open_units"], treatment["tickets_open_units"]) == (1, 1)
     assert (control["conversion_n"], treatment["conversion_n"]) == (3, 3)
 
-    from spark_jobs.readouts import experiment as job
-
-    records = job.build_result(spec, job.parse_params({"experiment": spec.name}, spec),
-                               [r.asDict() for r in agg], {})["records"]  # fmt: skip
-    tickets = next(r for r in records if r["metric"] == "tickets")
+    tickets = records["tickets"]
     assert (tickets["window_days"], tickets["open_window_units"]) == (14, 2)
     assert (tickets["higher_is_better"], tickets["role"]) == (False, "guardrail")
     assert (tickets["control_mean"], tickets["variant_mean"]) == (1.0, 2.0)
